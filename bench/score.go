@@ -1,0 +1,133 @@
+// Package bench runs evaluations: it loads images, runs SR methods, scores
+// them with metrics on a pool of workers and produces per-image records.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/reports"
+)
+
+// ScoreOptions controls ScorePairs.
+type ScoreOptions struct {
+	Workers int // ≤ 0: one per CPU
+	Decode  img.DecodeOptions
+	// Progress, when set, is called once per finished image, from any goroutine.
+	Progress func()
+}
+
+// Workers resolves a requested worker count.
+func Workers(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return n
+}
+
+// ScorePairs scores every pair with every metric. Records come back in the
+// order of pairs; a pair that cannot be scored (unreadable file, size
+// mismatch, metric error) gets a record with Error set and the rest go on.
+func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric, opts ScoreOptions) ([]reports.Record, error) {
+	out := make([]reports.Record, len(pairs))
+	err := parallel(ctx, len(pairs), Workers(opts.Workers), func(i int) {
+		p := pairs[i]
+		out[i] = reports.Record{Image: p.ID}
+		vals, err := scorePair(p, ms, opts.Decode)
+		if err != nil {
+			out[i].Error = err.Error()
+		} else {
+			out[i].Values = vals
+		}
+		if opts.Progress != nil {
+			opts.Progress()
+		}
+	})
+	return out, err
+}
+
+func scorePair(p datasets.Pair, ms []metrics.Metric, dec img.DecodeOptions) (map[string]float64, error) {
+	dist, err := img.Load(p.Dist, dec)
+	if err != nil {
+		return nil, err
+	}
+	var ref *img.Image
+	if p.Ref != "" {
+		if ref, err = img.Load(p.Ref, dec); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, m := range ms {
+			if m.NeedsReference() {
+				return nil, fmt.Errorf("%s: %s needs a reference; pass --ref", p.Dist, m.Name())
+			}
+		}
+	}
+	vals, err := ScoreImages(dist, ref, ms)
+	if err != nil {
+		var sm *metrics.SizeMismatchError
+		if errors.As(err, &sm) {
+			return nil, fmt.Errorf("%s is %dx%d but its reference %s is %dx%d", p.Dist, sm.Dist[0], sm.Dist[1], p.Ref, sm.Ref[0], sm.Ref[1])
+		}
+		return nil, fmt.Errorf("%s: %w", p.Dist, err)
+	}
+	return vals, nil
+}
+
+// ScoreImages applies each metric to one image (and its reference).
+func ScoreImages(dist, ref *img.Image, ms []metrics.Metric) (map[string]float64, error) {
+	vals := make(map[string]float64, len(ms))
+	for _, m := range ms {
+		v, err := m.Score(dist, ref)
+		if err != nil {
+			return nil, err
+		}
+		if math.IsNaN(v) {
+			return nil, fmt.Errorf("%s gave NaN", m.Name())
+		}
+		vals[m.Name()] = v
+	}
+	return vals, nil
+}
+
+// parallel calls fn(i) for i in [0, n) on workers goroutines and stops
+// handing out work when ctx is cancelled.
+func parallel(ctx context.Context, n, workers int, fn func(i int)) error {
+	if workers > n {
+		workers = n
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	var err error
+loop:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
+
+// Version is the tool's version, recorded in every result.
+var Version = "0.1.0-dev"

@@ -1,0 +1,253 @@
+// Package cli is the addsr-bench command line. Main is the testable entry
+// point: it takes arguments and writers and returns the exit status.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/addsr-bench/addsr-bench/bench"
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/reports"
+)
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitSkipped = 1 // some images were skipped; the rest were scored
+	ExitError   = 2
+)
+
+// exitError carries an exit status through cobra.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// Main runs the command line with args (without the program name).
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "addsr-bench:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "addsr-bench:", err)
+	return ExitError
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "addsr-bench",
+		Short: "Benchmark blind super-resolution models the way the AddSR paper does",
+		Long: `addsr-bench scores super-resolution outputs with the field's metrics, computed
+exactly as IQA-PyTorch (pyiqa) or BasicSR compute them, and runs SR methods on
+test sets to produce paper-style tables, per-image records and plots.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       bench.Version,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newScore(stdout, stderr), newDemo(stdout, stderr), newMetrics(stdout))
+	return root
+}
+
+func newScore(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		ref, dist, list, format string
+		crop, workers           int
+		maxPixels               int64
+	)
+	cmd := &cobra.Command{
+		Use:   "score --dist PATH [--ref PATH] [-m LIST]",
+		Short: "Score images (files or folders paired by file stem) with metrics",
+		Example: `  addsr-bench score --ref hr.png --dist sr.png -m psnr,ssim --format jsonl
+  addsr-bench score --ref HR/ --dist results/ -m psnr,ssim,niqe --crop-border 4`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dist == "" {
+				return &exitError{ExitError, "--dist is required: the image or folder to score"}
+			}
+			if !contains(reports.Formats, format) {
+				return &exitError{ExitError, fmt.Sprintf("--format %q: use one of %s", format, strings.Join(reports.Formats, ", "))}
+			}
+			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop})
+			if err != nil {
+				return err
+			}
+			if ref == "" {
+				for _, m := range ms {
+					if m.NeedsReference() {
+						return &exitError{ExitError, fmt.Sprintf("%s is a full-reference metric: pass --ref, or choose no-reference metrics such as niqe", m.Name())}
+					}
+				}
+			}
+			pairs, problems, err := datasets.PairPaths(dist, ref)
+			if err != nil {
+				return err
+			}
+			step, done := progress(stderr, len(pairs), "scoring")
+			recs, err := bench.ScorePairs(cmd.Context(), pairs, ms, bench.ScoreOptions{
+				Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Progress: step,
+			})
+			done()
+			if err != nil {
+				return err
+			}
+			for _, p := range problems {
+				recs = append(recs, reports.Record{Image: p.ID, Error: p.Error()})
+			}
+			var names []string
+			for _, m := range ms {
+				names = append(names, m.Name())
+			}
+			if err := reports.WriteScores(stdout, format, recs, names); err != nil {
+				return err
+			}
+			skipped := 0
+			for _, r := range recs {
+				if r.Skipped() {
+					skipped++
+					fmt.Fprintf(stderr, "skipped %s: %s\n", r.Image, r.Error)
+				}
+			}
+			if skipped > 0 {
+				return &exitError{ExitSkipped, fmt.Sprintf("%d of %d images skipped", skipped, len(recs))}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&ref, "ref", "", "reference image or folder (omit for no-reference metrics)")
+	f.StringVar(&dist, "dist", "", "image or folder to score")
+	f.StringVarP(&list, "metrics", "m", "psnr,ssim", "comma-separated metrics (see `addsr-bench metrics`)")
+	f.IntVar(&crop, "crop-border", 0, "pixels removed from each edge before scoring")
+	f.StringVar(&format, "format", "table", "output: "+strings.Join(reports.Formats, ", "))
+	f.IntVar(&workers, "workers", 0, "parallel images (0: one per CPU)")
+	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse images larger than this, read from the header (negative: no limit)")
+	return cmd
+}
+
+func newDemo(stdout, stderr io.Writer) *cobra.Command {
+	var out string
+	var workers int
+	cmd := &cobra.Command{
+		Use:   "demo [--out DIR]",
+		Short: "Run the main job on the embedded sample photos and write a table, records and a plot",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				out = filepath.Join("runs", "demo-"+time.Now().Format("20060102-150405"))
+			}
+			t0 := time.Now()
+			var finish func()
+			res, err := bench.Demo(cmd.Context(), bench.DemoOptions{
+				OutDir: out, Workers: workers,
+				Progress: func(total int) func() {
+					step, done := progress(stderr, total, "demo")
+					finish = done
+					return step
+				},
+			})
+			if finish != nil {
+				finish()
+			}
+			if err != nil {
+				return err
+			}
+			if err := res.Summary.WriteMarkdown(stdout); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "\nDemo finished in %.1f s.\n  table:   %s\n  records: %s\n  plot:    %s\n  images:  %s\n",
+				time.Since(t0).Seconds(), res.Table, res.Records, res.Plot, filepath.Join(res.OutDir, "{hr,lr,sr}"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "output folder, which must not exist (default: runs/demo-TIMESTAMP)")
+	cmd.Flags().IntVar(&workers, "workers", 0, "parallel jobs (0: one per CPU)")
+	return cmd
+}
+
+func newMetrics(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "metrics",
+		Short: "List the metrics, their direction and convention",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			for _, n := range metrics.Names() {
+				m, err := metrics.New(n, metrics.Config{})
+				if err != nil {
+					return err
+				}
+				ref := "no-ref"
+				if m.NeedsReference() {
+					ref = "full-ref"
+				}
+				fmt.Fprintf(stdout, "%-18s %s %-8s %s\n", n, m.Direction().Arrow(), ref, metrics.Summary(n))
+			}
+			return nil
+		},
+	}
+}
+
+// progress returns a step function and a finisher for a bar on stderr. The
+// bar is drawn only when stderr is a terminal, so logs and pipes stay clean.
+func progress(stderr io.Writer, total int, desc string) (step func(), done func()) {
+	f, ok := stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
+		return func() {}, func() {}
+	}
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(f),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("img"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	var mu sync.Mutex
+	return func() {
+			mu.Lock()
+			bar.Add(1)
+			mu.Unlock()
+		}, func() {
+			bar.Finish()
+		}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

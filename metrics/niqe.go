@@ -1,0 +1,452 @@
+package metrics
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/imresize"
+)
+
+// niqe_pris_params.json is the pristine model of the official NIQE release
+// (Mittal, Soundararajan, Bovik 2013), as BasicSR ships it in
+// basicsr/metrics/niqe_pris_params.npz (Apache-2.0), converted to JSON.
+//
+//go:embed niqe_pris_params.json
+var niqeParamsJSON []byte
+
+func init() {
+	register("niqe", "NIQE, pyiqa: Y of YIQ ×255 rounded, official pristine model, 96-px blocks", func(c Config) (Metric, error) {
+		return &niqe{cfg: c, name: "niqe", conv: "pyiqa-yiq-round"}, nil
+	})
+	register("niqe-basicsr", "NIQE, BasicSR/MATLAB: Y of BT.601 rounded, official pristine model, 96-px blocks", func(c Config) (Metric, error) {
+		return &niqe{cfg: c, name: "niqe-basicsr", conv: "basicsr-y-round"}, nil
+	})
+}
+
+// NIQEBlock is the block size of the official model; images smaller than
+// this after the crop border cannot be scored.
+const NIQEBlock = 96
+
+type niqeModel struct {
+	mu  []float64 // 36
+	cov *mat.SymDense
+}
+
+// niqeArithmetic is what differs between the two references besides the Y
+// channel. NIQE reads the signs of MSCN coefficients, and in flat regions
+// those are rounding residue, so each reference's rounding is reproduced.
+type niqeArithmetic struct {
+	window []float64 // normalised 7-tap 1-D Gaussian, σ = 7/6
+	// windowGain is the sum of the 2-D window actually used. pyiqa rounds
+	// its window to float32 (sum 1+1.1e-8): flat pixels then come out
+	// slightly below their local mean, never exactly zero.
+	windowGain float64
+	sqrtEps    float64   // pyiqa's safe_sqrt adds float64 eps
+	gamma      []float64 // AGGD shape grid 0.2:0.001:10
+	rGamma     []float64 // Γ(2/γ)²/(Γ(1/γ)Γ(3/γ)) on the grid, increasing
+	half       func(imresize.Plane) (imresize.Plane, error)
+}
+
+var (
+	niqeModelOnce = sync.OnceValues(loadNIQEModel)
+	// BasicSR: float64 throughout, numpy's grid, MATLAB imresize in float64.
+	niqeBasicSR = sync.OnceValue(func() *niqeArithmetic {
+		return newNIQEArithmetic(1, 0, func(i int) float64 { return 0.2 + float64(i)*0.001 },
+			func(p imresize.Plane) (imresize.Plane, error) { return imresize.Scale(p, 0.5, true) })
+	})
+	// pyiqa: float32 window, float32 grid (torch.arange's default dtype),
+	// imresize computed in float32.
+	niqePyiqa = sync.OnceValue(func() *niqeArithmetic {
+		return newNIQEArithmetic(float32WindowSum(7, 7.0/6), 2.220446049250313e-16,
+			func(i int) float64 { return float64(float32(0.2 + float64(i)*0.001)) },
+			func(p imresize.Plane) (imresize.Plane, error) { return imresize.ScaleFloat32(p, 0.5, true) })
+	})
+)
+
+func newNIQEArithmetic(gain, eps float64, grid func(int) float64, half func(imresize.Plane) (imresize.Plane, error)) *niqeArithmetic {
+	a := &niqeArithmetic{window: gaussian1D(7, 7.0/6), windowGain: gain, sqrtEps: eps, half: half}
+	// arange(0.2, 10.001, 0.001) has 9801 values.
+	for i := 0; i < 9801; i++ {
+		g := grid(i)
+		a.gamma = append(a.gamma, g)
+		l1, _ := math.Lgamma(1 / g)
+		l2, _ := math.Lgamma(2 / g)
+		l3, _ := math.Lgamma(3 / g)
+		a.rGamma = append(a.rGamma, math.Exp(2*l2-(l1+l3)))
+	}
+	return a
+}
+
+// float32WindowSum is the float64 sum of MATLAB's fspecial('gaussian', n,
+// sigma) after its entries are rounded to float32, as pyiqa's fspecial does.
+func float32WindowSum(n int, sigma float64) float64 {
+	w := make([]float64, n*n)
+	var s float64
+	for i := range w {
+		x, y := float64(i%n)-float64(n-1)/2, float64(i/n)-float64(n-1)/2
+		w[i] = math.Exp(-(x*x + y*y) / (2 * sigma * sigma))
+		s += w[i]
+	}
+	var s32 float64
+	for _, v := range w {
+		s32 += float64(float32(v / s))
+	}
+	return s32
+}
+
+func loadNIQEModel() (*niqeModel, error) {
+	var raw struct {
+		Mu  []float64   `json:"mu_pris_param"`
+		Cov [][]float64 `json:"cov_pris_param"`
+	}
+	if err := json.Unmarshal(niqeParamsJSON, &raw); err != nil {
+		return nil, fmt.Errorf("niqe: embedded pristine parameters: %w", err)
+	}
+	if len(raw.Mu) != 36 || len(raw.Cov) != 36 {
+		return nil, fmt.Errorf("niqe: embedded pristine parameters have %d means and %d covariance rows, want 36", len(raw.Mu), len(raw.Cov))
+	}
+	m := &niqeModel{mu: raw.Mu, cov: mat.NewSymDense(36, nil)}
+	for i, row := range raw.Cov {
+		for j := i; j < 36; j++ {
+			m.cov.SetSym(i, j, row[j])
+		}
+	}
+	return m, nil
+}
+
+type niqe struct {
+	cfg  Config
+	name string
+	conv string
+}
+
+func (m *niqe) Name() string         { return m.name }
+func (m *niqe) Direction() Direction { return LowerIsBetter }
+func (m *niqe) NeedsReference() bool { return false }
+func (m *niqe) Fingerprint() string {
+	return fingerprint(m.name, m.conv, m.cfg, "model=niqe_pris_params(official)", "block=96", "v1")
+}
+
+func (m *niqe) Score(dist, _ *img.Image) (float64, error) {
+	d, _, err := prepare(m.name, m.cfg, dist, nil, false)
+	if err != nil {
+		return 0, err
+	}
+	if d.W < NIQEBlock || d.H < NIQEBlock {
+		return 0, fmt.Errorf("%s needs at least %d×%d pixels after the crop border, got %dx%d", m.name, NIQEBlock, NIQEBlock, d.W, d.H)
+	}
+	model, err := niqeModelOnce()
+	if err != nil {
+		return 0, err
+	}
+	var y []float64
+	var ar *niqeArithmetic
+	if m.conv == "pyiqa-yiq-round" {
+		y, ar = yiqY(d, 255, true), niqePyiqa()
+	} else {
+		y, ar = bt601Y(d), niqeBasicSR()
+		for i, v := range y {
+			y[i] = math.RoundToEven(v)
+		}
+	}
+	return model.score(ar, imresize.Plane{W: d.W, H: d.H, Pix: y})
+}
+
+// score computes NIQE of a Y plane on the 0–255 scale.
+func (model *niqeModel) score(ar *niqeArithmetic, p imresize.Plane) (float64, error) {
+	bw, bh := p.W/NIQEBlock, p.H/NIQEBlock
+	p = cropPlane(p, bw*NIQEBlock, bh*NIQEBlock)
+	feats := make([][]float64, bw*bh)
+	for i := range feats {
+		feats[i] = make([]float64, 0, 36)
+	}
+	for scale := 1; scale <= 2; scale++ {
+		norm := ar.mscn(p)
+		bs := NIQEBlock / scale
+		block := make([]float64, bs*bs)
+		for by := 0; by < bh; by++ {
+			for bx := 0; bx < bw; bx++ {
+				for y := 0; y < bs; y++ {
+					copy(block[y*bs:(y+1)*bs], norm.Pix[(by*bs+y)*norm.W+bx*bs:])
+				}
+				i := by*bw + bx
+				feats[i] = ar.blockFeatures(feats[i], block, bs)
+			}
+		}
+		if scale == 1 {
+			half := imresize.NewPlane(p.W, p.H)
+			for i, v := range p.Pix {
+				half.Pix[i] = v / 255
+			}
+			var err error
+			if half, err = ar.half(half); err != nil {
+				return 0, err
+			}
+			for i := range half.Pix {
+				half.Pix[i] *= 255
+			}
+			p = half
+		}
+	}
+	return model.distance(feats)
+}
+
+func cropPlane(p imresize.Plane, w, h int) imresize.Plane {
+	if w == p.W && h == p.H {
+		return p
+	}
+	out := imresize.NewPlane(w, h)
+	for y := 0; y < h; y++ {
+		copy(out.Pix[y*w:(y+1)*w], p.Pix[y*p.W:])
+	}
+	return out
+}
+
+// mscn returns the mean-subtracted, contrast-normalised coefficients
+// (x−μ)/(σ+1), μ and σ from the 7×7 Gaussian with replicate padding.
+func (ar *niqeArithmetic) mscn(p imresize.Plane) imresize.Plane {
+	sq := imresize.NewPlane(p.W, p.H)
+	for i, v := range p.Pix {
+		sq.Pix[i] = v * v
+	}
+	mu := filterReplicate(p, ar.window)
+	mu2 := filterReplicate(sq, ar.window)
+	g := ar.windowGain
+	out := imresize.NewPlane(p.W, p.H)
+	for i, v := range p.Pix {
+		m := mu.Pix[i] * g
+		sigma := math.Sqrt(math.Abs(mu2.Pix[i]*g-m*m) + ar.sqrtEps)
+		out.Pix[i] = (v - m) / (sigma + 1)
+	}
+	return out
+}
+
+// filterReplicate applies the separable kernel w⊗w with replicate padding.
+func filterReplicate(p imresize.Plane, w []float64) imresize.Plane {
+	r := len(w) / 2
+	clampi := func(i, n int) int {
+		if i < 0 {
+			return 0
+		}
+		if i >= n {
+			return n - 1
+		}
+		return i
+	}
+	tmp := imresize.NewPlane(p.W, p.H)
+	for y := 0; y < p.H; y++ {
+		src := p.Pix[y*p.W : (y+1)*p.W]
+		dst := tmp.Pix[y*p.W : (y+1)*p.W]
+		for x := range dst {
+			var s float64
+			if x >= r && x+r < p.W {
+				for k, wk := range w {
+					s += wk * src[x-r+k]
+				}
+			} else {
+				for k, wk := range w {
+					s += wk * src[clampi(x-r+k, p.W)]
+				}
+			}
+			dst[x] = s
+		}
+	}
+	out := imresize.NewPlane(p.W, p.H)
+	for y := 0; y < p.H; y++ {
+		dst := out.Pix[y*p.W : (y+1)*p.W]
+		for k, wk := range w {
+			src := tmp.Pix[clampi(y-r+k, p.H)*p.W:][:p.W]
+			for x, v := range src {
+				dst[x] += wk * v
+			}
+		}
+	}
+	return out
+}
+
+// blockFeatures appends the 18 features of one s×s block: the AGGD fit of
+// the coefficients (shape, mean of the two scales) and, for each of the four
+// neighbour products (horizontal, vertical, both diagonals, with circular
+// wrap inside the block as np.roll/torch.roll do), shape, mean, left and
+// right scale.
+func (ar *niqeArithmetic) blockFeatures(dst, block []float64, s int) []float64 {
+	alpha, bl, br := ar.aggd(block)
+	dst = append(dst, alpha, (bl+br)/2)
+	prod := make([]float64, len(block))
+	for _, sh := range [4][2]int{{0, 1}, {1, 0}, {1, 1}, {1, -1}} {
+		for y := 0; y < s; y++ {
+			sy := ((y-sh[0])%s + s) % s
+			for x := 0; x < s; x++ {
+				sx := ((x-sh[1])%s + s) % s
+				prod[y*s+x] = block[y*s+x] * block[sy*s+sx]
+			}
+		}
+		alpha, bl, br := ar.aggd(prod)
+		a, _ := math.Lgamma(2 / alpha)
+		b, _ := math.Lgamma(1 / alpha)
+		mean := (br - bl) * math.Exp(a-b)
+		dst = append(dst, alpha, mean, bl, br)
+	}
+	return dst
+}
+
+// aggd estimates the asymmetric generalised Gaussian's shape α and left and
+// right scales by moment matching on the γ grid. A block without negative
+// (or positive) values has a NaN scale on that side. Its moment ratio is NaN
+// too, and numpy's and torch's argmin then return index 0, so α is the grid's
+// first value, 0.2, not NaN: BasicSR and pyiqa both keep that α in the
+// NaN-aware mean, and so must we.
+func (ar *niqeArithmetic) aggd(x []float64) (alpha, betaL, betaR float64) {
+	var sl, sr, sabs, ssq float64
+	var nl, nr int
+	for _, v := range x {
+		switch {
+		case v < 0:
+			sl += v * v
+			nl++
+		case v > 0:
+			sr += v * v
+			nr++
+		}
+		sabs += math.Abs(v)
+		ssq += v * v
+	}
+	n := float64(len(x))
+	leftStd := math.Sqrt(sl / float64(nl))
+	rightStd := math.Sqrt(sr / float64(nr))
+	gammaHat := leftStd / rightStd
+	meanAbs := sabs / n
+	rHat := meanAbs * meanAbs / (ssq / n)
+	g2 := gammaHat * gammaHat
+	rHatNorm := rHat * (g2*gammaHat + 1) * (gammaHat + 1) / ((g2 + 1) * (g2 + 1))
+	if math.IsNaN(rHatNorm) {
+		alpha = ar.gamma[0]
+	} else {
+		alpha = ar.gamma[nearest(ar.rGamma, rHatNorm)]
+	}
+	a, _ := math.Lgamma(1 / alpha)
+	c, _ := math.Lgamma(3 / alpha)
+	f := math.Sqrt(math.Exp(a - c))
+	return alpha, leftStd * f, rightStd * f
+}
+
+// nearest is argmin_i |table[i]−v| for an increasing table, first index on
+// ties, as numpy's and torch's argmin choose.
+func nearest(table []float64, v float64) int {
+	i := sort.SearchFloat64s(table, v) // first i with table[i] >= v
+	if i == len(table) {
+		return i - 1
+	}
+	if i > 0 && math.Abs(table[i-1]-v) <= math.Abs(table[i]-v) {
+		return i - 1
+	}
+	return i
+}
+
+// distance fits a Gaussian to the block features (NaN-aware mean; covariance
+// over the blocks without NaN, normalised by n−1 as np.cov) and returns
+// sqrt(dᵀ·pinv((Σp+Σd)/2)·d).
+func (model *niqeModel) distance(feats [][]float64) (float64, error) {
+	const k = 36
+	mu := make([]float64, k)
+	for j := 0; j < k; j++ {
+		var s float64
+		var n int
+		for _, f := range feats {
+			if !math.IsNaN(f[j]) {
+				s += f[j]
+				n++
+			}
+		}
+		mu[j] = s / float64(n) // NaN when every block is NaN, as np.nanmean
+	}
+	var clean [][]float64
+	for _, f := range feats {
+		ok := true
+		for _, v := range f {
+			if math.IsNaN(v) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			clean = append(clean, f)
+		}
+	}
+	if len(clean) < 2 {
+		return 0, fmt.Errorf("niqe: only %d of %d blocks give finite features (flat image?); NIQE is undefined", len(clean), len(feats))
+	}
+	cmean := make([]float64, k)
+	for _, f := range clean {
+		for j, v := range f {
+			cmean[j] += v
+		}
+	}
+	for j := range cmean {
+		cmean[j] /= float64(len(clean))
+	}
+	sum := mat.NewDense(k, k, nil)
+	for i := 0; i < k; i++ {
+		for j := i; j < k; j++ {
+			var s float64
+			for _, f := range clean {
+				s += (f[i] - cmean[i]) * (f[j] - cmean[j])
+			}
+			s /= float64(len(clean) - 1)
+			v := (model.cov.At(i, j) + s) / 2
+			sum.Set(i, j, v)
+			sum.Set(j, i, v)
+		}
+	}
+	inv, err := pinv(sum)
+	if err != nil {
+		return 0, err
+	}
+	d := make([]float64, k)
+	for j := range d {
+		d[j] = model.mu[j] - mu[j]
+	}
+	dv := mat.NewVecDense(k, d)
+	var t mat.VecDense
+	t.MulVec(inv, dv)
+	q := mat.Dot(dv, &t)
+	if math.IsNaN(q) {
+		return 0, fmt.Errorf("niqe: a feature is NaN in every block; NIQE is undefined for this image")
+	}
+	return math.Sqrt(q), nil
+}
+
+// pinv is the Moore–Penrose pseudo-inverse by SVD, singular values below
+// max(m,n)·eps·σ_max dropped (torch.linalg.pinv's default).
+func pinv(a *mat.Dense) (*mat.Dense, error) {
+	var svd mat.SVD
+	if !svd.Factorize(a, mat.SVDThin) {
+		return nil, fmt.Errorf("niqe: SVD of the covariance failed")
+	}
+	s := svd.Values(nil)
+	var u, v mat.Dense
+	svd.UTo(&u)
+	svd.VTo(&v)
+	r, c := a.Dims()
+	tol := float64(max(r, c)) * 2.220446049250313e-16 * s[0]
+	for i := range s {
+		if s[i] > tol {
+			s[i] = 1 / s[i]
+		} else {
+			s[i] = 0
+		}
+	}
+	// pinv = V·diag(1/s)·Uᵀ
+	var vs mat.Dense
+	vs.Apply(func(i, j int, x float64) float64 { return x * s[j] }, &v)
+	out := mat.NewDense(c, r, nil)
+	out.Mul(&vs, u.T())
+	return out, nil
+}

@@ -1,0 +1,92 @@
+package metrics
+
+import (
+	"math"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+)
+
+func init() {
+	register("psnr", "PSNR, pyiqa: RGB on [0,1], 10·log10(1/(MSE+1e-8))", func(c Config) (Metric, error) {
+		return &psnr{cfg: c, name: "psnr", conv: "pyiqa-rgb"}, nil
+	})
+	register("psnry", "PSNR, pyiqa: Y of YIQ on [0,1], not rounded", func(c Config) (Metric, error) {
+		return &psnr{cfg: c, name: "psnry", conv: "pyiqa-yiq"}, nil
+	})
+	register("psnr-basicsr", "PSNR, BasicSR: Y of BT.601 (16–235) on 8-bit input, 20·log10(255/√MSE)", func(c Config) (Metric, error) {
+		return &psnr{cfg: c, name: "psnr-basicsr", conv: "basicsr-y"}, nil
+	})
+	register("psnr-basicsr-rgb", "PSNR, BasicSR: 8-bit RGB, 20·log10(255/√MSE)", func(c Config) (Metric, error) {
+		return &psnr{cfg: c, name: "psnr-basicsr-rgb", conv: "basicsr-rgb"}, nil
+	})
+}
+
+type psnr struct {
+	cfg  Config
+	name string
+	conv string
+}
+
+func (m *psnr) Name() string         { return m.name }
+func (m *psnr) Direction() Direction { return HigherIsBetter }
+func (m *psnr) NeedsReference() bool { return true }
+func (m *psnr) Fingerprint() string  { return fingerprint(m.name, m.conv, m.cfg, "v1") }
+
+func (m *psnr) Score(dist, ref *img.Image) (float64, error) {
+	d, r, err := prepare(m.name, m.cfg, dist, ref, true)
+	if err != nil {
+		return 0, err
+	}
+	switch m.conv {
+	case "pyiqa-rgb":
+		var s float64
+		for c := 0; c < 3; c++ {
+			s += sqDiffSum32(d.Planes[c], r.Planes[c])
+		}
+		mse := s / float64(3*d.Pixels())
+		return 10 * math.Log10(1/(mse+1e-8)), nil
+	case "pyiqa-yiq":
+		mse := sqDiffSum64(yiqY(d, 1, false), yiqY(r, 1, false)) / float64(d.Pixels())
+		return 10 * math.Log10(1/(mse+1e-8)), nil
+	case "basicsr-y":
+		mse := sqDiffSum64(bt601Y(d), bt601Y(r)) / float64(d.Pixels())
+		return basicsrPSNR(mse), nil
+	default: // basicsr-rgb
+		du, ru := d.U8(), r.U8()
+		var s float64
+		for c := 0; c < 3; c++ {
+			for i, v := range du[c] {
+				e := float64(v) - float64(ru[c][i])
+				s += e * e
+			}
+		}
+		return basicsrPSNR(s / float64(3*d.Pixels())), nil
+	}
+}
+
+// basicsrPSNR is BasicSR's 20·log10(255/√MSE); identical images give +Inf.
+func basicsrPSNR(mse float64) float64 {
+	if mse == 0 {
+		return math.Inf(1)
+	}
+	return 20 * math.Log10(255/math.Sqrt(mse))
+}
+
+// sqDiffSum32 sums squared differences of float32 samples in float64.
+func sqDiffSum32(a, b []float32) float64 {
+	var s float64
+	for i, v := range a {
+		e := float64(v) - float64(b[i])
+		s += e * e
+	}
+	return s
+}
+
+func sqDiffSum64(a, b []float64) float64 {
+	var s float64
+	for i, v := range a {
+		e := v - b[i]
+		s += e * e
+	}
+	return s
+}

@@ -1,0 +1,76 @@
+package models
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestRunTinyGraph loads the real ONNX Runtime and runs affine.onnx
+// (y = 2x+1, made by testdata/make_fixtures.py). It fails, not skips, when the
+// runtime is missing: `make test` installs it, so a broken install must show.
+func TestRunTinyGraph(t *testing.T) {
+	s, err := Open(filepath.Join("testdata", "affine.onnx"))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer s.Close()
+	in := Tensor{Shape: []int64{1, 3, 2, 2}, Data: make([]float32, 12)}
+	for i := range in.Data {
+		in.Data[i] = float32(i) * 0.5
+	}
+	out, err := s.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || len(out[0].Data) != 12 {
+		t.Fatalf("got %d outputs", len(out))
+	}
+	for i, v := range out[0].Data {
+		if want := 2*in.Data[i] + 1; v != want {
+			t.Errorf("y[%d] = %v, want %v", i, v, want)
+		}
+	}
+	info, err := Runtime()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Version != ORTVersion {
+		t.Errorf("loaded ONNX Runtime %s from %s, want %s", info.Version, info.Library, ORTVersion)
+	}
+}
+
+func TestRunRejectsWrongShape(t *testing.T) {
+	s, err := Open(filepath.Join("testdata", "affine.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Run(Tensor{Shape: []int64{1, 4, 2, 2}, Data: make([]float32, 16)}); err == nil {
+		t.Fatal("a 4-channel input was accepted by a 3-channel graph")
+	}
+	if _, err := s.Run(); err == nil {
+		t.Fatal("a call without inputs was accepted")
+	}
+}
+
+func TestOpenMissingOrCorrupt(t *testing.T) {
+	if _, err := Open(filepath.Join(t.TempDir(), "none.onnx")); err == nil {
+		t.Fatal("missing model opened")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.onnx")
+	if err := os.WriteFile(bad, []byte("not a protobuf"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(bad); err == nil {
+		t.Fatal("corrupt model opened")
+	}
+}
+
+func TestLibraryPathErrors(t *testing.T) {
+	t.Setenv(EnvLibraryPath, filepath.Join(t.TempDir(), "nope.so"))
+	if _, err := LibraryPath(); !errors.Is(err, ErrNoRuntime) {
+		t.Fatalf("err = %v, want ErrNoRuntime", err)
+	}
+}

@@ -1,0 +1,96 @@
+package reports
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
+	"github.com/addsr-bench/addsr-bench/metrics"
+)
+
+// Axis names a metric on a plot axis and which way it improves.
+type Axis struct {
+	Metric    string
+	Direction metrics.Direction
+}
+
+func (a Axis) label() string {
+	return fmt.Sprintf("%s (%s is better %s)", a.Metric, a.Direction, a.Direction.Arrow())
+}
+
+// Series is one method's points on a scatter plot.
+type Series struct {
+	Name   string
+	X, Y   []float64
+	Labels []string // optional per-point labels
+}
+
+// Scatter draws one marker set per series, e.g. per-image PSNR against NIQE
+// (a perception–distortion view). Points with a non-finite coordinate are
+// left out. The file type follows the extension (.png, .svg, .pdf); the file
+// is written atomically.
+func Scatter(path, title string, x, y Axis, series []Series) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x.label()
+	p.Y.Label.Text = y.label()
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	for i, s := range series {
+		var pts plotter.XYs
+		var labels []string
+		for k := range s.X {
+			if isFinite(s.X[k]) && isFinite(s.Y[k]) {
+				pts = append(pts, plotter.XY{X: s.X[k], Y: s.Y[k]})
+				if k < len(s.Labels) {
+					labels = append(labels, s.Labels[k])
+				}
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle.Color = plotutil.Color(i)
+		sc.GlyphStyle.Shape = plotutil.Shape(i)
+		sc.GlyphStyle.Radius = vg.Points(4)
+		p.Add(sc)
+		p.Legend.Add(s.Name, sc)
+		if len(labels) == len(pts) {
+			l, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
+			if err != nil {
+				return err
+			}
+			for k := range l.TextStyle {
+				l.TextStyle[k].Color = color.Gray{Y: 90}
+				l.TextStyle[k].XAlign = draw.XLeft
+			}
+			l.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(2)}
+			p.Add(l)
+		}
+	}
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	wt, err := p.WriterTo(6*vg.Inch, 4.5*vg.Inch, format)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	return atomicfile.Write(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	})
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

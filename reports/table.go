@@ -1,0 +1,84 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/addsr-bench/addsr-bench/metrics"
+)
+
+// MetricRow describes one row of a comparison table.
+type MetricRow struct {
+	Name      string
+	Direction metrics.Direction
+}
+
+// Comparison is a paper-style table: metric rows, method columns, each cell
+// the mean over a dataset.
+type Comparison struct {
+	Title   string
+	Metrics []MetricRow
+	Methods []string
+	// Values[i][j] is metric i for method j; NaN when missing.
+	Values [][]float64
+}
+
+// ranks returns, for one row, the column indices of the best and second-best
+// values (−1 when absent). Ties share the rank of the first column.
+func (c Comparison) ranks(i int) (best, second int) {
+	best, second = -1, -1
+	d := c.Metrics[i].Direction
+	for j, v := range c.Values[i] {
+		if math.IsNaN(v) {
+			continue
+		}
+		switch {
+		case best < 0 || d.Better(v, c.Values[i][best]):
+			best, second = j, best
+		case second < 0 || d.Better(v, c.Values[i][second]):
+			second = j
+		}
+	}
+	return best, second
+}
+
+// WriteMarkdown renders the table with ↑/↓ on each metric, the best value in
+// bold and the second best underlined, as SR papers mark them.
+func (c Comparison) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	if c.Title != "" {
+		fmt.Fprintf(&b, "### %s\n\n", c.Title)
+	}
+	b.WriteString("| Metric |")
+	for _, m := range c.Methods {
+		fmt.Fprintf(&b, " %s |", m)
+	}
+	b.WriteString("\n|---|")
+	for range c.Methods {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for i, row := range c.Metrics {
+		best, second := c.ranks(i)
+		fmt.Fprintf(&b, "| %s %s |", row.Name, row.Direction.Arrow())
+		for j, v := range c.Values[i] {
+			s := FormatValue(v)
+			if math.IsNaN(v) {
+				s = "–"
+			}
+			switch j {
+			case best:
+				s = "**" + s + "**"
+			case second:
+				s = "<u>" + s + "</u>"
+			}
+			fmt.Fprintf(&b, " %s |", s)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nBest in **bold**, second <u>underlined</u>; ↑ higher is better, ↓ lower is better.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,51 @@
+// Package runners turns one low-resolution image into one or more
+// super-resolved outputs: single-pass models give one, diffusion models one
+// per sampling step.
+package runners
+
+import (
+	"context"
+	"time"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+)
+
+// Output is one SR result. Steps is the number of sampling steps that produced
+// it for step-wise runners, 0 for single-pass ones.
+type Output struct {
+	Steps int
+	Image *img.Image
+}
+
+// Stage is the wall time of one named part of a run ("resize", "unet", …).
+type Stage struct {
+	Name     string
+	Duration time.Duration
+}
+
+// Result is what a runner returns for one image.
+type Result struct {
+	Outputs []Output
+	Stages  []Stage
+}
+
+// Total is the sum of the stage times.
+func (r Result) Total() time.Duration {
+	var t time.Duration
+	for _, s := range r.Stages {
+		t += s.Duration
+	}
+	return t
+}
+
+// Runner is an SR method. Implementations are safe for concurrent use.
+type Runner interface {
+	// Name identifies the method in tables ("bicubic", "realesrgan-x4plus").
+	Name() string
+	// Scale is the upscaling factor.
+	Scale() int
+	// Fingerprint identifies the model and options exactly: results with
+	// different fingerprints must not be merged.
+	Fingerprint() string
+	Run(ctx context.Context, lr *img.Image) (Result, error)
+}
