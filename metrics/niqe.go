@@ -139,8 +139,9 @@ func (m *niqe) Score(dist, _ *img.Image) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if d.W < NIQEBlock || d.H < NIQEBlock {
-		return 0, fmt.Errorf("%s needs at least %d×%d pixels after the crop border, got %dx%d", m.name, NIQEBlock, NIQEBlock, d.W, d.H)
+	if d.W < NIQEBlock || d.H < NIQEBlock || (d.W/NIQEBlock)*(d.H/NIQEBlock) < 2 {
+		return 0, fmt.Errorf("%s needs at least two %d×%d blocks (e.g. %d×%d pixels) after the crop border to fit its covariance, got %dx%d",
+			m.name, NIQEBlock, NIQEBlock, 2*NIQEBlock, NIQEBlock, d.W, d.H)
 	}
 	model, err := niqeModelOnce()
 	if err != nil {

@@ -1,0 +1,158 @@
+package metrics_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/metrics"
+)
+
+// suiteCase says what the shared suite may assume of a metric. Every
+// registered metric must be listed: a new metric joins the suite or the
+// suite fails.
+type suiteCase struct {
+	symmetric bool
+	// best is the score of identical images for full-reference metrics.
+	best float64
+}
+
+var suite = map[string]suiteCase{
+	"psnr":             {symmetric: true, best: 80}, // 10·log10(1/1e-8)
+	"psnry":            {symmetric: true, best: 80},
+	"psnr-basicsr":     {symmetric: true, best: math.Inf(1)},
+	"psnr-basicsr-rgb": {symmetric: true, best: math.Inf(1)},
+	"ssim":             {symmetric: true, best: 1},
+	"ssimc":            {symmetric: true, best: 1},
+	"ssim-basicsr":     {symmetric: true, best: 1},
+	"ssim-basicsr-rgb": {symmetric: true, best: 1},
+	"niqe":             {},
+	"niqe-basicsr":     {},
+}
+
+// noisy returns m plus seeded Gaussian noise of sigma (0–255 scale), as an
+// 8-bit image.
+func noisy(m *img.Image, sigma float64, seed uint64) *img.Image {
+	r := rand.New(rand.NewPCG(seed, 1))
+	out := img.New(m.W, m.H)
+	for c := range out.Planes {
+		for i, v := range m.Planes[c] {
+			out.Planes[c][i] = v + float32(r.NormFloat64()*sigma/255)
+		}
+	}
+	return out.Quantized()
+}
+
+func TestSharedSuite(t *testing.T) {
+	for _, n := range metrics.Names() {
+		if _, ok := suite[n]; !ok {
+			t.Errorf("metric %s is not in the shared suite", n)
+		}
+	}
+	ref := load(t, filepath.Join("testdata", "hubble-blur-ref.png"))
+	mild, strong := noisy(ref, 4, 1), noisy(ref, 30, 2)
+	for name, sc := range suite {
+		t.Run(name, func(t *testing.T) {
+			m, err := metrics.New(name, metrics.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Fingerprint() == "" || m.Name() != name {
+				t.Fatalf("name %q, fingerprint %q", m.Name(), m.Fingerprint())
+			}
+			vMild, err := m.Score(mild, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vStrong, err := m.Score(strong, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, v := range []float64{vMild, vStrong} {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Fatalf("score %v is not finite", v)
+				}
+			}
+			if !m.Direction().Better(vMild, vStrong) {
+				t.Errorf("noise σ=4 scores %v, σ=30 scores %v: the stronger distortion is not worse (%s is better)", vMild, vStrong, m.Direction())
+			}
+			if m.NeedsReference() {
+				same, err := m.Score(ref, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !(same == sc.best || math.Abs(same-sc.best) < 1e-9) {
+					t.Errorf("identical images score %v, want the best score %v", same, sc.best)
+				}
+				if !m.Direction().Better(same, vMild) {
+					t.Errorf("identical images (%v) do not beat a mild distortion (%v)", same, vMild)
+				}
+				if sc.symmetric {
+					back, err := m.Score(ref, mild)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if math.Abs(back-vMild) > 1e-12*math.Max(1, math.Abs(vMild)) {
+						t.Errorf("not symmetric: %v vs %v", vMild, back)
+					}
+				}
+				if _, err := m.Score(mild, nil); err == nil {
+					t.Error("scored without the reference it needs")
+				}
+				small, _ := ref.Crop(0, 0, ref.W-1, ref.H)
+				if _, err := m.Score(small, ref); err == nil {
+					t.Error("scored images of different sizes")
+				}
+			}
+			// Crop border: scoring with --crop-border 4 equals scoring the
+			// images cropped by hand.
+			const b = 4
+			mb, err := metrics.New(name, metrics.Config{CropBorder: b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mb.Fingerprint() == m.Fingerprint() {
+				t.Error("crop border does not change the fingerprint")
+			}
+			got, err := mb.Score(strong, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc, _ := strong.CropBorder(b)
+			rc, _ := ref.CropBorder(b)
+			want, err := m.Score(sc, rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("crop border %d: %v, cropping by hand: %v", b, got, want)
+			}
+			if got == vStrong {
+				t.Errorf("crop border %d did not change the score %v", b, got)
+			}
+		})
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	for _, size := range [][2]int{{64, 64}, {96, 96}, {191, 96}} {
+		for _, n := range []string{"niqe", "niqe-basicsr"} {
+			m, _ := metrics.New(n, metrics.Config{})
+			if _, err := m.Score(img.New(size[0], size[1]), nil); err == nil {
+				t.Errorf("%s scored a %dx%d image: one 96-pixel block cannot fit a covariance", n, size[0], size[1])
+			}
+		}
+	}
+	m, _ := metrics.New("ssim", metrics.Config{})
+	if _, err := m.Score(img.New(10, 10), img.New(10, 10)); err == nil {
+		t.Error("ssim scored a 10×10 image")
+	}
+	if _, err := metrics.New("nope", metrics.Config{}); err == nil {
+		t.Error("unknown metric accepted")
+	}
+	if _, err := metrics.New("psnr", metrics.Config{CropBorder: -1}); err == nil {
+		t.Error("negative crop border accepted")
+	}
+}
