@@ -135,6 +135,7 @@ func (m *niqe) Fingerprint() string {
 }
 
 func (m *niqe) Score(dist, _ *img.Image) (float64, error) {
+	clearUpper()
 	d, _, err := prepare(m.name, m.cfg, dist, nil, false)
 	if err != nil {
 		return 0, err
@@ -170,6 +171,7 @@ func (model *niqeModel) score(ar *niqeArithmetic, p imresize.Plane) (float64, er
 	}
 	for scale := 1; scale <= 2; scale++ {
 		norm := ar.mscn(p)
+		clearUpper() // the allocations above may have run the runtime's AVX code
 		bs := NIQEBlock / scale
 		block := make([]float64, bs*bs)
 		for by := 0; by < bh; by++ {
@@ -178,6 +180,7 @@ func (model *niqeModel) score(ar *niqeArithmetic, p imresize.Plane) (float64, er
 					copy(block[y*bs:(y+1)*bs], norm.Pix[(by*bs+y)*norm.W+bx*bs:])
 				}
 				i := by*bw + bx
+				clearUpper()
 				feats[i] = ar.blockFeatures(feats[i], block, bs)
 			}
 		}
@@ -187,9 +190,11 @@ func (model *niqeModel) score(ar *niqeArithmetic, p imresize.Plane) (float64, er
 				half.Pix[i] = v / 255
 			}
 			var err error
+			clearUpper()
 			if half, err = ar.half(half); err != nil {
 				return 0, err
 			}
+			clearUpper()
 			for i := range half.Pix {
 				half.Pix[i] *= 255
 			}
@@ -221,6 +226,7 @@ func (ar *niqeArithmetic) mscn(p imresize.Plane) imresize.Plane {
 	mu2 := filterReplicate(sq, ar.window)
 	g := ar.windowGain
 	out := imresize.NewPlane(p.W, p.H)
+	clearUpper()
 	for i, v := range p.Pix {
 		m := mu.Pix[i] * g
 		sigma := math.Sqrt(math.Abs(mu2.Pix[i]*g-m*m) + ar.sqrtEps)
@@ -242,6 +248,7 @@ func filterReplicate(p imresize.Plane, w []float64) imresize.Plane {
 		return i
 	}
 	tmp := imresize.NewPlane(p.W, p.H)
+	clearUpper()
 	for y := 0; y < p.H; y++ {
 		src := p.Pix[y*p.W : (y+1)*p.W]
 		dst := tmp.Pix[y*p.W : (y+1)*p.W]
@@ -260,6 +267,7 @@ func filterReplicate(p imresize.Plane, w []float64) imresize.Plane {
 		}
 	}
 	out := imresize.NewPlane(p.W, p.H)
+	clearUpper()
 	for y := 0; y < p.H; y++ {
 		dst := out.Pix[y*p.W : (y+1)*p.W]
 		for k, wk := range w {
@@ -278,18 +286,40 @@ func filterReplicate(p imresize.Plane, w []float64) imresize.Plane {
 // wrap inside the block as np.roll/torch.roll do), shape, mean, left and
 // right scale.
 func (ar *niqeArithmetic) blockFeatures(dst, block []float64, s int) []float64 {
-	alpha, bl, br := ar.aggd(block)
+	var acc aggdSums
+	for _, v := range block {
+		acc.add(v)
+	}
+	alpha, bl, br := ar.aggd(acc, len(block))
 	dst = append(dst, alpha, (bl+br)/2)
-	prod := make([]float64, len(block))
+	// Neighbour (dy, dx) of (y, x) is block[(y−dy) mod s][(x−dx) mod s].
 	for _, sh := range [4][2]int{{0, 1}, {1, 0}, {1, 1}, {1, -1}} {
+		acc = aggdSums{}
 		for y := 0; y < s; y++ {
-			sy := ((y-sh[0])%s + s) % s
-			for x := 0; x < s; x++ {
-				sx := ((x-sh[1])%s + s) % s
-				prod[y*s+x] = block[y*s+x] * block[sy*s+sx]
+			row := block[y*s : (y+1)*s]
+			py := y - sh[0]
+			if py < 0 {
+				py += s
+			}
+			prow := block[py*s : (py+1)*s]
+			switch sh[1] {
+			case 0:
+				for x, v := range row {
+					acc.add(v * prow[x])
+				}
+			case 1: // partner column x−1, wrapping at 0
+				acc.add(row[0] * prow[s-1])
+				for x := 1; x < s; x++ {
+					acc.add(row[x] * prow[x-1])
+				}
+			case -1: // partner column x+1, wrapping at s−1
+				for x := 0; x < s-1; x++ {
+					acc.add(row[x] * prow[x+1])
+				}
+				acc.add(row[s-1] * prow[0])
 			}
 		}
-		alpha, bl, br := ar.aggd(prod)
+		alpha, bl, br := ar.aggd(acc, len(block))
 		a, _ := math.Lgamma(2 / alpha)
 		b, _ := math.Lgamma(1 / alpha)
 		mean := (br - bl) * math.Exp(a-b)
@@ -298,33 +328,43 @@ func (ar *niqeArithmetic) blockFeatures(dst, block []float64, s int) []float64 {
 	return dst
 }
 
+// aggdSums accumulates the moments an AGGD fit needs, without branches on
+// the sign (the signs of MSCN coefficients are close to random).
+type aggdSums struct {
+	sl, sr float64 // Σv² over negative and positive values
+	sabs   float64 // Σ|v|
+	nl, nr int     // counts of negative and positive values
+}
+
+func (a *aggdSums) add(v float64) {
+	neg, pos := min(v, 0), max(v, 0)
+	a.sl += neg * neg
+	a.sr += pos * pos
+	a.sabs += pos - neg
+	a.nl += b2i(v < 0)
+	a.nr += b2i(v > 0)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // aggd estimates the asymmetric generalised Gaussian's shape α and left and
 // right scales by moment matching on the γ grid. A block without negative
 // (or positive) values has a NaN scale on that side. Its moment ratio is NaN
 // too, and numpy's and torch's argmin then return index 0, so α is the grid's
 // first value, 0.2, not NaN: BasicSR and pyiqa both keep that α in the
 // NaN-aware mean, and so must we.
-func (ar *niqeArithmetic) aggd(x []float64) (alpha, betaL, betaR float64) {
-	var sl, sr, sabs, ssq float64
-	var nl, nr int
-	for _, v := range x {
-		switch {
-		case v < 0:
-			sl += v * v
-			nl++
-		case v > 0:
-			sr += v * v
-			nr++
-		}
-		sabs += math.Abs(v)
-		ssq += v * v
-	}
-	n := float64(len(x))
-	leftStd := math.Sqrt(sl / float64(nl))
-	rightStd := math.Sqrt(sr / float64(nr))
+func (ar *niqeArithmetic) aggd(s aggdSums, count int) (alpha, betaL, betaR float64) {
+	n := float64(count)
+	leftStd := math.Sqrt(s.sl / float64(s.nl))
+	rightStd := math.Sqrt(s.sr / float64(s.nr))
 	gammaHat := leftStd / rightStd
-	meanAbs := sabs / n
-	rHat := meanAbs * meanAbs / (ssq / n)
+	meanAbs := s.sabs / n
+	rHat := meanAbs * meanAbs / ((s.sl + s.sr) / n)
 	g2 := gammaHat * gammaHat
 	rHatNorm := rHat * (g2*gammaHat + 1) * (gammaHat + 1) / ((g2 + 1) * (g2 + 1))
 	if math.IsNaN(rHatNorm) {

@@ -33,6 +33,7 @@ func (m *psnr) NeedsReference() bool { return true }
 func (m *psnr) Fingerprint() string  { return fingerprint(m.name, m.conv, m.cfg, "v1") }
 
 func (m *psnr) Score(dist, ref *img.Image) (float64, error) {
+	clearUpper()
 	d, r, err := prepare(m.name, m.cfg, dist, ref, true)
 	if err != nil {
 		return 0, err

@@ -73,6 +73,7 @@ const (
 )
 
 func (m *ssim) Score(dist, ref *img.Image) (float64, error) {
+	clearUpper()
 	d, r, err := prepare(m.name, m.cfg, dist, ref, true)
 	if err != nil {
 		return 0, err
@@ -99,74 +100,4 @@ func (m *ssim) Score(dist, ref *img.Image) (float64, error) {
 		s += SSIMPlane(a, b, d.W, d.H, clamp)
 	}
 	return s / 3, nil
-}
-
-// SSIMPlane is the mean SSIM map of two w×h planes on the 0–255 scale with
-// the 11×11 Gaussian window over the 'valid' region. With clampCS the
-// contrast-structure term is clamped at 0 (pyiqa); without it the map is
-// BasicSR's.
-//
-// The 2-D filter is separable: each of the five moments is filtered along
-// rows into an 11-row ring, then down columns, so memory stays O(11·w) and
-// nothing is allocated per pixel. Arithmetic is float64 throughout: the
-// variances are E[x²]−E[x]² of values up to 255², where float32 would lose
-// about three digits in flat regions.
-func SSIMPlane(x, y []float64, w, h int, clampCS bool) float64 {
-	const n = 11
-	win := ssimWindow
-	ow, oh := w-n+1, h-n+1
-	// ring[q][row%n] holds the horizontally filtered row for moment q.
-	var ring [5][n][]float64
-	for q := range ring {
-		for k := range ring[q] {
-			ring[q][k] = make([]float64, ow)
-		}
-	}
-	hfilter := func(row int) {
-		xr, yr := x[row*w:(row+1)*w], y[row*w:(row+1)*w]
-		slot := row % n
-		mx, my, mxx, myy, mxy := ring[0][slot], ring[1][slot], ring[2][slot], ring[3][slot], ring[4][slot]
-		for i := 0; i < ow; i++ {
-			xs, ys := xr[i:i+n:i+n], yr[i:i+n:i+n]
-			var sx, sy, sxx, syy, sxy float64
-			for k := 0; k < n; k++ {
-				wk := win[k]
-				a, b := xs[k], ys[k]
-				sx += wk * a
-				sy += wk * b
-				sxx += wk * a * a
-				syy += wk * b * b
-				sxy += wk * a * b
-			}
-			mx[i], my[i], mxx[i], myy[i], mxy[i] = sx, sy, sxx, syy, sxy
-		}
-	}
-	for row := 0; row < n-1; row++ {
-		hfilter(row)
-	}
-	var total float64
-	for j := 0; j < oh; j++ {
-		hfilter(j + n - 1)
-		var rowSum float64
-		for i := 0; i < ow; i++ {
-			var mu1, mu2, e11, e22, e12 float64
-			for k := 0; k < n; k++ {
-				slot := (j + k) % n
-				wk := win[k]
-				mu1 += wk * ring[0][slot][i]
-				mu2 += wk * ring[1][slot][i]
-				e11 += wk * ring[2][slot][i]
-				e22 += wk * ring[3][slot][i]
-				e12 += wk * ring[4][slot][i]
-			}
-			m11, m22, m12 := mu1*mu1, mu2*mu2, mu1*mu2
-			cs := (2*(e12-m12) + ssimC2) / ((e11 - m11) + (e22 - m22) + ssimC2)
-			if clampCS && cs < 0 {
-				cs = 0
-			}
-			rowSum += (2*m12 + ssimC1) / (m11 + m22 + ssimC1) * cs
-		}
-		total += rowSum
-	}
-	return total / float64(ow*oh)
 }

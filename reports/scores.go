@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 )
 
 // Formats accepted by WriteScores.
@@ -55,13 +56,15 @@ func FormatValue(v float64) string {
 	return strconv.FormatFloat(v, 'f', 4, 64)
 }
 
-// jsonNumber encodes v at full precision; JSON has no infinities, so ±Inf and
-// NaN become the strings "+Inf", "-Inf" and "NaN".
+// jsonNumber encodes v with 12 significant digits: far beyond any metric's
+// meaning, and stable across platforms whose last bits differ (FMA fusion,
+// vector kernels). JSON has no infinities, so ±Inf and NaN become the strings
+// "+Inf", "-Inf" and "NaN".
 func jsonNumber(v float64) []byte {
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		return []byte(strconv.Quote(FormatValue(v)))
 	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64)
+	return strconv.AppendFloat(nil, v, 'g', 12, 64)
 }
 
 // writeFlat writes {"image": …, "<metric>": value, …} (or "error") with the
@@ -94,7 +97,13 @@ func writeFlat(w io.Writer, r Record, metricNames []string) error {
 }
 
 func scoresTable(w io.Writer, recs []Record, metricNames []string) error {
-	t := tablewriter.NewWriter(w)
+	// Metric names are identifiers: no upper-casing, no "-" → " - ".
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithFooterAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignRight),
+		tablewriter.WithFooterAlignmentConfig(tw.CellAlignment{Global: tw.AlignRight}),
+	)
 	header := append([]any{"image"}, toAny(metricNames)...)
 	t.Header(header...)
 	for _, r := range recs {

@@ -13,9 +13,11 @@ import (
 // baseline every SR table carries.
 type Bicubic struct{ Factor int }
 
-func (b Bicubic) Name() string        { return "bicubic" }
-func (b Bicubic) Scale() int          { return b.Factor }
-func (b Bicubic) Fingerprint() string { return fmt.Sprintf("bicubic;matlab-imresize;a=-0.5;x%d;v1", b.Factor) }
+func (b Bicubic) Name() string { return "bicubic" }
+func (b Bicubic) Scale() int   { return b.Factor }
+func (b Bicubic) Fingerprint() string {
+	return fmt.Sprintf("bicubic;matlab-imresize;a=-0.5;x%d;v1", b.Factor)
+}
 
 func (b Bicubic) Run(ctx context.Context, lr *img.Image) (Result, error) {
 	if err := ctx.Err(); err != nil {

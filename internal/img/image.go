@@ -38,12 +38,20 @@ func FromU8(w, h int, planes [3][]uint8) *Image {
 		}
 		dst := m.Planes[c]
 		for i, v := range planes[c] {
-			dst[i] = float32(v) / 255
+			dst[i] = u8ToFloat[v]
 		}
 	}
 	m.u8 = &planes
 	return m
 }
+
+// u8ToFloat[v] is float32(v)/255, computed once.
+var u8ToFloat = func() (t [256]float32) {
+	for v := range t {
+		t[v] = float32(v) / 255
+	}
+	return t
+}()
 
 // Pixels is W*H.
 func (m *Image) Pixels() int { return m.W * m.H }

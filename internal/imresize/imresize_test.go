@@ -16,10 +16,10 @@ func TestAgainstNumpy(t *testing.T) {
 		W, H  int
 		Pix   []float64
 		Cases []struct {
-			Scale      float64
-			W          int       `json:"out_w"`
-			H          int       `json:"out_h"`
-			Pix        []float64 `json:"pix"`
+			Scale float64
+			W     int       `json:"out_w"`
+			H     int       `json:"out_h"`
+			Pix   []float64 `json:"pix"`
 		}
 	}
 	raw, err := os.ReadFile(filepath.Join("testdata", "reference.json"))

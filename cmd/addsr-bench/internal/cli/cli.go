@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -123,6 +124,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			for _, p := range problems {
 				recs = append(recs, reports.Record{Image: p.ID, Error: p.Error()})
 			}
+			sort.SliceStable(recs, func(i, j int) bool { return recs[i].Image < recs[j].Image })
 			var names []string
 			for _, m := range ms {
 				names = append(names, m.Name())

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = Main(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// TestScoreFolders scores testdata/dist against testdata/ref: a and b pair,
+// c has no output, d has the wrong size, e has no reference. The scored
+// images are printed, the others reported on stderr, and the exit status is 1.
+func TestScoreFolders(t *testing.T) {
+	for _, format := range []string{"table", "jsonl", "csv", "json"} {
+		t.Run(format, func(t *testing.T) {
+			out, errOut, code := runCLI(t, "score", "--ref", "testdata/ref", "--dist", "testdata/dist",
+				"-m", "psnr,ssim,psnr-basicsr,ssim-basicsr", "--format", format, "--workers", "2")
+			if code != ExitSkipped {
+				t.Errorf("exit status %d, want %d (images were skipped); stderr:\n%s", code, ExitSkipped, errOut)
+			}
+			golden(t, "score-folders."+format, out)
+			for _, want := range []string{
+				"skipped c: testdata/ref/c.png: reference has no image with this stem in testdata/dist",
+				"skipped d: testdata/dist/d.png is 40x40 but its reference testdata/ref/d.png is 48x40",
+				"skipped e: testdata/dist/e.png: no reference with this stem in testdata/ref",
+				"3 of 5 images skipped",
+			} {
+				if !strings.Contains(errOut, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errOut)
+				}
+			}
+		})
+	}
+}
+
+func TestScoreFiles(t *testing.T) {
+	out, errOut, code := runCLI(t, "score", "--ref", "testdata/ref/a.png", "--dist", "testdata/dist/a.png",
+		"-m", "psnr,ssim", "--format", "jsonl")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "score-file.jsonl", out)
+}
+
+func TestScoreIdenticalBasicSRIsInf(t *testing.T) {
+	out, _, code := runCLI(t, "score", "--ref", "testdata/ref/a.png", "--dist", "testdata/ref/a.png",
+		"-m", "psnr-basicsr,psnr", "--format", "jsonl")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	if want := `{"image":"a","psnr-basicsr":"+Inf","psnr":80}` + "\n"; out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
+
+func TestScoreNoReference(t *testing.T) {
+	_, errOut, code := runCLI(t, "score", "--dist", "testdata/dist", "-m", "psnr")
+	if code != ExitError || !strings.Contains(errOut, "pass --ref") {
+		t.Errorf("full-reference metric without --ref: exit %d, stderr %q", code, errOut)
+	}
+	// NIQE needs two 96-pixel blocks: the 48×40 fixtures are each skipped
+	// with a message that says so, and the exit status is 1.
+	_, errOut, code = runCLI(t, "score", "--dist", "testdata/dist", "-m", "niqe", "--format", "jsonl")
+	if code != ExitSkipped || !strings.Contains(errOut, "two 96×96 blocks") {
+		t.Errorf("niqe on small images: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestScoreBadInput(t *testing.T) {
+	tmp := t.TempDir()
+	if err := os.WriteFile(filepath.Join(tmp, "a.png"), []byte("\x89PNG\r\n\x1a\ntruncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCLI(t, "score", "--ref", "testdata/ref/a.png", "--dist", filepath.Join(tmp, "a.png"))
+	if code != ExitSkipped || !strings.Contains(errOut, filepath.Join(tmp, "a.png")) {
+		t.Errorf("corrupt file: exit %d, stderr %q", code, errOut)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"score", "--ref", "testdata/ref"}, "--dist is required"},
+		{[]string{"score", "--dist", "testdata/dist", "--ref", "testdata/ref", "-m", "psnr,bogus"}, `unknown metric "bogus"`},
+		{[]string{"score", "--dist", "testdata/dist", "--ref", "testdata/ref", "--format", "xml"}, "--format"},
+		{[]string{"score", "--dist", "testdata/dist", "--ref", "testdata/ref/a.png"}, "both be files or both be folders"},
+		{[]string{"score", "--dist", "testdata/nope", "--ref", "testdata/ref"}, "testdata/nope"},
+		{[]string{"score", "--dist", "testdata/dist/a.png", "--ref", "testdata/ref/a.png", "--max-pixels", "100"}, "pixel limit"},
+	} {
+		_, errOut, code := runCLI(t, c.args...)
+		if code == ExitOK || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want it to mention %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+func TestMetricsList(t *testing.T) {
+	out, _, code := runCLI(t, "metrics")
+	if code != ExitOK {
+		t.Fatal(code)
+	}
+	golden(t, "metrics.txt", out)
+}
+
+func TestDemo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	out, errOut, code := runCLI(t, "demo", "--out", dir)
+	if code != ExitOK {
+		t.Fatalf("demo exit %d: %s", code, errOut)
+	}
+	for _, f := range []string{"table.md", "records.json", "perception-distortion.png", "lr/astronaut.png", "sr/bicubic/astronaut.png", "hr/astronaut.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("demo did not write %s: %v", f, err)
+		}
+		if !strings.Contains(out, "table:") {
+			t.Error("demo does not say where its table is")
+		}
+	}
+	// Nothing but the run folder is left beside it.
+	ents, _ := os.ReadDir(filepath.Dir(dir))
+	if len(ents) != 1 {
+		t.Errorf("demo left %d entries beside its output", len(ents))
+	}
+	if _, errOut, code := runCLI(t, "demo", "--out", dir); code == ExitOK || !strings.Contains(errOut, "already exists") {
+		t.Errorf("demo over an existing folder: exit %d, %s", code, errOut)
+	}
+}

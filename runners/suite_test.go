@@ -1,0 +1,101 @@
+package runners
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+)
+
+// runnerSuite is the contract every Runner must meet; each implementation
+// is listed in TestRunnerSuite.
+func runnerSuite(t *testing.T, r Runner) {
+	rng := rand.New(rand.NewPCG(42, 0))
+	lr := img.New(17, 11)
+	for c := range lr.Planes {
+		for i := range lr.Planes[c] {
+			lr.Planes[c][i] = rng.Float32()
+		}
+	}
+	ctx := context.Background()
+	res, err := r.Run(ctx, lr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) == 0 {
+		t.Fatal("no outputs")
+	}
+	for _, o := range res.Outputs {
+		if o.Image.W != lr.W*r.Scale() || o.Image.H != lr.H*r.Scale() {
+			t.Fatalf("output %dx%d for a %dx%d input at ×%d", o.Image.W, o.Image.H, lr.W, lr.H, r.Scale())
+		}
+		for c := range o.Image.Planes {
+			for _, v := range o.Image.Planes[c] {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					t.Fatal("non-finite output")
+				}
+			}
+		}
+	}
+	if len(res.Stages) == 0 || res.Total() < 0 {
+		t.Error("no stage timings")
+	}
+	// Deterministic: the same input gives the same output.
+	again, err := r.Run(ctx, lr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for c := range again.Outputs[0].Image.Planes {
+		for i, v := range again.Outputs[0].Image.Planes[c] {
+			if v != res.Outputs[0].Image.Planes[c][i] {
+				t.Fatal("two runs on the same input differ")
+			}
+		}
+	}
+	if r.Fingerprint() == "" || r.Name() == "" {
+		t.Error("empty name or fingerprint")
+	}
+	// A cancelled context stops the run.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := r.Run(cctx, lr); err == nil {
+		t.Error("ran with a cancelled context")
+	}
+}
+
+func TestRunnerSuite(t *testing.T) {
+	for _, r := range []Runner{Bicubic{Factor: 4}, Bicubic{Factor: 2}, Nearest{Factor: 4}} {
+		t.Run(r.Fingerprint(), func(t *testing.T) { runnerSuite(t, r) })
+	}
+}
+
+// Interpolating runners keep a constant image constant.
+func TestInterpolationKeepsConstant(t *testing.T) {
+	lr := img.New(9, 7)
+	for c := range lr.Planes {
+		for i := range lr.Planes[c] {
+			lr.Planes[c][i] = 0.25 * float32(c+1)
+		}
+	}
+	for _, r := range []Runner{Bicubic{Factor: 4}, Nearest{Factor: 3}} {
+		res, err := r.Run(context.Background(), lr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c, p := range res.Outputs[0].Image.Planes {
+			for _, v := range p {
+				if math.Abs(float64(v)-0.25*float64(c+1)) > 1e-6 {
+					t.Fatalf("%s: constant %v became %v", r.Name(), 0.25*float64(c+1), v)
+				}
+			}
+		}
+	}
+	if _, err := New("lanczos", 4); err == nil {
+		t.Error("unknown runner accepted")
+	}
+	if _, err := New("bicubic", 0); err == nil {
+		t.Error("scale 0 accepted")
+	}
+}
