@@ -15,6 +15,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 	"github.com/addsr-bench/addsr-bench/metrics"
 	"github.com/addsr-bench/addsr-bench/reports"
 	"github.com/addsr-bench/addsr-bench/runners"
@@ -122,7 +123,7 @@ func Demo(ctx context.Context, opts DemoOptions) (DemoResult, error) {
 	}
 	recs := make([]reports.Record, jobs)
 	errs := make([]error, jobs)
-	perr := parallel(ctx, jobs, Workers(opts.Workers), func(k int) {
+	perr := workpool.Run(ctx, jobs, opts.Workers, func(k int) {
 		defer step()
 		p, r := set[k/len(rs)], rs[k%len(rs)]
 		rec := reports.Record{Dataset: "demo", Image: p.name, Method: r.Name()}

@@ -7,11 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 	"github.com/addsr-bench/addsr-bench/metrics"
 	"github.com/addsr-bench/addsr-bench/reports"
 )
@@ -24,20 +23,12 @@ type ScoreOptions struct {
 	Progress func()
 }
 
-// Workers resolves a requested worker count.
-func Workers(n int) int {
-	if n <= 0 {
-		return runtime.GOMAXPROCS(0)
-	}
-	return n
-}
-
 // ScorePairs scores every pair with every metric. Records come back in the
 // order of pairs; a pair that cannot be scored (unreadable file, size
 // mismatch, metric error) gets a record with Error set and the rest go on.
 func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric, opts ScoreOptions) ([]reports.Record, error) {
 	out := make([]reports.Record, len(pairs))
-	err := parallel(ctx, len(pairs), Workers(opts.Workers), func(i int) {
+	err := workpool.Run(ctx, len(pairs), opts.Workers, func(i int) {
 		p := pairs[i]
 		out[i] = reports.Record{Image: p.ID}
 		vals, err := scorePair(p, ms, opts.Decode)
@@ -95,38 +86,6 @@ func ScoreImages(dist, ref *img.Image, ms []metrics.Metric) (map[string]float64,
 		vals[m.Name()] = v
 	}
 	return vals, nil
-}
-
-// parallel calls fn(i) for i in [0, n) on workers goroutines and stops
-// handing out work when ctx is cancelled.
-func parallel(ctx context.Context, n, workers int, fn func(i int)) error {
-	if workers > n {
-		workers = n
-	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	var err error
-loop:
-	for i := 0; i < n; i++ {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break loop
-		}
-	}
-	close(next)
-	wg.Wait()
-	return err
 }
 
 // Version is the tool's version, recorded in every result.

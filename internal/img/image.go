@@ -10,13 +10,17 @@ import (
 
 // Image is a planar RGB image. Planes[c][y*W+x] holds channel c (R, G, B) in
 // [0,1]. Grey sources are replicated into all three planes.
+//
+// The planes are the only pixel storage, so changing them is always safe.
+// 8-bit samples stay exact all the same: v/255 in float32, times 255 and
+// rounded, gives v back for every v in 0…255.
 type Image struct {
 	W, H   int
 	Planes [3][]float32
 
-	// u8 holds the source's exact 8-bit samples when it had them; it is nil
-	// for 16-bit sources and for images computed in float (SR outputs).
-	u8 *[3][]uint8
+	// source8 records that the image was decoded from (or built as) 8-bit
+	// samples: provenance only.
+	source8 bool
 }
 
 // New returns a black image of the given size.
@@ -41,7 +45,7 @@ func FromU8(w, h int, planes [3][]uint8) *Image {
 			dst[i] = u8ToFloat[v]
 		}
 	}
-	m.u8 = &planes
+	m.source8 = true
 	return m
 }
 
@@ -56,17 +60,13 @@ var u8ToFloat = func() (t [256]float32) {
 // Pixels is W*H.
 func (m *Image) Pixels() int { return m.W * m.H }
 
-// Exact8Bit reports whether the image carries exact 8-bit samples.
-func (m *Image) Exact8Bit() bool { return m.u8 != nil }
+// Exact8Bit reports whether the image came from 8-bit samples.
+func (m *Image) Exact8Bit() bool { return m.source8 }
 
-// U8 returns 8-bit planes. For 8-bit sources they are the decoded samples;
-// otherwise each value is clamped to [0,1], scaled by 255 and rounded half to
-// even, as BasicSR's tensor2img and numpy's round do when an SR output is saved.
-// The returned slices must not be modified when the image has exact samples.
+// U8 returns 8-bit planes: each value clamped to [0,1], scaled by 255 and
+// rounded half to even, as BasicSR's tensor2img and numpy's round do when an
+// SR output is saved. For 8-bit sources these are the decoded samples.
 func (m *Image) U8() [3][]uint8 {
-	if m.u8 != nil {
-		return *m.u8
-	}
 	var out [3][]uint8
 	for c := range out {
 		out[c] = QuantizePlane(m.Planes[c])
@@ -95,13 +95,9 @@ func Quantize(v float32) uint8 {
 	return uint8(math.RoundToEven(float64(v * 255)))
 }
 
-// Quantized returns a copy whose float planes are the 8-bit values /255 and
-// which carries those exact samples: what the image becomes when saved as an
-// 8-bit PNG and read back.
+// Quantized returns a copy whose planes are the 8-bit values /255: what the
+// image becomes when saved as an 8-bit PNG and read back.
 func (m *Image) Quantized() *Image {
-	if m.u8 != nil {
-		return m
-	}
 	return FromU8(m.W, m.H, m.U8())
 }
 
@@ -111,23 +107,12 @@ func (m *Image) Crop(x0, y0, w, h int) (*Image, error) {
 		return nil, fmt.Errorf("crop %dx%d at (%d,%d) does not fit in a %dx%d image", w, h, x0, y0, m.W, m.H)
 	}
 	out := New(w, h)
-	var u8 *[3][]uint8
-	if m.u8 != nil {
-		u8 = &[3][]uint8{}
-	}
 	for c := 0; c < 3; c++ {
 		for y := 0; y < h; y++ {
 			copy(out.Planes[c][y*w:(y+1)*w], m.Planes[c][(y0+y)*m.W+x0:])
 		}
-		if u8 != nil {
-			p := make([]uint8, w*h)
-			for y := 0; y < h; y++ {
-				copy(p[y*w:(y+1)*w], (*m.u8)[c][(y0+y)*m.W+x0:])
-			}
-			u8[c] = p
-		}
 	}
-	out.u8 = u8
+	out.source8 = m.source8
 	return out, nil
 }
 

@@ -75,7 +75,8 @@ test sets to produce paper-style tables, per-image records and plots.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newScore(stdout, stderr), newDemo(stdout, stderr), newMetrics(stdout))
+	root.AddCommand(newScore(stdout, stderr), newDemo(stdout, stderr), newMetrics(stdout),
+		newDatasets(stdout, stderr), newDegrade(stdout, stderr))
 	return root
 }
 
@@ -84,6 +85,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 		ref, dist, list, format string
 		crop, workers           int
 		maxPixels               int64
+		noVerify                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "score --dist PATH [--ref PATH] [-m LIST]",
@@ -108,6 +110,9 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 						return &exitError{ExitError, fmt.Sprintf("%s is a full-reference metric: pass --ref, or choose no-reference metrics such as niqe", m.Name())}
 					}
 				}
+			}
+			if err := verifyManifest(ref, noVerify); err != nil {
+				return err
 			}
 			pairs, problems, err := datasets.PairPaths(dist, ref)
 			if err != nil {
@@ -153,7 +158,22 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&format, "format", "table", "output: "+strings.Join(reports.Formats, ", "))
 	f.IntVar(&workers, "workers", 0, "parallel images (0: one per CPU)")
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse images larger than this, read from the header (negative: no limit)")
+	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
 	return cmd
+}
+
+// verifyManifest checks the dataset a --ref folder belongs to (the folder
+// itself or its parent, for HR/ inside a built set) against its manifest.
+func verifyManifest(ref string, skip bool) error {
+	if ref == "" || skip {
+		return nil
+	}
+	for _, dir := range []string{ref, filepath.Dir(ref)} {
+		if datasets.HasManifest(dir) {
+			return datasets.Verify(dir)
+		}
+	}
+	return nil
 }
 
 func newDemo(stdout, stderr io.Writer) *cobra.Command {

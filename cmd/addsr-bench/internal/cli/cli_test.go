@@ -153,3 +153,59 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo over an existing folder: exit %d, %s", code, errOut)
 	}
 }
+
+func TestDegradeInspectVerify(t *testing.T) {
+	root := t.TempDir()
+	var outs []string
+	for _, w := range []string{"1", "2"} {
+		out := filepath.Join(root, "set"+w)
+		stdout, errOut, code := runCLI(t, "degrade", "--preset", "realesrgan", "--in", "testdata/ref", "--out", out,
+			"--seed", "3", "--crop-size", "32", "--crop", "random", "--workers", w)
+		if code != ExitOK {
+			t.Fatalf("degrade: exit %d: %s", code, errOut)
+		}
+		if !strings.Contains(stdout, "built 4 pairs") {
+			t.Errorf("degrade said %q", stdout)
+		}
+		outs = append(outs, out)
+	}
+	for _, f := range []string{"manifest.json", "LR/a.png", "HR/d.png"} {
+		a, _ := os.ReadFile(filepath.Join(outs[0], f))
+		b, _ := os.ReadFile(filepath.Join(outs[1], f))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s differs between 1 and 2 workers", f)
+		}
+	}
+	stdout, _, code := runCLI(t, "datasets", "inspect", outs[0])
+	if code != ExitOK {
+		t.Fatalf("inspect exit %d: %s", code, stdout)
+	}
+	for _, want := range []string{"layout:   hr-lr", "images:   4", "scale:    ×4", "HR sizes: 32x32 (4)", "LR sizes: 8x8 (4)", "manifest: verified", "problems: none"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, stdout)
+		}
+	}
+	if _, errOut, code := runCLI(t, "datasets", "verify", outs[0]); code != ExitOK {
+		t.Fatalf("verify: %s", errOut)
+	}
+	// Tamper: score against the set stops with the manifest error; --no-verify goes on.
+	os.WriteFile(filepath.Join(outs[0], "HR", "a.png"), []byte("changed"), 0o644)
+	_, errOut, code := runCLI(t, "score", "--ref", filepath.Join(outs[0], "HR"), "--dist", filepath.Join(outs[1], "HR"))
+	if code != ExitError || !strings.Contains(errOut, "HR/a.png: changed") {
+		t.Errorf("score on a tampered set: exit %d, %s", code, errOut)
+	}
+	if _, _, code := runCLI(t, "score", "--no-verify", "--ref", filepath.Join(outs[1], "HR"), "--dist", filepath.Join(outs[1], "HR")); code != ExitOK {
+		t.Errorf("score --no-verify: exit %d", code)
+	}
+	if _, errOut, code := runCLI(t, "datasets", "manifest", outs[0]); code == ExitOK || !strings.Contains(errOut, "--rebuild") {
+		t.Errorf("manifest over an existing one: %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "degrade", "--preset", "bogus", "--in", "testdata/ref", "--out", filepath.Join(root, "x")); code == ExitOK || !strings.Contains(errOut, "unknown preset") {
+		t.Errorf("bogus preset: %d %s", code, errOut)
+	}
+	// Images smaller than the crop are skipped and listed, exit 1.
+	_, errOut, code = runCLI(t, "degrade", "--preset", "sr4", "--in", "testdata/ref", "--out", filepath.Join(root, "big"), "--crop-size", "512")
+	if code == ExitOK || !strings.Contains(errOut, "smaller than the crop") {
+		t.Errorf("crop larger than every image: %d %s", code, errOut)
+	}
+}

@@ -1,0 +1,47 @@
+// Package workpool runs indexed jobs on a fixed number of goroutines.
+package workpool
+
+import (
+	"context"
+	"runtime"
+	"sync"
+)
+
+// Workers resolves a requested count: n ≤ 0 means one per CPU.
+func Workers(n int) int {
+	if n <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return n
+}
+
+// Run calls fn(i) for i in [0, n) on Workers(workers) goroutines. It stops
+// handing out work when ctx is cancelled, waits for jobs in flight and
+// returns ctx's error.
+func Run(ctx context.Context, n, workers int, fn func(i int)) error {
+	workers = min(Workers(workers), n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	var err error
+loop:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break loop
+		}
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
