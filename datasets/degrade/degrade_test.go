@@ -440,3 +440,31 @@ func TestFilterPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestJPEGTablesAndUSM(t *testing.T) {
+	// DiffJPEG's luminance table is the standard one transposed: entry
+	// (u=0, v=1) is the standard (1, 0) = 12, and (1, 0) is 11.
+	if jpegYTable[1] != 12 || jpegYTable[8] != 11 || jpegYTable[63] != 99 || jpegYTable[0] != 16 {
+		t.Errorf("Y table starts %v", jpegYTable[:9])
+	}
+	if jpegCTable[0] != 17 || jpegCTable[3] != 47 || jpegCTable[4] != 99 || jpegCTable[27] != 99 {
+		t.Errorf("C table %v", jpegCTable[:8])
+	}
+	// USM leaves a flat image alone and steepens an edge.
+	flat := USMSharp(constant(64, 64, 0.3))
+	if math.Abs(float64(flat.Planes[0][500])-0.3) > 1e-6 {
+		t.Errorf("USM changed a flat image: %v", flat.Planes[0][500])
+	}
+	edge := constant(64, 64, 0.2)
+	for c := range edge.Planes {
+		for y := 0; y < 64; y++ {
+			for x := 32; x < 64; x++ {
+				edge.Planes[c][y*64+x] = 0.8
+			}
+		}
+	}
+	s := USMSharp(edge)
+	if !(s.Planes[0][32*64+30] < 0.2 && s.Planes[0][32*64+33] > 0.8) {
+		t.Errorf("USM did not steepen the edge: %v | %v", s.Planes[0][32*64+30], s.Planes[0][32*64+33])
+	}
+}
