@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -127,7 +126,7 @@ func Demo(ctx context.Context, opts DemoOptions) (DemoResult, error) {
 		defer step()
 		p, r := set[k/len(rs)], rs[k%len(rs)]
 		rec := reports.Record{Dataset: "demo", Image: p.name, Method: r.Name()}
-		res, err := r.Run(ctx, p.lr)
+		res, err := r.Run(ctx, runners.Input{ID: p.name, Dataset: "demo", LR: p.lr})
 		if err != nil {
 			errs[k] = fmt.Errorf("%s on %s: %w", r.Name(), p.name, err)
 			return
@@ -233,16 +232,12 @@ func joinComma(s []string) string {
 // writeRecordsJSON writes the per-image records with the fingerprints of the
 // metrics and runners that produced them. ±Inf values are written as strings.
 func writeRecordsJSON(path string, recs []reports.Record, ms []metrics.Metric, rs []runners.Runner) error {
-	type jsonRecord struct {
-		reports.Record
-		Values map[string]any `json:"values"`
-	}
 	doc := struct {
 		Tool        string            `json:"tool"`
 		Created     string            `json:"created"`
 		Metrics     map[string]string `json:"metric_fingerprints"`
 		Runners     map[string]string `json:"runner_fingerprints"`
-		Records     []jsonRecord      `json:"records"`
+		Records     []reports.Record  `json:"records"`
 		Conventions string            `json:"conventions"`
 	}{
 		Tool:        "addsr-bench " + Version,
@@ -257,17 +252,7 @@ func writeRecordsJSON(path string, recs []reports.Record, ms []metrics.Metric, r
 	for _, r := range rs {
 		doc.Runners[r.Name()] = r.Fingerprint()
 	}
-	for _, r := range recs {
-		jr := jsonRecord{Record: r, Values: map[string]any{}}
-		for k, v := range r.Values {
-			if math.IsInf(v, 0) || math.IsNaN(v) {
-				jr.Values[k] = reports.FormatValue(v)
-			} else {
-				jr.Values[k] = v
-			}
-		}
-		doc.Records = append(doc.Records, jr)
-	}
+	doc.Records = recs
 	return atomicfile.Write(path, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

@@ -82,6 +82,62 @@ func Scatter(path, title string, x, y Axis, series []Series) error {
 			p.Add(l)
 		}
 	}
+	return savePlot(p, path)
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Lines draws one line per series through its points in order, each point
+// marked and labelled (for example by step count): the perception–distortion
+// view of a multi-step method. Single-point series are drawn as markers.
+func Lines(path, title string, x, y Axis, series []Series) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x.label()
+	p.Y.Label.Text = y.label()
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	for i, s := range series {
+		var pts plotter.XYs
+		var labels []string
+		for k := range s.X {
+			if isFinite(s.X[k]) && isFinite(s.Y[k]) {
+				pts = append(pts, plotter.XY{X: s.X[k], Y: s.Y[k]})
+				if k < len(s.Labels) {
+					labels = append(labels, s.Labels[k])
+				}
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		l, sc, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return err
+		}
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(1.5)
+		sc.Color = plotutil.Color(i)
+		sc.Shape = plotutil.Shape(i)
+		sc.Radius = vg.Points(3.5)
+		p.Add(l, sc)
+		p.Legend.Add(s.Name, l, sc)
+		if len(labels) == len(pts) {
+			lb, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
+			if err != nil {
+				return err
+			}
+			for k := range lb.TextStyle {
+				lb.TextStyle[k].Color = color.Gray{Y: 60}
+			}
+			lb.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(3)}
+			p.Add(lb)
+		}
+	}
+	return savePlot(p, path)
+}
+
+func savePlot(p *plot.Plot, path string) error {
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
 	wt, err := p.WriterTo(6*vg.Inch, 4.5*vg.Inch, format)
 	if err != nil {
@@ -92,5 +148,3 @@ func Scatter(path, title string, x, y Axis, series []Series) error {
 		return err
 	})
 }
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,6 +1,10 @@
 package reports
 
-import "math"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+)
 
 // Record is the result for one image (one method and step count in
 // experiments). Values are keyed by metric name; Error is set when the image
@@ -13,7 +17,10 @@ type Record struct {
 	Values  map[string]float64 `json:"values,omitempty"`
 	// TimingsMS holds per-stage wall times of the SR run, in milliseconds.
 	TimingsMS map[string]float64 `json:"timings_ms,omitempty"`
-	Error     string             `json:"error,omitempty"`
+	// Fingerprint identifies the method, metric configuration and tool that
+	// produced the record (a hash; the run's run.json spells it out).
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // Skipped reports whether the record holds an error instead of scores.
@@ -35,4 +42,59 @@ func Mean(recs []Record, metric string) float64 {
 		return math.NaN()
 	}
 	return s / float64(n)
+}
+
+// MarshalJSON writes the record with ±Inf and NaN values as the strings
+// "+Inf", "-Inf" and "NaN", which JSON numbers cannot hold (BasicSR's PSNR of
+// identical images is +Inf).
+func (r Record) MarshalJSON() ([]byte, error) {
+	type plain Record
+	vals := make(map[string]any, len(r.Values))
+	for k, v := range r.Values {
+		if math.IsInf(v, 0) || math.IsNaN(v) {
+			vals[k] = FormatValue(v)
+		} else {
+			vals[k] = v
+		}
+	}
+	return json.Marshal(struct {
+		plain
+		Values map[string]any `json:"values,omitempty"`
+	}{plain(r), vals})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Record) UnmarshalJSON(data []byte) error {
+	type plain Record
+	var aux struct {
+		plain
+		Values map[string]any `json:"values,omitempty"`
+	}
+	if err := json.Unmarshal(data, &aux); err != nil {
+		return err
+	}
+	*r = Record(aux.plain)
+	if aux.Values != nil {
+		r.Values = make(map[string]float64, len(aux.Values))
+	}
+	for k, v := range aux.Values {
+		switch x := v.(type) {
+		case float64:
+			r.Values[k] = x
+		case string:
+			switch x {
+			case "+Inf":
+				r.Values[k] = math.Inf(1)
+			case "-Inf":
+				r.Values[k] = math.Inf(-1)
+			case "NaN":
+				r.Values[k] = math.NaN()
+			default:
+				return fmt.Errorf("value %s: %q is not a number", k, x)
+			}
+		default:
+			return fmt.Errorf("value %s: %v is not a number", k, v)
+		}
+	}
+	return nil
 }

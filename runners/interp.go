@@ -19,7 +19,8 @@ func (b Bicubic) Fingerprint() string {
 	return fmt.Sprintf("bicubic;matlab-imresize;a=-0.5;x%d;v1", b.Factor)
 }
 
-func (b Bicubic) Run(ctx context.Context, lr *img.Image) (Result, error) {
+func (b Bicubic) Run(ctx context.Context, in Input) (Result, error) {
+	lr := in.LR
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
@@ -38,7 +39,8 @@ func (n Nearest) Name() string        { return "nearest" }
 func (n Nearest) Scale() int          { return n.Factor }
 func (n Nearest) Fingerprint() string { return fmt.Sprintf("nearest;x%d;v1", n.Factor) }
 
-func (n Nearest) Run(ctx context.Context, lr *img.Image) (Result, error) {
+func (n Nearest) Run(ctx context.Context, in Input) (Result, error) {
+	lr := in.LR
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}

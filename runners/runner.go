@@ -38,6 +38,13 @@ func (r Result) Total() time.Duration {
 	return t
 }
 
+// Input is one test image: its id (file stem) and dataset name, which
+// runners that read precomputed outputs need, and the LR image.
+type Input struct {
+	ID, Dataset string
+	LR          *img.Image
+}
+
 // Runner is an SR method. Implementations are safe for concurrent use.
 type Runner interface {
 	// Name identifies the method in tables ("bicubic", "realesrgan-x4plus").
@@ -47,5 +54,5 @@ type Runner interface {
 	// Fingerprint identifies the model and options exactly: results with
 	// different fingerprints must not be merged.
 	Fingerprint() string
-	Run(ctx context.Context, lr *img.Image) (Result, error)
+	Run(ctx context.Context, in Input) (Result, error)
 }

@@ -20,7 +20,7 @@ func runnerSuite(t *testing.T, r Runner) {
 		}
 	}
 	ctx := context.Background()
-	res, err := r.Run(ctx, lr)
+	res, err := r.Run(ctx, Input{ID: "x", LR: lr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func runnerSuite(t *testing.T, r Runner) {
 		t.Error("no stage timings")
 	}
 	// Deterministic: the same input gives the same output.
-	again, err := r.Run(ctx, lr)
+	again, err := r.Run(ctx, Input{ID: "x", LR: lr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func runnerSuite(t *testing.T, r Runner) {
 	// A cancelled context stops the run.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := r.Run(cctx, lr); err == nil {
+	if _, err := r.Run(cctx, Input{ID: "x", LR: lr}); err == nil {
 		t.Error("ran with a cancelled context")
 	}
 }
@@ -80,7 +80,7 @@ func TestInterpolationKeepsConstant(t *testing.T) {
 		}
 	}
 	for _, r := range []Runner{Bicubic{Factor: 4}, Nearest{Factor: 3}} {
-		res, err := r.Run(context.Background(), lr)
+		res, err := r.Run(context.Background(), Input{ID: "x", LR: lr})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -76,7 +76,8 @@ test sets to produce paper-style tables, per-image records and plots.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newScore(stdout, stderr), newDemo(stdout, stderr), newMetrics(stdout),
-		newDatasets(stdout, stderr), newDegrade(stdout, stderr))
+		newDatasets(stdout, stderr), newDegrade(stdout, stderr),
+		newRun(stdout, stderr), newMerge(stdout, stderr), newReport(stdout), newCheck(stdout))
 	return root
 }
 

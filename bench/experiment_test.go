@@ -1,0 +1,395 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/imresize"
+	"github.com/addsr-bench/addsr-bench/reports"
+)
+
+// binary is the addsr-bench command, built once for the tests that run it
+// as a real process (kill -9, shards).
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "addsr-bench-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "addsr-bench")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/addsr-bench")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building addsr-bench:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// makeSet writes a small HR/LR dataset of 192×96 crops of the sample photos
+// (NIQE needs two 96-pixel blocks) and returns its folder.
+func makeSet(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := datasets.Samples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		src := s[i%len(s)].Image
+		hr, err := src.Crop((i*41)%(src.W-192), (i*29)%(src.H-96), 192, 96)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lr, err := imresize.Image(hr, 0.25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []struct {
+			dir string
+			m   interface{ SavePNG(string) error }
+		}{{"HR", hr}, {"LR", lr.Quantized()}} {
+			os.MkdirAll(filepath.Join(dir, p.dir), 0o755)
+			if err := p.m.SavePNG(filepath.Join(dir, p.dir, fmt.Sprintf("img%02d.png", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
+
+func writeSpec(t *testing.T, dir, set string) string {
+	t.Helper()
+	spec := fmt.Sprintf(`name: t
+datasets:
+  - name: set
+    path: %s
+metrics: [psnr, ssim, niqe]
+methods:
+  - name: bicubic
+    runner: bicubic
+  - name: nearest
+    runner: nearest
+`, set)
+	p := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(p, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// comparable strips what legitimately differs between runs (timings).
+func comparable(recs []reports.Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, fmt.Sprintf("%s %v %s %s", KeyOf(r), r.Values, r.Fingerprint, r.Error))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestSpecErrorsNameTheLine(t *testing.T) {
+	set := makeSet(t, 1)
+	cases := []struct {
+		spec string
+		want []string
+	}{
+		{"datasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr, lpipz]\nmethods:\n  - name: b\n    runner: bicubic\n",
+			[]string{`:4: unknown metric "lpipz"`}},
+		{"datasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: bicubic\n  - name: b\n    runner: nearest\n",
+			[]string{`:8: duplicate method name "b" (first on line 6)`}},
+		{"datasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr]\nmethods:\n  - name: m\n    runner: folder\n    path: nowhere/{dataset}\n",
+			[]string{`:6: method "m": output folder`, "nowhere/a is missing"}},
+		{"datasets:\n  - name: a\n    path: /no/such/set\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: onnx\n    colour: red\n",
+			[]string{":2: dataset \"a\": /no/such/set is not a folder", `:6: method "b": unknown runner "onnx"`, `:8: unknown key "colour"`}},
+		{"datasets: []\nmetrics: [psnr]\n", []string{":1: datasets is empty", `"methods" is required`}},
+		{"datasets: [\n", []string{"not valid YAML"}},
+	}
+	for i, c := range cases {
+		p := filepath.Join(t.TempDir(), "spec.yaml")
+		os.WriteFile(p, []byte(c.spec), 0o644)
+		_, err := LoadSpec(p)
+		if err == nil {
+			t.Errorf("case %d: accepted", i)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("case %d: error lacks %q:\n%v", i, w, err)
+			}
+		}
+	}
+}
+
+func TestRunResumeAndRefuse(t *testing.T) {
+	dir := t.TempDir()
+	spec, err := LoadSpec(writeSpec(t, dir, makeSet(t, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	sum, err := Run(context.Background(), spec, RunOptions{Out: out, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Jobs != 6 || sum.Failed != 0 {
+		t.Fatalf("%+v", sum)
+	}
+	if _, err := Run(context.Background(), spec, RunOptions{Out: out}); err == nil || !strings.Contains(err.Error(), "--resume") {
+		t.Errorf("second run without --resume: %v", err)
+	}
+	sum, err = Run(context.Background(), spec, RunOptions{Out: out, Resume: true})
+	if err != nil || sum.Jobs != 0 || sum.Resumed != 6 {
+		t.Errorf("resume of a finished run: %+v, %v", sum, err)
+	}
+	// A torn last line (a write cut by a kill) is cut off and redone.
+	f := filepath.Join(out, "records.jsonl")
+	data, _ := os.ReadFile(f)
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	torn := strings.Join(lines[:len(lines)-1], "") + lines[len(lines)-1][:20]
+	os.WriteFile(f, []byte(torn), 0o644)
+	sum, err = Run(context.Background(), spec, RunOptions{Out: out, Resume: true})
+	if err != nil || sum.Jobs != 1 {
+		t.Fatalf("resume after a torn line: %+v, %v", sum, err)
+	}
+	after, _, err := ReadRecords(f, false)
+	if err != nil || len(after) != 6 {
+		t.Fatalf("%d records after recovery, %v", len(after), err)
+	}
+	// A different spec into the same folder is refused.
+	other := filepath.Join(dir, "other.yaml")
+	os.WriteFile(other, append(spec.Raw, []byte("\n# changed\n")...), 0o644)
+	spec2, err := LoadSpec(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), spec2, RunOptions{Out: out, Resume: true}); err == nil || !strings.Contains(err.Error(), "different spec") {
+		t.Errorf("other spec into the run folder: %v", err)
+	}
+}
+
+// TestKillAndResume kills a real run with SIGKILL mid-way, resumes it, and
+// checks the records equal an uninterrupted run's: nothing lost, nothing
+// duplicated.
+func TestKillAndResume(t *testing.T) {
+	dir := t.TempDir()
+	specPath := writeSpec(t, dir, makeSet(t, 6))
+	clean := filepath.Join(dir, "clean")
+	if out, err := exec.Command(binary, "run", specPath, "--out", clean).CombinedOutput(); err != nil {
+		t.Fatalf("clean run: %v\n%s", err, out)
+	}
+	want, err := ReadRunRecords(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 3; round++ {
+		killed := filepath.Join(dir, fmt.Sprintf("killed%d", round))
+		cmd := exec.Command(binary, "run", specPath, "--out", killed, "--workers", "1")
+		cmd.Env = append(os.Environ(), "ADDSR_BENCH_TEST_JOB_DELAY=40ms")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Kill after 2+round jobs are on disk.
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			data, _ := os.ReadFile(filepath.Join(killed, "records.jsonl"))
+			if strings.Count(string(data), "\n") >= 2+round {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		part, _, _ := ReadRecords(filepath.Join(killed, "records.jsonl"), false)
+		if len(part) == 0 || len(part) >= len(want) {
+			t.Fatalf("round %d: killed run has %d of %d records; the kill came at the wrong time", round, len(part), len(want))
+		}
+		if out, err := exec.Command(binary, "run", specPath, "--out", killed, "--resume").CombinedOutput(); err != nil {
+			t.Fatalf("resume: %v\n%s", err, out)
+		}
+		got, err := ReadRunRecords(killed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(comparable(got), comparable(want)) {
+			t.Errorf("round %d: after kill and resume %d records, clean run %d; they differ", round, len(got), len(want))
+		}
+	}
+}
+
+// TestShardsMergeEqualsUnsharded runs three shards as separate processes, as
+// a Kubernetes Indexed Job would (JOB_COMPLETION_INDEX), merges them, and
+// compares with an unsharded run.
+func TestShardsMergeEqualsUnsharded(t *testing.T) {
+	dir := t.TempDir()
+	specPath := writeSpec(t, dir, makeSet(t, 7))
+	whole := filepath.Join(dir, "whole")
+	if out, err := exec.Command(binary, "run", specPath, "--out", whole).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var shardDirs []string
+	for i := 0; i < 3; i++ {
+		d := filepath.Join(dir, fmt.Sprintf("shard%d", i))
+		cmd := exec.Command(binary, "run", specPath, "--out", d, "--shards", "3")
+		cmd.Env = append(os.Environ(), fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", i, err, out)
+		}
+		shardDirs = append(shardDirs, d)
+	}
+	merged := filepath.Join(dir, "merged")
+	out, err := exec.Command(binary, append(append([]string{"merge"}, shardDirs...), "--out", merged)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	a, _ := ReadRunRecords(whole)
+	b, _ := ReadRunRecords(merged)
+	if !reflect.DeepEqual(comparable(a), comparable(b)) {
+		t.Fatal("shards merged differ from the unsharded run")
+	}
+	ea, _, _ := LoadExperiment(whole)
+	eb, _, _ := LoadExperiment(merged)
+	if !reflect.DeepEqual(ea.Summary().Means, eb.Summary().Means) {
+		t.Error("aggregates differ")
+	}
+	// A missing shard is reported, with exit status 1.
+	cmd := exec.Command(binary, "merge", shardDirs[0], shardDirs[1], "--out", filepath.Join(dir, "partial"))
+	out, err = cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "missing: set/") {
+		t.Errorf("merge without a shard: %v\n%s", err, out)
+	}
+	// A shard run with other metric settings is refused.
+	odd := filepath.Join(dir, "odd")
+	os.MkdirAll(odd, 0o755)
+	spec, _ := os.ReadFile(filepath.Join(shardDirs[2], "spec.yaml"))
+	os.WriteFile(filepath.Join(odd, "spec.yaml"), spec, 0o644)
+	meta, _ := os.ReadFile(filepath.Join(shardDirs[2], "run-shard-002-of-003.json"))
+	os.WriteFile(filepath.Join(odd, "run.json"), meta, 0o644)
+	recs, _ := ReadRunRecords(shardDirs[2])
+	for i := range recs {
+		recs[i].Fingerprint = "0000000000000000"
+	}
+	writeRecordsFile(filepath.Join(odd, "records.jsonl"), recs)
+	if _, err := Merge([]string{shardDirs[0], odd}, filepath.Join(dir, "mixed")); err == nil || !strings.Contains(err.Error(), "two fingerprints") {
+		t.Errorf("mixed fingerprints: %v", err)
+	}
+}
+
+func TestShardFromEnv(t *testing.T) {
+	t.Setenv("JOB_COMPLETION_INDEX", "2")
+	if s, ok, err := ShardFromEnv(4); !ok || err != nil || s != (Shard{2, 4}) {
+		t.Errorf("k8s: %v %v %v", s, ok, err)
+	}
+	if _, _, err := ShardFromEnv(0); err == nil {
+		t.Error("JOB_COMPLETION_INDEX without a count accepted")
+	}
+	os.Unsetenv("JOB_COMPLETION_INDEX")
+	t.Setenv("SLURM_ARRAY_TASK_ID", "11")
+	t.Setenv("SLURM_ARRAY_TASK_MIN", "10")
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "3")
+	if s, ok, err := ShardFromEnv(0); !ok || err != nil || s != (Shard{1, 3}) {
+		t.Errorf("slurm: %v %v %v", s, ok, err)
+	}
+	// Assignment is stable and covers every image once.
+	n := 0
+	for i := 0; i < 3; i++ {
+		if (Shard{i, 3}).Owns("set", "img07") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("img07 owned by %d shards", n)
+	}
+	for _, bad := range []string{"3/3", "a/2", "1", "-1/2"} {
+		if _, err := ParseShard(bad); err == nil {
+			t.Errorf("--shard %s accepted", bad)
+		}
+	}
+}
+
+func TestReportAndCheck(t *testing.T) {
+	dir := t.TempDir()
+	specPath := writeSpec(t, dir, makeSet(t, 3))
+	spec, err := LoadSpec(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), spec, RunOptions{Out: run}); err != nil {
+		t.Fatal(err)
+	}
+	rf, tables, err := WriteReport(run, filepath.Join(run, "report"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tables) != 1 || len(rf.Files) < 8 {
+		t.Fatalf("report: %v", rf.Files)
+	}
+	html, _ := os.ReadFile(filepath.Join(run, "report", "report.html"))
+	for _, want := range []string{"<table>", "data:image/png;base64,", "perception–distortion", "psnr ↑", "niqe ↓"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	// A run checked against itself passes, per image too.
+	base, baseRecs, err := LoadSummary(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tol, _ := ParseTolerances("")
+	if res := Check(base, base, baseRecs, baseRecs, tol, true); res.Regressions != 0 {
+		t.Errorf("self-check: %d regressions", res.Regressions)
+	}
+	// A baseline that was better: PSNR 0.5 dB higher is a regression beyond
+	// 0.1 dB; NIQE 0.5 lower (better) too; a 2% tolerance on NIQE lets 0.01 pass.
+	worse := base
+	worse.Means = map[string]map[string]map[string]float64{}
+	for d, cols := range base.Means {
+		worse.Means[d] = map[string]map[string]float64{}
+		for c, ms := range cols {
+			worse.Means[d][c] = map[string]float64{}
+			for k, v := range ms {
+				worse.Means[d][c][k] = v
+			}
+			worse.Means[d][c]["psnr"] += 0.5
+			worse.Means[d][c]["niqe"] -= 0.01
+		}
+	}
+	tol, _ = ParseTolerances("psnr=0.1,niqe=2%")
+	res := Check(worse, base, nil, nil, tol, false)
+	if res.Regressions != 2 { // psnr of bicubic and nearest
+		t.Errorf("%d regressions, want 2", res.Regressions)
+	}
+	var b strings.Builder
+	res.WriteMarkdown(&b)
+	if !strings.Contains(b.String(), "FAIL") || !strings.Contains(b.String(), "REGRESSION") {
+		t.Errorf("summary:\n%s", b.String())
+	}
+	tol, _ = ParseTolerances("psnr=0.1")
+	if res := Check(worse, base, nil, nil, tol, false); res.Regressions != 4 {
+		t.Errorf("default tolerance on niqe: %d regressions, want 4", res.Regressions)
+	}
+	// Summary JSON round trip as a baseline file.
+	sj := filepath.Join(run, "report", "summary.json")
+	fromFile, _, err := LoadSummary(sj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tol, _ = ParseTolerances("*=1e-9")
+	if res := Check(fromFile, base, nil, nil, tol, false); res.Regressions != 0 {
+		t.Errorf("summary.json baseline: %d regressions", res.Regressions)
+	}
+}

@@ -1,0 +1,355 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/reports"
+)
+
+// LoadExperiment reads a run folder: its spec copy, run.json and records.
+func LoadExperiment(runDir string) (*reports.Experiment, *Spec, error) {
+	raw, err := os.ReadFile(filepath.Join(runDir, "spec.yaml"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w (not a run folder?)", runDir, err)
+	}
+	metas, err := LoadRunMeta(runDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := ParseRunSpec(filepath.Join(runDir, "spec.yaml"), metas[0].SpecDir, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := ReadRunRecords(runDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &reports.Experiment{Name: spec.Name, Records: recs}
+	if e.Name == "" {
+		e.Name = filepath.Base(runDir)
+	}
+	for _, d := range spec.Datasets {
+		e.Datasets = append(e.Datasets, d.Name)
+	}
+	for _, m := range spec.Methods {
+		e.Methods = append(e.Methods, reports.MethodInfo{Name: m.Name, Base: m.Base, Labels: m.Labels, Steps: m.Steps})
+	}
+	for _, m := range spec.Metrics {
+		mm, err := metrics.New(m.Name, metrics.Config{})
+		if err != nil {
+			return nil, nil, err
+		}
+		e.Metrics = append(e.Metrics, reports.MetricRow{Name: m.Name, Direction: mm.Direction()})
+	}
+	return e, spec, nil
+}
+
+// ReportFiles lists what WriteReport wrote.
+type ReportFiles struct {
+	Dir   string
+	Files []string
+}
+
+// WriteReport renders a run into outDir: tables (Markdown, LaTeX, CSV,
+// JSON summary), timings, perception–distortion and quality-vs-time plots
+// (PNG and SVG) and one self-contained HTML page. It also returns the
+// per-dataset tables for the terminal.
+func WriteReport(runDir, outDir string) (ReportFiles, []reports.Comparison, error) {
+	e, spec, err := LoadExperiment(runDir)
+	if err != nil {
+		return ReportFiles{}, nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return ReportFiles{}, nil, err
+	}
+	rf := ReportFiles{Dir: outDir}
+	write := func(name string, fn func(io.Writer) error) error {
+		rf.Files = append(rf.Files, name)
+		return atomicfile.Write(filepath.Join(outDir, name), fn)
+	}
+	tables, ablations, timings := e.Tables(), e.Ablations(), e.Timings()
+	if err := write("tables.md", func(w io.Writer) error {
+		fmt.Fprintf(w, "# %s\n\n", e.Name)
+		for _, t := range append(append([]reports.Comparison{}, tables...), ablations...) {
+			if err := t.WriteMarkdown(w); err != nil {
+				return err
+			}
+			fmt.Fprintln(w)
+		}
+		if len(timings) > 0 {
+			fmt.Fprintf(w, "### Timing\n\n")
+			return reports.WriteTimingsMarkdown(w, timings)
+		}
+		return nil
+	}); err != nil {
+		return rf, nil, err
+	}
+	if err := write("tables.tex", func(w io.Writer) error {
+		for _, t := range append(append([]reports.Comparison{}, tables...), ablations...) {
+			if err := t.WriteLaTeX(w); err != nil {
+				return err
+			}
+			fmt.Fprintln(w)
+		}
+		return nil
+	}); err != nil {
+		return rf, nil, err
+	}
+	if err := write("tables.csv", func(w io.Writer) error {
+		return reports.WriteComparisonsCSV(w, append(append([]reports.Comparison{}, tables...), ablations...))
+	}); err != nil {
+		return rf, nil, err
+	}
+	if err := write("summary.json", e.Summary().WriteJSON); err != nil {
+		return rf, nil, err
+	}
+
+	html := reports.HTMLReport{Title: e.Name, Tables: tables, Ablations: ablations, Timings: timings}
+	fid, perc := pickAxes(e.Metrics)
+	for _, d := range e.Datasets {
+		if fid != nil && perc != nil {
+			name := "pd-" + safeName(d)
+			if err := plotPD(e, d, *fid, *perc, filepath.Join(outDir, name)); err != nil {
+				return rf, nil, err
+			}
+			rf.Files = append(rf.Files, name+".png", name+".svg")
+			png, _ := os.ReadFile(filepath.Join(outDir, name+".png"))
+			html.Plots = append(html.Plots, reports.Tile{Label: d + ": perception–distortion across steps", PNG: png})
+		}
+		if q := firstNonNil(perc, fid); q != nil {
+			name := "time-" + safeName(d)
+			if err := plotTime(e, d, *q, filepath.Join(outDir, name)); err != nil {
+				return rf, nil, err
+			}
+			rf.Files = append(rf.Files, name+".png", name+".svg")
+			png, _ := os.ReadFile(filepath.Join(outDir, name+".png"))
+			html.Plots = append(html.Plots, reports.Tile{Label: d + ": quality vs time per image", PNG: png})
+		}
+	}
+	if fid != nil {
+		html.Crops = crops(e, spec, runDir, *fid, 3)
+	}
+	if err := write("report.html", html.Write); err != nil {
+		return rf, nil, err
+	}
+	return rf, tables, nil
+}
+
+func firstNonNil(a, b *reports.MetricRow) *reports.MetricRow {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// pickAxes chooses the fidelity axis (a full-reference metric, LPIPS first)
+// and the perceptual axis (a no-reference one, CLIPIQA, MANIQA, MUSIQ first).
+func pickAxes(ms []reports.MetricRow) (fid, perc *reports.MetricRow) {
+	pick := func(pref []string, fullRef bool) *reports.MetricRow {
+		for _, p := range pref {
+			for i := range ms {
+				if ms[i].Name == p {
+					return &ms[i]
+				}
+			}
+		}
+		for i := range ms {
+			m, err := metrics.New(ms[i].Name, metrics.Config{})
+			if err == nil && m.NeedsReference() == fullRef {
+				return &ms[i]
+			}
+		}
+		return nil
+	}
+	return pick([]string{"lpips", "psnr", "psnr-basicsr", "ssim"}, true), pick([]string{"clipiqa", "maniqa", "maniqa-pipal", "musiq", "niqe"}, false)
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// plotPD draws one line per method through its step means.
+func plotPD(e *reports.Experiment, dataset string, x, y reports.MetricRow, base string) error {
+	agg := e.Aggregate()
+	var series []reports.Series
+	for _, m := range e.Methods {
+		s := reports.Series{Name: m.Name}
+		steps := m.Steps
+		if len(steps) == 0 {
+			steps = []int{0}
+		}
+		for _, st := range steps {
+			vals := agg.Mean[dataset][reports.Column{Method: m.Name, Steps: st}]
+			if vals == nil {
+				continue
+			}
+			s.X = append(s.X, vals[x.Name])
+			s.Y = append(s.Y, vals[y.Name])
+			if st > 0 {
+				s.Labels = append(s.Labels, strconv.Itoa(st))
+			} else {
+				s.Labels = append(s.Labels, "")
+			}
+		}
+		series = append(series, s)
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		if err := reports.Lines(base+ext, dataset+": perception–distortion (labels: steps)",
+			reports.Axis{Metric: x.Name, Direction: x.Direction}, reports.Axis{Metric: y.Name, Direction: y.Direction}, series); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// plotTime draws quality against the method's time per image.
+func plotTime(e *reports.Experiment, dataset string, q reports.MetricRow, base string) error {
+	byCol := map[reports.Column]*reports.Series{}
+	var order []reports.Column
+	for _, r := range e.Records {
+		if r.Dataset != dataset || r.Skipped() {
+			continue
+		}
+		c := reports.Column{Method: r.Method, Steps: r.Steps}
+		s, ok := byCol[c]
+		if !ok {
+			s = &reports.Series{Name: c.Label()}
+			byCol[c] = s
+			order = append(order, c)
+		}
+		s.X = append(s.X, r.TimingsMS["total"])
+		s.Y = append(s.Y, r.Values[q.Name])
+	}
+	var series []reports.Series
+	for _, c := range order {
+		series = append(series, *byCol[c])
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		if err := reports.Scatter(base+ext, dataset+": quality vs time per image",
+			reports.Axis{Metric: "time (ms)", Direction: metrics.LowerIsBetter}, reports.Axis{Metric: q.Name, Direction: q.Direction}, series); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// crops picks the n images where the columns' fidelity scores spread the
+// most and cuts the same window from LR (enlarged), every kept output and HR.
+// Outputs are only there when the spec set keep_outputs.
+func crops(e *reports.Experiment, spec *Spec, runDir string, fid reports.MetricRow, n int) []reports.CropSet {
+	type cand struct {
+		dataset, id string
+		spread      float64
+	}
+	vals := map[[2]string][]float64{}
+	for _, r := range e.Records {
+		if v, ok := r.Values[fid.Name]; ok && !math.IsInf(v, 0) {
+			k := [2]string{r.Dataset, r.Image}
+			vals[k] = append(vals[k], v)
+		}
+	}
+	var cs []cand
+	for k, v := range vals {
+		lo, hi := v[0], v[0]
+		for _, x := range v {
+			lo, hi = math.Min(lo, x), math.Max(hi, x)
+		}
+		cs = append(cs, cand{k[0], k[1], hi - lo})
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].spread != cs[j].spread {
+			return cs[i].spread > cs[j].spread
+		}
+		return cs[i].dataset+cs[i].id < cs[j].dataset+cs[j].id
+	})
+	var out []reports.CropSet
+	for _, c := range cs {
+		if len(out) == n {
+			break
+		}
+		set, ok := cropSet(e, spec, runDir, c.dataset, c.id)
+		if ok {
+			set.Why = fmt.Sprintf("%s differs by %.4f between methods here", fid.Name, c.spread)
+			out = append(out, set)
+		}
+	}
+	return out
+}
+
+func cropSet(e *reports.Experiment, spec *Spec, runDir, dataset, id string) (reports.CropSet, bool) {
+	set := reports.CropSet{Dataset: dataset, Image: id}
+	var dpath string
+	for _, d := range spec.Datasets {
+		if d.Name == dataset {
+			dpath = spec.Resolve(d.Path)
+		}
+	}
+	ds, err := datasets.Open(dpath)
+	if err != nil {
+		return set, false
+	}
+	var item datasets.Item
+	for _, it := range ds.Items {
+		if it.ID == id {
+			item = it
+		}
+	}
+	if item.LR == "" {
+		return set, false
+	}
+	lr, err := img.Load(item.LR, img.DecodeOptions{})
+	if err != nil {
+		return set, false
+	}
+	scale := 4
+	if len(spec.Methods) > 0 && spec.Methods[0].Scale > 0 {
+		scale = spec.Methods[0].Scale
+	}
+	const win = 48 // LR pixels; ×scale on the outputs
+	w, h := min(win, lr.W), min(win, lr.H)
+	x0, y0 := (lr.W-w)/2, (lr.H-h)/2
+	tile := func(label string, m *img.Image, f int) bool {
+		c, err := m.Crop(x0*f, y0*f, w*f, h*f)
+		if err != nil {
+			return false
+		}
+		var b bytes.Buffer
+		if err := c.EncodePNG(&b); err != nil {
+			return false
+		}
+		set.Tiles = append(set.Tiles, reports.Tile{Label: label, PNG: b.Bytes()})
+		return true
+	}
+	tile("LR", lr, 1)
+	any := false
+	for _, col := range e.Columns() {
+		p := filepath.Join(runDir, "outputs", dataset, col.Method, "steps"+strconv.Itoa(col.Steps), id+".png")
+		m, err := img.Load(p, img.DecodeOptions{})
+		if err == nil && tile(col.Label(), m, scale) {
+			any = true
+		}
+	}
+	if item.HR != "" {
+		if hr, err := img.Load(item.HR, img.DecodeOptions{}); err == nil {
+			tile("HR", hr, scale)
+		}
+	}
+	return set, any
+}

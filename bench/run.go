@@ -1,0 +1,433 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
+	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/reports"
+	"github.com/addsr-bench/addsr-bench/runners"
+)
+
+// Shard selects a stable subset of images: image (dataset, id) belongs to
+// shard FNV-1a(dataset/id) mod Count. Count ≤ 1 means the whole run.
+type Shard struct{ Index, Count int }
+
+// ParseShard reads "i/n".
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return Shard{}, fmt.Errorf("--shard %q: want i/n with 0 ≤ i < n", s)
+	}
+	return Shard{i, n}, nil
+}
+
+// ShardFromEnv reads a scheduler's array index: a Kubernetes Indexed Job's
+// JOB_COMPLETION_INDEX (with the count given, as Kubernetes does not export
+// it), or Slurm's SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_MIN and
+// SLURM_ARRAY_TASK_COUNT. ok is false outside a scheduler.
+func ShardFromEnv(count int) (s Shard, ok bool, err error) {
+	get := func(k string) (int, bool, error) {
+		v, present := os.LookupEnv(k)
+		if !present {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, true, fmt.Errorf("%s=%q is not an integer", k, v)
+		}
+		return n, true, nil
+	}
+	if i, present, err := get("JOB_COMPLETION_INDEX"); present || err != nil {
+		if err != nil {
+			return Shard{}, false, err
+		}
+		if count < 1 {
+			return Shard{}, false, fmt.Errorf("JOB_COMPLETION_INDEX=%d is set: pass --shards N (the Job's completions)", i)
+		}
+		if i >= count {
+			return Shard{}, false, fmt.Errorf("JOB_COMPLETION_INDEX=%d is not below --shards %d", i, count)
+		}
+		return Shard{i, count}, true, nil
+	}
+	if id, present, err := get("SLURM_ARRAY_TASK_ID"); present || err != nil {
+		if err != nil {
+			return Shard{}, false, err
+		}
+		lo, _, err := get("SLURM_ARRAY_TASK_MIN")
+		if err != nil {
+			return Shard{}, false, err
+		}
+		n, has, err := get("SLURM_ARRAY_TASK_COUNT")
+		if err != nil {
+			return Shard{}, false, err
+		}
+		if !has {
+			n = count
+		}
+		if n < 1 || id-lo < 0 || id-lo >= n {
+			return Shard{}, false, fmt.Errorf("Slurm array task %d (min %d, count %d) is not a valid shard", id, lo, n)
+		}
+		return Shard{id - lo, n}, true, nil
+	}
+	return Shard{}, false, nil
+}
+
+// Owns reports whether the image belongs to this shard.
+func (s Shard) Owns(dataset, id string) bool {
+	if s.Count <= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	h.Write([]byte(dataset + "/" + id))
+	return int(h.Sum64()%uint64(s.Count)) == s.Index
+}
+
+// RunMeta is run.json: what produced a run's records.
+type RunMeta struct {
+	Tool       string `json:"tool"`
+	SpecSHA256 string `json:"spec_sha256"`
+	// SpecDir anchors the spec's relative paths (datasets, outputs).
+	SpecDir string `json:"spec_dir"`
+	Shard      Shard  `json:"shard"`
+	Device     string `json:"device"`
+	GoVersion  string `json:"go"`
+	Started    string `json:"started"`
+	Finished   string `json:"finished,omitempty"`
+	// Fingerprints maps a record's fingerprint hash to what it stands for.
+	Fingerprints map[string]Fingerprint `json:"fingerprints"`
+	// Images lists every dataset's image ids (all shards), so a merge can
+	// tell what is missing.
+	Images map[string][]string `json:"images"`
+	// Steps lists each method's step counts (0: single output).
+	Steps map[string][]int `json:"steps"`
+}
+
+// Fingerprint spells out one record fingerprint.
+type Fingerprint struct {
+	Method  string            `json:"method"`
+	Runner  string            `json:"runner"`
+	Metrics map[string]string `json:"metrics"`
+	Tool    string            `json:"tool"`
+	Device  string            `json:"device"`
+}
+
+// Hash is the short hash records carry.
+func (f Fingerprint) Hash() string {
+	b, _ := json.Marshal(f)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// RunOptions controls Run.
+type RunOptions struct {
+	Out     string
+	Resume  bool
+	Shard   Shard
+	Workers int
+	Decode  img.DecodeOptions
+	// Progress, when set, is told the number of jobs and returns a function
+	// called after each with the job's stage ("dataset/method").
+	Progress func(total int) func(stage string)
+}
+
+// RunSummary says what a run did.
+type RunSummary struct {
+	Dir         string
+	RecordsFile string
+	Jobs        int // jobs this invocation ran
+	Resumed     int // jobs found already recorded
+	Failed      int // records with an error
+}
+
+// Run executes the spec into o.Out: for each dataset image owned by the
+// shard and each method, run the method, score every output and append the
+// records. With Resume, jobs already recorded are skipped and a torn last
+// line is recovered; a run is never duplicated or silently overwritten.
+func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
+	sum := RunSummary{Dir: o.Out, RecordsFile: filepath.Join(o.Out, RecordsFileName(o.Shard))}
+	dss, err := spec.OpenDatasets()
+	if err != nil {
+		return sum, err
+	}
+	var ms []metrics.Metric
+	for _, m := range spec.Metrics {
+		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder})
+		if err != nil {
+			return sum, err
+		}
+		ms = append(ms, mm)
+	}
+	if err := prepareRunDir(spec, o); err != nil {
+		return sum, err
+	}
+
+	meta := RunMeta{
+		Tool: "addsr-bench " + Version, SpecSHA256: spec.Hash(), SpecDir: absPath(spec.Dir), Shard: o.Shard, Device: "cpu",
+		GoVersion: runtime.Version(), Started: time.Now().UTC().Format(time.RFC3339),
+		Fingerprints: map[string]Fingerprint{}, Images: map[string][]string{}, Steps: map[string][]int{},
+	}
+	metricFP := map[string]string{}
+	for _, m := range ms {
+		metricFP[m.Name()] = m.Fingerprint()
+	}
+	type methodRun struct {
+		spec MethodSpec
+		r    runners.Runner
+		fp   string
+	}
+	runs := make([][]methodRun, len(dss)) // [dataset][method]
+	for di, d := range spec.Datasets {
+		for _, id := range itemIDs(dss[di]) {
+			meta.Images[d.Name] = append(meta.Images[d.Name], id)
+		}
+		for _, m := range spec.Methods {
+			r, err := spec.NewRunner(m, d.Name)
+			if err != nil {
+				return sum, SpecError{spec.File, m.Line, err.Error()}
+			}
+			fp := Fingerprint{Method: m.Name, Runner: r.Fingerprint(), Metrics: metricFP, Tool: meta.Tool, Device: meta.Device}
+			meta.Fingerprints[fp.Hash()] = fp
+			runs[di] = append(runs[di], methodRun{m, r, fp.Hash()})
+			meta.Steps[m.Name] = stepsOrZero(m.Steps)
+		}
+	}
+	metaPath := filepath.Join(o.Out, runMetaName(o.Shard))
+	if err := writeJSON(metaPath, meta); err != nil {
+		return sum, err
+	}
+
+	// What is already recorded (resume), after cutting off a torn line.
+	done := map[Key]bool{}
+	if _, err := os.Stat(sum.RecordsFile); err == nil {
+		recs, torn, err := ReadRecords(sum.RecordsFile, true)
+		if err != nil {
+			return sum, err
+		}
+		_ = torn
+		for _, r := range recs {
+			done[KeyOf(r)] = true
+		}
+	}
+	app, err := openAppender(sum.RecordsFile)
+	if err != nil {
+		return sum, err
+	}
+	defer app.Close()
+
+	type job struct {
+		di, mi int
+		item   datasets.Item
+	}
+	var jobs []job
+	for di, ds := range dss {
+		name := spec.Datasets[di].Name
+		for _, it := range ds.Items {
+			if !o.Shard.Owns(name, it.ID) {
+				continue
+			}
+			for mi, mr := range runs[di] {
+				complete := true
+				for _, st := range stepsOrZero(mr.spec.Steps) {
+					if !done[Key{name, it.ID, mr.spec.Name, st}] {
+						complete = false
+					}
+				}
+				if complete {
+					sum.Resumed++
+					continue
+				}
+				jobs = append(jobs, job{di, mi, it})
+			}
+		}
+	}
+	step := func(string) {}
+	if o.Progress != nil {
+		step = o.Progress(len(jobs))
+	}
+	delay := testJobDelay()
+	var mu sync.Mutex
+	var writeErrs []error
+	werr := workpool.Run(ctx, len(jobs), o.Workers, func(i int) {
+		j := jobs[i]
+		dname := spec.Datasets[j.di].Name
+		mr := runs[j.di][j.mi]
+		recs := runJob(ctx, spec, dname, j.item, mr.spec, mr.r, mr.fp, ms, o)
+		// Only keys not yet recorded: a job cut short by a kill may have
+		// left some of its steps on disk.
+		var fresh []reports.Record
+		for _, r := range recs {
+			if !done[KeyOf(r)] {
+				fresh = append(fresh, r)
+			}
+		}
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		if ctx.Err() != nil {
+			return // interrupted: record nothing half-done
+		}
+		err := app.write(fresh)
+		mu.Lock()
+		if err != nil {
+			writeErrs = append(writeErrs, err)
+		}
+		sum.Jobs++
+		for _, r := range fresh {
+			if r.Skipped() {
+				sum.Failed++
+			}
+		}
+		mu.Unlock()
+		step(dname + "/" + mr.spec.Name)
+	})
+	if err := errors.Join(append([]error{werr}, writeErrs...)...); err != nil {
+		return sum, err
+	}
+	meta.Finished = time.Now().UTC().Format(time.RFC3339)
+	return sum, writeJSON(metaPath, meta)
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+func itemIDs(d *datasets.Dataset) []string {
+	var ids []string
+	for _, it := range d.Items {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
+
+func runMetaName(s Shard) string {
+	if s.Count <= 1 {
+		return "run.json"
+	}
+	return fmt.Sprintf("run-shard-%03d-of-%03d.json", s.Index, s.Count)
+}
+
+// prepareRunDir creates the run folder, or checks that a resumed one was
+// started from the same spec.
+func prepareRunDir(spec *Spec, o RunOptions) error {
+	if o.Out == "" {
+		return errors.New("no run folder given (--out)")
+	}
+	specCopy := filepath.Join(o.Out, "spec.yaml")
+	recs := filepath.Join(o.Out, RecordsFileName(o.Shard))
+	if old, err := os.ReadFile(specCopy); err == nil {
+		if !bytes.Equal(old, spec.Raw) {
+			return fmt.Errorf("%s was started from a different spec (%s differs from %s); use a new --out", o.Out, specCopy, spec.File)
+		}
+		if st, err := os.Stat(recs); err == nil && st.Size() > 0 && !o.Resume {
+			return fmt.Errorf("%s already has records (%s); pass --resume to continue it, or use a new --out", o.Out, filepath.Base(recs))
+		}
+		return nil
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(specCopy, spec.Raw)
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, append(data, '\n'))
+}
+
+// testJobDelay slows each job down by $ADDSR_BENCH_TEST_JOB_DELAY (a Go
+// duration). Only the kill-and-resume tests set it, to kill a run mid-way
+// deterministically.
+func testJobDelay() time.Duration {
+	d, _ := time.ParseDuration(os.Getenv("ADDSR_BENCH_TEST_JOB_DELAY"))
+	return d
+}
+
+// runJob runs one method on one image and scores every output. Failures
+// become records with Error set, one per expected step, so a resumed run
+// does not retry them and a report shows them.
+func runJob(ctx context.Context, spec *Spec, dataset string, it datasets.Item, m MethodSpec, r runners.Runner, fp string, ms []metrics.Metric, o RunOptions) []reports.Record {
+	fail := func(err error) []reports.Record {
+		var out []reports.Record
+		for _, st := range stepsOrZero(m.Steps) {
+			out = append(out, reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: st, Fingerprint: fp, Error: err.Error()})
+		}
+		return out
+	}
+	lr, err := img.Load(it.LR, o.Decode)
+	if err != nil {
+		return fail(err)
+	}
+	var hr *img.Image
+	if it.HR != "" {
+		if hr, err = img.Load(it.HR, o.Decode); err != nil {
+			return fail(err)
+		}
+	}
+	res, err := r.Run(ctx, runners.Input{ID: it.ID, Dataset: dataset, LR: lr})
+	if err != nil {
+		return fail(err)
+	}
+	timings := map[string]float64{}
+	for _, s := range res.Stages {
+		timings[s.Name] += float64(s.Duration.Microseconds()) / 1000
+	}
+	timings["total"] = float64(res.Total().Microseconds()) / 1000
+	var out []reports.Record
+	for _, op := range res.Outputs {
+		rec := reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, TimingsMS: timings}
+		sr := op.Image.Quantized()
+		if spec.KeepOutputs {
+			dir := filepath.Join(o.Out, "outputs", dataset, m.Name, "steps"+strconv.Itoa(op.Steps))
+			if err := os.MkdirAll(dir, 0o755); err == nil {
+				err = sr.SavePNG(filepath.Join(dir, it.ID+".png"))
+			}
+			if err != nil {
+				rec.Error = err.Error()
+				out = append(out, rec)
+				continue
+			}
+		}
+		rec.Values = map[string]float64{}
+		for _, mt := range ms {
+			if mt.NeedsReference() && hr == nil {
+				continue // LR-only sets get no-reference metrics only
+			}
+			v, err := mt.Score(sr, hr)
+			if err != nil {
+				rec.Values, rec.Error = nil, fmt.Sprintf("%s: %v", mt.Name(), err)
+				break
+			}
+			rec.Values[mt.Name()] = v
+		}
+		out = append(out, rec)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Steps < out[j].Steps })
+	return out
+}

@@ -1,0 +1,362 @@
+package bench
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/runners"
+)
+
+// Spec is an experiment: datasets × methods × metrics.
+//
+//	name: addsr-ablation
+//	crop_border: 0
+//	keep_outputs: true          # save SR outputs as PNG in the run folder
+//	datasets:
+//	  - name: div2k-sr4
+//	    path: sets/div2k-sr4    # a dataset folder; its manifest is verified
+//	metrics: [psnr, ssim, niqe]
+//	methods:
+//	  - name: bicubic
+//	    runner: bicubic
+//	  - name: AddSR-psr
+//	    runner: folder          # precomputed outputs, matched by file stem
+//	    path: out/addsr-psr/{dataset}/step{steps}
+//	    steps: [1, 2, 3, 4]
+//	    base: AddSR             # variants of one model share a base
+//	    labels: {psr: "on", ta: "on", teacher: hr}
+type Spec struct {
+	Name        string
+	CropBorder  int
+	KeepOutputs bool
+	Datasets    []DatasetSpec
+	Metrics     []MetricSpec
+	Methods     []MethodSpec
+
+	// File is where the spec was read from; Dir resolves relative paths.
+	File, Dir string
+	// Raw is the spec's bytes, copied into the run folder.
+	Raw []byte
+}
+
+// DatasetSpec names a dataset folder.
+type DatasetSpec struct {
+	Name, Path string
+	Line       int
+}
+
+// MetricSpec is one metric name and where it was written.
+type MetricSpec struct {
+	Name string
+	Line int
+}
+
+// MethodSpec is one SR method: a runner with its options and labels.
+type MethodSpec struct {
+	Name   string
+	Runner string
+	Path   string
+	Scale  int
+	Steps  []int
+	Base   string
+	Labels map[string]string
+	Line   int
+}
+
+// SpecError is a problem in a spec, at a line.
+type SpecError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e SpecError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// LoadSpec reads and validates a spec. All problems found are reported
+// together, each with its line.
+func LoadSpec(path string) (*Spec, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSpec(path, raw)
+}
+
+// ParseSpec parses and validates spec text; path names it in errors and
+// anchors relative paths.
+func ParseSpec(path string, raw []byte) (*Spec, error) {
+	return parseSpec(path, filepath.Dir(path), raw, true)
+}
+
+// ParseRunSpec parses the spec copied into a run folder, whose relative
+// paths are anchored at dir (the original spec's folder, from run.json). It
+// checks names, not files: a report must work where the data is gone.
+func ParseRunSpec(path, dir string, raw []byte) (*Spec, error) {
+	return parseSpec(path, dir, raw, false)
+}
+
+func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
+	s := &Spec{File: path, Dir: dir, Raw: raw}
+	var errs []error
+	bad := func(line int, format string, a ...any) {
+		errs = append(errs, SpecError{path, line, fmt.Sprintf(format, a...)})
+	}
+	var root yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(raw)).Decode(&root); err != nil {
+		return nil, SpecError{path, 0, "not valid YAML: " + err.Error()}
+	}
+	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, SpecError{path, root.Line, "the spec must be a mapping with datasets, metrics and methods"}
+	}
+	top := root.Content[0]
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(top.Content); i += 2 {
+		k, v := top.Content[i], top.Content[i+1]
+		seen[k.Value] = true
+		switch k.Value {
+		case "name":
+			s.Name = v.Value
+		case "crop_border":
+			if err := v.Decode(&s.CropBorder); err != nil || s.CropBorder < 0 {
+				bad(v.Line, "crop_border must be a non-negative integer")
+			}
+		case "keep_outputs":
+			if err := v.Decode(&s.KeepOutputs); err != nil {
+				bad(v.Line, "keep_outputs must be true or false")
+			}
+		case "datasets":
+			for _, n := range seqItems(v, bad, "datasets") {
+				d := DatasetSpec{Line: n.Line}
+				decodeMapping(n, map[string]any{"name": &d.Name, "path": &d.Path}, bad)
+				s.Datasets = append(s.Datasets, d)
+			}
+		case "metrics":
+			for _, n := range seqItems(v, bad, "metrics") {
+				s.Metrics = append(s.Metrics, MetricSpec{Name: strings.ToLower(n.Value), Line: n.Line})
+			}
+		case "methods":
+			for _, n := range seqItems(v, bad, "methods") {
+				m := MethodSpec{Line: n.Line}
+				decodeMapping(n, map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
+					"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels}, bad)
+				s.Methods = append(s.Methods, m)
+			}
+		default:
+			bad(k.Line, "unknown key %q (known: name, crop_border, keep_outputs, datasets, metrics, methods)", k.Value)
+		}
+	}
+	for _, req := range []string{"datasets", "metrics", "methods"} {
+		if !seen[req] {
+			bad(top.Line, "%q is required", req)
+		}
+	}
+	errs = append(errs, s.validate(checkFiles)...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			var a, b SpecError
+			errors.As(errs[i], &a)
+			errors.As(errs[j], &b)
+			return a.Line < b.Line
+		})
+		return nil, errors.Join(errs...)
+	}
+	return s, nil
+}
+
+func seqItems(v *yaml.Node, bad func(int, string, ...any), key string) []*yaml.Node {
+	if v.Kind != yaml.SequenceNode {
+		bad(v.Line, "%s must be a list", key)
+		return nil
+	}
+	if len(v.Content) == 0 {
+		bad(v.Line, "%s is empty", key)
+	}
+	return v.Content
+}
+
+// decodeMapping decodes the keys of n into fields, reporting unknown keys and
+// type errors at their lines.
+func decodeMapping(n *yaml.Node, fields map[string]any, bad func(int, string, ...any)) {
+	if n.Kind != yaml.MappingNode {
+		bad(n.Line, "expected a mapping with %s", strings.Join(sortedFieldNames(fields), ", "))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		dst, ok := fields[k.Value]
+		if !ok {
+			bad(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(sortedFieldNames(fields), ", "))
+			continue
+		}
+		if err := v.Decode(dst); err != nil {
+			bad(v.Line, "%s: %v", k.Value, err)
+		}
+	}
+}
+
+func sortedFieldNames(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Resolve makes a spec-relative path absolute-or-cwd-relative.
+func (s *Spec) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+func (s *Spec) validate(checkFiles bool) []error {
+	var errs []error
+	bad := func(line int, format string, a ...any) {
+		errs = append(errs, SpecError{s.File, line, fmt.Sprintf(format, a...)})
+	}
+	names := map[string]int{}
+	for _, d := range s.Datasets {
+		switch {
+		case d.Name == "":
+			bad(d.Line, "dataset needs a name")
+		case names[d.Name] > 0:
+			bad(d.Line, "duplicate dataset name %q (first on line %d)", d.Name, names[d.Name])
+		default:
+			names[d.Name] = d.Line
+		}
+		if d.Path == "" {
+			bad(d.Line, "dataset %q needs a path", d.Name)
+		} else if st, err := os.Stat(s.Resolve(d.Path)); checkFiles && (err != nil || !st.IsDir()) {
+			bad(d.Line, "dataset %q: %s is not a folder", d.Name, s.Resolve(d.Path))
+		}
+	}
+	seenMetric := map[string]int{}
+	for _, m := range s.Metrics {
+		if _, err := metrics.New(m.Name, metrics.Config{CropBorder: s.CropBorder}); err != nil {
+			bad(m.Line, "%v", err)
+		} else if seenMetric[m.Name] > 0 {
+			bad(m.Line, "metric %q listed twice (first on line %d)", m.Name, seenMetric[m.Name])
+		}
+		seenMetric[m.Name] = m.Line
+	}
+	methods := map[string]int{}
+	for i := range s.Methods {
+		m := &s.Methods[i]
+		switch {
+		case m.Name == "":
+			bad(m.Line, "method needs a name")
+		case methods[m.Name] > 0:
+			bad(m.Line, "duplicate method name %q (first on line %d)", m.Name, methods[m.Name])
+		default:
+			methods[m.Name] = m.Line
+		}
+		if m.Scale == 0 {
+			m.Scale = 4
+		}
+		switch m.Runner {
+		case "bicubic", "nearest":
+			if len(m.Steps) > 0 {
+				bad(m.Line, "method %q: runner %s has no steps", m.Name, m.Runner)
+			}
+		case "folder":
+			if m.Path == "" {
+				bad(m.Line, "method %q: a folder runner needs path (use {dataset} and {steps} as needed)", m.Name)
+				continue
+			}
+			if len(m.Steps) > 0 && !strings.Contains(m.Path, "{steps}") {
+				bad(m.Line, "method %q: steps are listed but path has no {steps}", m.Name)
+			}
+			for _, d := range s.Datasets {
+				if !checkFiles {
+					break
+				}
+				for _, st := range stepsOrZero(m.Steps) {
+					p := s.Resolve(expandPath(m.Path, d.Name, st))
+					if st, err := os.Stat(p); err != nil || !st.IsDir() {
+						bad(m.Line, "method %q: output folder %s is missing", m.Name, p)
+					}
+				}
+			}
+		case "":
+			bad(m.Line, "method %q needs a runner (bicubic, nearest, folder)", m.Name)
+		default:
+			bad(m.Line, "method %q: unknown runner %q (known: bicubic, nearest, folder)", m.Name, m.Runner)
+		}
+		for _, st := range m.Steps {
+			if st < 1 {
+				bad(m.Line, "method %q: steps must be positive", m.Name)
+			}
+		}
+	}
+	return errs
+}
+
+func stepsOrZero(s []int) []int {
+	if len(s) == 0 {
+		return []int{0}
+	}
+	return s
+}
+
+func expandPath(p, dataset string, steps int) string {
+	p = strings.ReplaceAll(p, "{dataset}", dataset)
+	return strings.ReplaceAll(p, "{steps}", fmt.Sprint(steps))
+}
+
+// NewRunner builds the method's runner for one dataset.
+func (s *Spec) NewRunner(m MethodSpec, dataset string) (runners.Runner, error) {
+	switch m.Runner {
+	case "folder":
+		dirs := map[int]string{}
+		for _, st := range stepsOrZero(m.Steps) {
+			dirs[st] = s.Resolve(expandPath(m.Path, dataset, st))
+		}
+		return runners.NewFolder(m.Name, m.Scale, dirs)
+	default:
+		return runners.New(m.Runner, m.Scale)
+	}
+}
+
+// OpenDatasets opens and verifies every dataset of the spec.
+func (s *Spec) OpenDatasets() ([]*datasets.Dataset, error) {
+	var out []*datasets.Dataset
+	for _, d := range s.Datasets {
+		dir := s.Resolve(d.Path)
+		if err := datasets.Verify(dir); err != nil {
+			return nil, SpecError{s.File, d.Line, err.Error()}
+		}
+		ds, err := datasets.Open(dir)
+		if err != nil {
+			return nil, SpecError{s.File, d.Line, err.Error()}
+		}
+		if len(ds.Items) == 0 {
+			return nil, SpecError{s.File, d.Line, fmt.Sprintf("dataset %q has no images", d.Name)}
+		}
+		out = append(out, ds)
+	}
+	return out, nil
+}
+
+// Hash identifies the spec's text.
+func (s *Spec) Hash() string {
+	h := sha256.Sum256(s.Raw)
+	return hex.EncodeToString(h[:])
+}

@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/addsr-bench/addsr-bench/bench"
+	"github.com/addsr-bench/addsr-bench/internal/img"
+)
+
+func newRun(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		out, shard string
+		shards     int
+		resume     bool
+		workers    int
+		maxPixels  int64
+	)
+	cmd := &cobra.Command{
+		Use:   "run EXPERIMENT.yaml [--out DIR] [--resume] [--shard i/n]",
+		Short: "Run an experiment (datasets × methods × metrics) into a run folder",
+		Long: `Runs every method on every image of every dataset and appends one record per
+(dataset, image, method, steps) to the run folder's records.jsonl, durably. A
+run killed at any moment continues with --resume, losing and duplicating
+nothing. --shard i/n (or --shards n inside a Kubernetes Indexed Job or a
+Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := bench.LoadSpec(args[0])
+			if err != nil {
+				return err
+			}
+			var sh bench.Shard
+			switch {
+			case shard != "":
+				if sh, err = bench.ParseShard(shard); err != nil {
+					return err
+				}
+			default:
+				s, ok, err := bench.ShardFromEnv(shards)
+				if err != nil {
+					return err
+				}
+				if ok {
+					sh = s
+				} else if shards > 1 {
+					return fmt.Errorf("--shards %d needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID, or use --shard i/n", shards)
+				}
+			}
+			if out == "" {
+				name := spec.Name
+				if name == "" {
+					name = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
+				}
+				out = filepath.Join("runs", name)
+			}
+			var finish func()
+			sum, err := bench.Run(cmd.Context(), spec, bench.RunOptions{
+				Out: out, Resume: resume, Shard: sh, Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels},
+				Progress: func(total int) func(string) {
+					step, done := progress(stderr, total, "run")
+					finish = done
+					return func(string) { step() }
+				},
+			})
+			if finish != nil {
+				finish()
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: %d jobs run, %d already recorded, %d failed records\nrecords: %s\n",
+				sum.Dir, sum.Jobs, sum.Resumed, sum.Failed, sum.RecordsFile)
+			if sum.Failed > 0 {
+				return &exitError{ExitSkipped, fmt.Sprintf("%d records failed; see their \"error\" in %s", sum.Failed, sum.RecordsFile)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "run folder (default runs/<experiment name>)")
+	f.BoolVar(&resume, "resume", false, "continue a run: skip what is recorded")
+	f.StringVar(&shard, "shard", "", "run shard i of n (0-based), e.g. 3/8")
+	f.IntVar(&shards, "shards", 0, "number of shards, the index taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
+	f.IntVar(&workers, "workers", 0, "parallel jobs (0: one per CPU)")
+	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse larger images, read from the header")
+	return cmd
+}
+
+func newMerge(stdout, stderr io.Writer) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge RUN... --out DIR",
+		Short: "Merge shard runs of one experiment; report missing and duplicate records",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if out == "" {
+				return &exitError{ExitError, "--out is required"}
+			}
+			sum, err := bench.Merge(args, out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "merged %d records into %s\n", sum.Records, filepath.Join(out, "records.jsonl"))
+			for _, k := range sum.Duplicates {
+				fmt.Fprintf(stderr, "duplicate: %s (kept the first)\n", k)
+			}
+			for i, k := range sum.Missing {
+				if i == 20 {
+					fmt.Fprintf(stderr, "… %d missing in all\n", len(sum.Missing))
+					break
+				}
+				fmt.Fprintf(stderr, "missing: %s\n", k)
+			}
+			if len(sum.Missing)+len(sum.Duplicates) > 0 {
+				return &exitError{ExitSkipped, fmt.Sprintf("%d missing, %d duplicate records", len(sum.Missing), len(sum.Duplicates))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "folder for the merged run")
+	return cmd
+}
+
+func newReport(stdout io.Writer) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "report RUN [--out DIR]",
+		Short: "Tables (Markdown, LaTeX, CSV, JSON), plots (PNG, SVG) and an HTML report of a run",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			if out == "" {
+				out = filepath.Join(args[0], "report")
+			}
+			rf, tables, err := bench.WriteReport(args[0], out)
+			if err != nil {
+				return err
+			}
+			for _, t := range tables {
+				if err := t.WriteTerminal(stdout); err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout)
+			}
+			fmt.Fprintf(stdout, "report in %s: %s\n", rf.Dir, strings.Join(rf.Files, ", "))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "report folder (default RUN/report)")
+	return cmd
+}
+
+func newCheck(stdout io.Writer) *cobra.Command {
+	var baseline, run, tols string
+	var perImage bool
+	cmd := &cobra.Command{
+		Use:   "check --baseline RUN|summary.json --run RUN [--tol psnr=0.05,lpips=2%]",
+		Short: "CI gate: compare a run with a baseline; exit 1 on a regression",
+		Long: `Compares each dataset × method × metric mean (and each image with --per-image)
+with the baseline in the metric's direction: a drop in PSNR or a rise in
+LPIPS/NIQE beyond the tolerance is a regression, and so is a missing value.
+Tolerances are absolute, or relative with %; "*" sets the default (1e-9).
+Exit 0: pass, 1: regression, 2: error. Prints a Markdown summary.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if baseline == "" || run == "" {
+				return &exitError{ExitError, "--baseline and --run are required"}
+			}
+			tol, err := bench.ParseTolerances(tols)
+			if err != nil {
+				return err
+			}
+			base, baseRecs, err := bench.LoadSummary(baseline)
+			if err != nil {
+				return err
+			}
+			cur, curRecs, err := bench.LoadSummary(run)
+			if err != nil {
+				return err
+			}
+			if perImage && (baseRecs == nil || curRecs == nil) {
+				return &exitError{ExitError, "--per-image needs run folders, not summary.json files"}
+			}
+			res := bench.Check(base, cur, baseRecs, curRecs, tol, perImage)
+			if err := res.WriteMarkdown(stdout); err != nil {
+				return err
+			}
+			if res.Regressions > 0 {
+				return &exitError{ExitSkipped, fmt.Sprintf("%d regressions against %s", res.Regressions, baseline)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&baseline, "baseline", "", "baseline run folder or summary.json")
+	f.StringVar(&run, "run", "", "run folder to check (or its summary.json)")
+	f.StringVar(&tols, "tol", "", "tolerances: metric=abs or metric=rel%, comma-separated; * for the default")
+	f.BoolVar(&perImage, "per-image", false, "also compare every image")
+	return cmd
+}

@@ -1,0 +1,412 @@
+package reports
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/addsr-bench/addsr-bench/metrics"
+)
+
+// MethodInfo describes a method of an experiment.
+type MethodInfo struct {
+	Name   string
+	Base   string
+	Labels map[string]string
+	Steps  []int // 0 for single-output methods
+}
+
+// Experiment is everything a report needs: the layout from the spec and the
+// per-image records.
+type Experiment struct {
+	Name     string
+	Datasets []string
+	Methods  []MethodInfo
+	Metrics  []MetricRow
+	Records  []Record
+}
+
+// Column is one table column: a method at one step count.
+type Column struct {
+	Method string
+	Steps  int
+}
+
+// Label is "AddSR" for single-output methods and "AddSR-4" at 4 steps, as
+// the paper names its columns.
+func (c Column) Label() string {
+	if c.Steps == 0 {
+		return c.Method
+	}
+	return fmt.Sprintf("%s-%d", c.Method, c.Steps)
+}
+
+// Columns lists the experiment's columns in spec order.
+func (e *Experiment) Columns() []Column {
+	var cols []Column
+	for _, m := range e.Methods {
+		steps := m.Steps
+		if len(steps) == 0 {
+			steps = []int{0}
+		}
+		for _, s := range steps {
+			cols = append(cols, Column{m.Name, s})
+		}
+	}
+	return cols
+}
+
+// Aggregate is the mean of every metric per dataset and column, over the
+// scored records (never an average of partial means), with counts.
+type Aggregate struct {
+	Mean   map[string]map[Column]map[string]float64 // dataset → column → metric
+	Count  map[string]map[Column]int
+	Failed map[string]map[Column]int
+}
+
+// Aggregate computes the means.
+func (e *Experiment) Aggregate() Aggregate {
+	a := Aggregate{Mean: map[string]map[Column]map[string]float64{}, Count: map[string]map[Column]int{}, Failed: map[string]map[Column]int{}}
+	sums := map[string]map[Column]map[string][2]float64{}
+	for _, r := range e.Records {
+		c := Column{r.Method, r.Steps}
+		if sums[r.Dataset] == nil {
+			sums[r.Dataset] = map[Column]map[string][2]float64{}
+			a.Count[r.Dataset] = map[Column]int{}
+			a.Failed[r.Dataset] = map[Column]int{}
+		}
+		if r.Skipped() {
+			a.Failed[r.Dataset][c]++
+			continue
+		}
+		a.Count[r.Dataset][c]++
+		if sums[r.Dataset][c] == nil {
+			sums[r.Dataset][c] = map[string][2]float64{}
+		}
+		for k, v := range r.Values {
+			s := sums[r.Dataset][c][k]
+			sums[r.Dataset][c][k] = [2]float64{s[0] + v, s[1] + 1}
+		}
+	}
+	for d, cols := range sums {
+		a.Mean[d] = map[Column]map[string]float64{}
+		for c, ms := range cols {
+			a.Mean[d][c] = map[string]float64{}
+			for k, s := range ms {
+				a.Mean[d][c][k] = s[0] / s[1]
+			}
+		}
+	}
+	return a
+}
+
+// Tables returns one paper-style comparison per dataset.
+func (e *Experiment) Tables() []Comparison {
+	agg := e.Aggregate()
+	cols := e.Columns()
+	var out []Comparison
+	for _, d := range e.Datasets {
+		out = append(out, e.comparison(d, cols, agg, d))
+	}
+	return out
+}
+
+func (e *Experiment) comparison(dataset string, cols []Column, agg Aggregate, title string) Comparison {
+	c := Comparison{Title: title, Metrics: e.Metrics}
+	for _, col := range cols {
+		c.Methods = append(c.Methods, col.Label())
+	}
+	for _, m := range e.Metrics {
+		row := make([]float64, len(cols))
+		for j, col := range cols {
+			v, ok := agg.Mean[dataset][col][m.Name]
+			if !ok {
+				v = math.NaN()
+			}
+			row[j] = v
+		}
+		c.Values = append(c.Values, row)
+	}
+	return c
+}
+
+// Ablations returns, per dataset and label key on which methods differ, a
+// table of the labelled methods' columns ordered by the label's value, the
+// column names carrying the label ("AddSR-4 [psr=off]").
+func (e *Experiment) Ablations() []Comparison {
+	keys := map[string]map[string]bool{}
+	for _, m := range e.Methods {
+		for k, v := range m.Labels {
+			if keys[k] == nil {
+				keys[k] = map[string]bool{}
+			}
+			keys[k][v] = true
+		}
+	}
+	var names []string
+	for k, vals := range keys {
+		if len(vals) > 1 {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	agg := e.Aggregate()
+	var out []Comparison
+	for _, d := range e.Datasets {
+		for _, k := range names {
+			var ms []MethodInfo
+			for _, m := range e.Methods {
+				if _, ok := m.Labels[k]; ok {
+					ms = append(ms, m)
+				}
+			}
+			sort.SliceStable(ms, func(i, j int) bool { return ms[i].Labels[k] < ms[j].Labels[k] })
+			var cols []Column
+			var labels []string
+			for _, m := range ms {
+				steps := m.Steps
+				if len(steps) == 0 {
+					steps = []int{0}
+				}
+				for _, s := range steps {
+					col := Column{m.Name, s}
+					cols = append(cols, col)
+					labels = append(labels, fmt.Sprintf("%s [%s=%s]", col.Label(), k, m.Labels[k]))
+				}
+			}
+			c := e.comparison(d, cols, agg, fmt.Sprintf("%s — ablation: %s", d, k))
+			c.Methods = labels
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// TimingRow is one method's stage times over its images, in milliseconds.
+type TimingRow struct {
+	Method, Stage string
+	Mean, P90     float64
+	N             int
+}
+
+// Timings returns mean and 90th percentile of each stage per method (one
+// sample per image: all step outputs of one run share its timings).
+func (e *Experiment) Timings() []TimingRow {
+	samples := map[string]map[string][]float64{}
+	seen := map[string]bool{}
+	for _, r := range e.Records {
+		k := r.Dataset + "\x00" + r.Image + "\x00" + r.Method
+		if seen[k] || len(r.TimingsMS) == 0 {
+			continue
+		}
+		seen[k] = true
+		if samples[r.Method] == nil {
+			samples[r.Method] = map[string][]float64{}
+		}
+		for st, v := range r.TimingsMS {
+			samples[r.Method][st] = append(samples[r.Method][st], v)
+		}
+	}
+	var out []TimingRow
+	for _, m := range e.Methods {
+		var stages []string
+		for st := range samples[m.Name] {
+			if st != "total" {
+				stages = append(stages, st)
+			}
+		}
+		sort.Strings(stages)
+		stages = append(stages, "total")
+		for _, st := range stages {
+			v := samples[m.Name][st]
+			if len(v) == 0 {
+				continue
+			}
+			out = append(out, TimingRow{m.Name, st, mean(v), percentile(v, 0.9), len(v)})
+		}
+	}
+	return out
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// percentile uses linear interpolation between order statistics (numpy's
+// default).
+func percentile(v []float64, p float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	pos := p * float64(len(s)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(s)-1)
+	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
+}
+
+// WriteLaTeX renders the table for a paper: \textbf for the best,
+// \underline for the second, $\uparrow$/$\downarrow$ on metrics.
+func (c Comparison) WriteLaTeX(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%% %s\n\\begin{tabular}{l%s}\n\\toprule\nMetric", c.Title, strings.Repeat("c", len(c.Methods)))
+	for _, m := range c.Methods {
+		fmt.Fprintf(&b, " & %s", latexEscape(m))
+	}
+	b.WriteString(" \\\\\n\\midrule\n")
+	for i, row := range c.Metrics {
+		best, second := c.ranks(i)
+		arrow := "$\\uparrow$"
+		if row.Direction == metrics.LowerIsBetter {
+			arrow = "$\\downarrow$"
+		}
+		fmt.Fprintf(&b, "%s %s", latexEscape(row.Name), arrow)
+		for j, v := range c.Values[i] {
+			s := FormatValue(v)
+			if math.IsNaN(v) {
+				s = "--"
+			}
+			switch j {
+			case best:
+				s = "\\textbf{" + s + "}"
+			case second:
+				s = "\\underline{" + s + "}"
+			}
+			fmt.Fprintf(&b, " & %s", s)
+		}
+		b.WriteString(" \\\\\n")
+	}
+	b.WriteString("\\bottomrule\n\\end{tabular}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func latexEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\textbackslash{}`, "_", `\_`, "%", `\%`, "&", `\&`, "#", `\#`, "$", `\$`, "{", `\{`, "}", `\}`)
+	return r.Replace(s)
+}
+
+// WriteCSV writes dataset,metric,direction,<columns…> rows.
+func WriteComparisonsCSV(w io.Writer, cs []Comparison) error {
+	cw := csv.NewWriter(w)
+	for i, c := range cs {
+		if i == 0 || strings.Join(c.Methods, ",") != strings.Join(cs[i-1].Methods, ",") {
+			if err := cw.Write(append([]string{"table", "metric", "better"}, c.Methods...)); err != nil {
+				return err
+			}
+		}
+		for k, m := range c.Metrics {
+			row := []string{c.Title, m.Name, m.Direction.String()}
+			for _, v := range c.Values[k] {
+				if math.IsNaN(v) {
+					row = append(row, "")
+				} else {
+					row = append(row, strings.Trim(string(jsonNumber(v)), `"`))
+				}
+			}
+			if err := cw.Write(row); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// Summary is the JSON form of an experiment's aggregates, also the baseline
+// format of `addsr-bench check`: dataset → column → metric → mean.
+type Summary struct {
+	Experiment string                                   `json:"experiment"`
+	Directions map[string]string                        `json:"directions"`
+	Means      map[string]map[string]map[string]float64 `json:"means"`
+	Counts     map[string]map[string]int                `json:"counts"`
+}
+
+// Summary builds the JSON summary.
+func (e *Experiment) Summary() Summary {
+	agg := e.Aggregate()
+	s := Summary{Experiment: e.Name, Directions: map[string]string{}, Means: map[string]map[string]map[string]float64{}, Counts: map[string]map[string]int{}}
+	for _, m := range e.Metrics {
+		s.Directions[m.Name] = m.Direction.String()
+	}
+	for d, cols := range agg.Mean {
+		s.Means[d] = map[string]map[string]float64{}
+		s.Counts[d] = map[string]int{}
+		for c, ms := range cols {
+			vals := map[string]float64{}
+			for k, v := range ms {
+				if !math.IsInf(v, 0) && !math.IsNaN(v) { // JSON cannot hold them; check treats absence as missing
+					vals[k] = v
+				}
+			}
+			s.Means[d][c.Label()] = vals
+			s.Counts[d][c.Label()] = agg.Count[d][c]
+		}
+	}
+	return s
+}
+
+// WriteJSON writes the summary, indented, keys sorted.
+func (s Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// WriteTerminal renders the table with tablewriter for a terminal: best
+// marked with *, second with +.
+func (c Comparison) WriteTerminal(w io.Writer) error {
+	if c.Title != "" {
+		fmt.Fprintf(w, "%s\n", c.Title)
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignment(tw.AlignRight),
+	)
+	t.Header(append([]any{"metric"}, toAny(c.Methods)...)...)
+	for i, row := range c.Metrics {
+		best, second := c.ranks(i)
+		cells := []any{row.Name + " " + row.Direction.Arrow()}
+		for j, v := range c.Values[i] {
+			s := FormatValue(v)
+			if math.IsNaN(v) {
+				s = "–"
+			}
+			switch j {
+			case best:
+				s += " *"
+			case second:
+				s += " +"
+			}
+			cells = append(cells, s)
+		}
+		if err := t.Append(cells...); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, "* best, + second")
+	return err
+}
+
+// WriteTimingsMarkdown renders the timing table.
+func WriteTimingsMarkdown(w io.Writer, rows []TimingRow) error {
+	var b strings.Builder
+	b.WriteString("| Method | Stage | Mean (ms) | p90 (ms) | Images |\n|---|---|---:|---:|---:|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %.2f | %.2f | %d |\n", r.Method, r.Stage, r.Mean, r.P90, r.N)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

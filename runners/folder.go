@@ -1,0 +1,100 @@
+package runners
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+)
+
+// Folder reads outputs that another framework already produced: for each
+// step count, a folder with one image per test image, matched by file stem.
+// It lets the harness score any model, AddSR's official code included,
+// without running it.
+type Folder struct {
+	name  string
+	scale int
+	dirs  map[int]string // steps (0: single output) → folder
+	index map[int]map[string]string
+	fp    string
+}
+
+// NewFolder indexes the folders. Step 0 means a single-output method.
+func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
+	f := &Folder{name: name, scale: scale, dirs: dirs, index: map[int]map[string]string{}}
+	h := sha256.New()
+	var steps []int
+	for st := range dirs {
+		steps = append(steps, st)
+	}
+	sort.Ints(steps)
+	for _, st := range steps {
+		ents, err := os.ReadDir(dirs[st])
+		if err != nil {
+			return nil, fmt.Errorf("folder runner %s: %w", name, err)
+		}
+		idx := map[string]string{}
+		for _, e := range ents {
+			n := e.Name()
+			if e.IsDir() || strings.HasPrefix(n, ".") {
+				continue
+			}
+			switch strings.ToLower(filepath.Ext(n)) {
+			case ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp":
+			default:
+				continue
+			}
+			stem := strings.TrimSuffix(n, filepath.Ext(n))
+			if prev, dup := idx[stem]; dup {
+				return nil, fmt.Errorf("folder runner %s: %s and %s have the same stem", name, prev, n)
+			}
+			idx[stem] = filepath.Join(dirs[st], n)
+			fi, _ := e.Info()
+			fmt.Fprintf(h, "%d/%s/%d/%d\n", st, n, fi.Size(), fi.ModTime().UnixNano())
+		}
+		f.index[st] = idx
+	}
+	f.fp = fmt.Sprintf("folder;x%d;listing=%s;v1", scale, hex.EncodeToString(h.Sum(nil))[:16])
+	return f, nil
+}
+
+func (f *Folder) Name() string        { return f.name }
+func (f *Folder) Scale() int          { return f.scale }
+func (f *Folder) Fingerprint() string { return f.fp }
+
+// Run loads the outputs for in.ID; a missing one is an error naming the folder.
+func (f *Folder) Run(ctx context.Context, in Input) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	t := time.Now()
+	var res Result
+	var steps []int
+	for st := range f.index {
+		steps = append(steps, st)
+	}
+	sort.Ints(steps)
+	for _, st := range steps {
+		p, ok := f.index[st][in.ID]
+		if !ok {
+			return Result{}, fmt.Errorf("%s has no output for %s", f.dirs[st], in.ID)
+		}
+		m, err := img.Load(p, img.DecodeOptions{})
+		if err != nil {
+			return Result{}, err
+		}
+		if in.LR != nil && (m.W != in.LR.W*f.scale || m.H != in.LR.H*f.scale) {
+			return Result{}, fmt.Errorf("%s is %dx%d, expected ×%d of the %dx%d input", p, m.W, m.H, f.scale, in.LR.W, in.LR.H)
+		}
+		res.Outputs = append(res.Outputs, Output{Steps: st, Image: m})
+	}
+	res.Stages = []Stage{{"load", time.Since(t)}}
+	return res, nil
+}
