@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
 	"github.com/addsr-bench/addsr-bench/reports"
@@ -391,5 +393,105 @@ func TestReportAndCheck(t *testing.T) {
 	tol, _ = ParseTolerances("*=1e-9")
 	if res := Check(fromFile, base, nil, nil, tol, false); res.Regressions != 0 {
 		t.Errorf("summary.json baseline: %d regressions", res.Regressions)
+	}
+}
+
+// TestDocsRecipes runs the shard commands of docs/k8s-indexed-job.yaml and
+// docs/slurm-array.sh as separate local processes, with the environment each
+// scheduler sets, into one shared run folder, merges them as the docs do, and
+// compares with an unsharded run.
+func TestDocsRecipes(t *testing.T) {
+	dir := t.TempDir()
+	specPath := writeSpec(t, dir, makeSet(t, 5))
+	whole := filepath.Join(dir, "whole")
+	if out, err := exec.Command(binary, "run", specPath, "--out", whole).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want, _ := ReadRunRecords(whole)
+
+	// Kubernetes: the shard container's command, JOB_COMPLETION_INDEX set.
+	manifest, err := os.ReadFile("../docs/k8s-indexed-job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shardCmd []string
+	var completions int
+	dec := yaml.NewDecoder(strings.NewReader(string(manifest)))
+	for {
+		var job struct {
+			Spec struct {
+				Completions int `yaml:"completions"`
+				Template    struct {
+					Spec struct {
+						Containers []struct {
+							Name    string   `yaml:"name"`
+							Command []string `yaml:"command"`
+						} `yaml:"containers"`
+					} `yaml:"spec"`
+				} `yaml:"template"`
+			} `yaml:"spec"`
+		}
+		if err := dec.Decode(&job); err != nil {
+			break
+		}
+		for _, c := range job.Spec.Template.Spec.Containers {
+			if c.Name == "shard" {
+				shardCmd, completions = c.Command, job.Spec.Completions
+			}
+		}
+	}
+	if len(shardCmd) < 3 || completions < 2 {
+		t.Fatalf("no shard container in the manifest: %v", shardCmd)
+	}
+	k8sRun := filepath.Join(dir, "k8s")
+	for i := 0; i < completions; i++ {
+		args := append([]string(nil), shardCmd[1:]...)
+		for j, a := range args {
+			switch a {
+			case "/data/experiments/div2k.yaml":
+				args[j] = specPath
+			case "/data/runs/div2k":
+				args[j] = k8sRun
+			}
+		}
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("k8s shard %d: %v\n%s", i, err, out)
+		}
+	}
+	if out, err := exec.Command(binary, "merge", k8sRun, "--out", k8sRun+"-merged").CombinedOutput(); err != nil {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	got, _ := ReadRunRecords(k8sRun + "-merged")
+	if !reflect.DeepEqual(comparable(got), comparable(want)) {
+		t.Error("Kubernetes recipe: merged shards differ from the unsharded run")
+	}
+
+	// Slurm: the script per array task, with a stand-in sbatch that records
+	// the merge it would submit.
+	bin := filepath.Join(dir, "bin")
+	os.MkdirAll(bin, 0o755)
+	os.WriteFile(filepath.Join(bin, "sbatch"), []byte("#!/bin/sh\necho \"$@\" >> \"$SBATCH_LOG\"\n"), 0o755)
+	slurmRun := filepath.Join(dir, "slurm")
+	for id := 10; id < 13; id++ {
+		cmd := exec.Command("bash", "../docs/slurm-array.sh", specPath, slurmRun)
+		cmd.Env = append(os.Environ(), "ADDSR_BENCH="+binary, "PATH="+bin+":"+os.Getenv("PATH"),
+			"SBATCH_LOG="+filepath.Join(dir, "sbatch.log"), "SLURM_ARRAY_JOB_ID=99",
+			fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", id), "SLURM_ARRAY_TASK_MIN=10", "SLURM_ARRAY_TASK_COUNT=3")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("slurm task %d: %v\n%s", id, err, out)
+		}
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "sbatch.log"))
+	if strings.Count(string(log), "afterok:99") != 1 {
+		t.Errorf("merge submitted %d times: %s", strings.Count(string(log), "afterok:99"), log)
+	}
+	if out, err := exec.Command(binary, "merge", slurmRun, "--out", slurmRun+"-merged").CombinedOutput(); err != nil {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	got, _ = ReadRunRecords(slurmRun + "-merged")
+	if !reflect.DeepEqual(comparable(got), comparable(want)) {
+		t.Error("Slurm recipe: merged shards differ from the unsharded run")
 	}
 }

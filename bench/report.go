@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -28,7 +29,11 @@ func LoadExperiment(runDir string) (*reports.Experiment, *Spec, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	spec, err := ParseRunSpec(filepath.Join(runDir, "spec.yaml"), metas[0].SpecDir, raw)
+	specDir := metas[0].SpecDir
+	if !filepath.IsAbs(specDir) {
+		specDir = filepath.Join(runDir, specDir)
+	}
+	spec, err := ParseRunSpec(filepath.Join(runDir, "spec.yaml"), specDir, raw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,6 +118,11 @@ func WriteReport(runDir, outDir string) (ReportFiles, []reports.Comparison, erro
 		return rf, nil, err
 	}
 	if err := write("summary.json", e.Summary().WriteJSON); err != nil {
+		return rf, nil, err
+	}
+	if err := write("records.json", func(w io.Writer) error {
+		return writeRecordsJSON(w, e.Records, runDir)
+	}); err != nil {
 		return rf, nil, err
 	}
 
@@ -352,4 +362,28 @@ func cropSet(e *reports.Experiment, spec *Spec, runDir, dataset, id string) (rep
 		}
 	}
 	return set, any
+}
+
+// writeRecordsJSON writes the per-image records as one JSON document with
+// the run's fingerprints spelled out.
+func writeRecordsJSON(w io.Writer, recs []reports.Record, runDir string) error {
+	metas, err := LoadRunMeta(runDir)
+	if err != nil {
+		return err
+	}
+	fps := map[string]Fingerprint{}
+	for _, m := range metas {
+		for h, f := range m.Fingerprints {
+			fps[h] = f
+		}
+	}
+	sorted := append([]reports.Record(nil), recs...)
+	sort.Slice(sorted, func(i, j int) bool { return KeyOf(sorted[i]).String() < KeyOf(sorted[j]).String() })
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Tool         string                 `json:"tool"`
+		Fingerprints map[string]Fingerprint `json:"fingerprints"`
+		Records      []reports.Record       `json:"records"`
+	}{metas[0].Tool, fps, sorted})
 }

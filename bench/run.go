@@ -29,7 +29,10 @@ import (
 
 // Shard selects a stable subset of images: image (dataset, id) belongs to
 // shard FNV-1a(dataset/id) mod Count. Count ≤ 1 means the whole run.
-type Shard struct{ Index, Count int }
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
 
 // ParseShard reads "i/n".
 func ParseShard(s string) (Shard, error) {
@@ -107,13 +110,15 @@ func (s Shard) Owns(dataset, id string) bool {
 type RunMeta struct {
 	Tool       string `json:"tool"`
 	SpecSHA256 string `json:"spec_sha256"`
-	// SpecDir anchors the spec's relative paths (datasets, outputs).
-	SpecDir string `json:"spec_dir"`
-	Shard      Shard  `json:"shard"`
-	Device     string `json:"device"`
-	GoVersion  string `json:"go"`
-	Started    string `json:"started"`
-	Finished   string `json:"finished,omitempty"`
+	// SpecDir anchors the spec's relative paths (datasets, outputs). It is
+	// stored relative to the run folder, so a run moved together with its
+	// data still finds it.
+	SpecDir   string `json:"spec_dir"`
+	Shard     Shard  `json:"shard"`
+	Device    string `json:"device"`
+	GoVersion string `json:"go"`
+	Started   string `json:"started"`
+	Finished  string `json:"finished,omitempty"`
 	// Fingerprints maps a record's fingerprint hash to what it stands for.
 	Fingerprints map[string]Fingerprint `json:"fingerprints"`
 	// Images lists every dataset's image ids (all shards), so a merge can
@@ -183,7 +188,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	}
 
 	meta := RunMeta{
-		Tool: "addsr-bench " + Version, SpecSHA256: spec.Hash(), SpecDir: absPath(spec.Dir), Shard: o.Shard, Device: "cpu",
+		Tool: "addsr-bench " + Version, SpecSHA256: spec.Hash(), SpecDir: relPath(o.Out, spec.Dir), Shard: o.Shard, Device: "cpu",
 		GoVersion: runtime.Version(), Started: time.Now().UTC().Format(time.RFC3339),
 		Fingerprints: map[string]Fingerprint{}, Images: map[string][]string{}, Steps: map[string][]int{},
 	}
@@ -308,11 +313,17 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	return sum, writeJSON(metaPath, meta)
 }
 
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
+// relPath is target relative to base when both resolve, else target absolute.
+func relPath(base, target string) string {
+	ab, err1 := filepath.Abs(base)
+	at, err2 := filepath.Abs(target)
+	if err1 != nil || err2 != nil {
+		return target
 	}
-	return p
+	if r, err := filepath.Rel(ab, at); err == nil {
+		return r
+	}
+	return at
 }
 
 func itemIDs(d *datasets.Dataset) []string {

@@ -207,8 +207,8 @@ func newDemo(stdout, stderr io.Writer) *cobra.Command {
 			if err := res.Summary.WriteMarkdown(stdout); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "\nDemo finished in %.1f s.\n  table:   %s\n  records: %s\n  plot:    %s\n  images:  %s\n",
-				time.Since(t0).Seconds(), res.Table, res.Records, res.Plot, filepath.Join(res.OutDir, "{hr,lr,sr}"))
+			fmt.Fprintf(stdout, "\nDemo finished in %.1f s.\n  table:   %s\n  records: %s\n  plot:    %s\n  report:  %s\n  run:     %s (addsr-bench report/check work on it)\n",
+				time.Since(t0).Seconds(), res.Table, res.Records, res.Plot, res.Report, filepath.Join(res.OutDir, "run"))
 			return nil
 		},
 	}

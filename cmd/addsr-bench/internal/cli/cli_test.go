@@ -136,7 +136,9 @@ func TestDemo(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("demo exit %d: %s", code, errOut)
 	}
-	for _, f := range []string{"table.md", "records.json", "perception-distortion.png", "lr/astronaut.png", "sr/bicubic/astronaut.png", "hr/astronaut.png"} {
+	for _, f := range []string{"report/tables.md", "report/records.json", "report/pd-demo.png", "report/report.html",
+		"dataset/LR/astronaut.png", "dataset/HR/astronaut.png", "dataset/manifest.json", "run/records.jsonl",
+		"run/outputs/demo/bicubic/steps0/astronaut.png", "experiment.yaml"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not write %s: %v", f, err)
 		}
