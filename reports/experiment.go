@@ -137,10 +137,50 @@ func (e *Experiment) comparison(dataset string, cols []Column, agg Aggregate, ti
 	return c
 }
 
-// Ablations returns, per dataset and label key on which methods differ, a
-// table of the labelled methods' columns ordered by the label's value, the
-// column names carrying the label ("AddSR-4 [psr=off]").
+// Ablations returns, per dataset: for each base shared by two or more
+// methods, a table of its variants; and for each label key on which methods
+// differ, a table of the labelled methods' columns ordered by the label's
+// value, the column names carrying the label ("AddSR-4 [psr=off]").
 func (e *Experiment) Ablations() []Comparison {
+	return append(e.variantTables(), e.labelTables()...)
+}
+
+func (e *Experiment) variantTables() []Comparison {
+	bases := map[string][]MethodInfo{}
+	var order []string
+	for _, m := range e.Methods {
+		if m.Base == "" {
+			continue
+		}
+		if _, ok := bases[m.Base]; !ok {
+			order = append(order, m.Base)
+		}
+		bases[m.Base] = append(bases[m.Base], m)
+	}
+	agg := e.Aggregate()
+	var out []Comparison
+	for _, d := range e.Datasets {
+		for _, b := range order {
+			if len(bases[b]) < 2 {
+				continue
+			}
+			var cols []Column
+			for _, m := range bases[b] {
+				steps := m.Steps
+				if len(steps) == 0 {
+					steps = []int{0}
+				}
+				for _, s := range steps {
+					cols = append(cols, Column{m.Name, s})
+				}
+			}
+			out = append(out, e.comparison(d, cols, agg, fmt.Sprintf("%s — variants of %s", d, b)))
+		}
+	}
+	return out
+}
+
+func (e *Experiment) labelTables() []Comparison {
 	keys := map[string]map[string]bool{}
 	for _, m := range e.Methods {
 		for k, v := range m.Labels {

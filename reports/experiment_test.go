@@ -105,8 +105,9 @@ func TestAggregatesFromRecords(t *testing.T) {
 	if math.Abs(total.P90-4.8) > 1e-12 || total.N != 2 || math.Abs(total.Mean-4) > 1e-12 {
 		t.Errorf("bicubic total = %+v, want mean 4, p90 4.8 (linear interpolation of 3 and 5)", total)
 	}
-	if len(e.Ablations()) != 1 || e.Ablations()[0].Methods[0] != "AddSR-noPSR-4 [psr=off]" {
-		t.Errorf("ablations: %+v", e.Ablations())
+	ab := e.Ablations()
+	if len(ab) != 2 || ab[0].Title != "DIV2K-sr4 — variants of AddSR" || len(ab[0].Methods) != 3 || ab[1].Methods[0] != "AddSR-noPSR-4 [psr=off]" {
+		t.Errorf("ablations: %+v", ab)
 	}
 }
 

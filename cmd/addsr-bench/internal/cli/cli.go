@@ -242,9 +242,16 @@ func newMetrics(stdout io.Writer) *cobra.Command {
 // progress returns a step function and a finisher for a bar on stderr. The
 // bar is drawn only when stderr is a terminal, so logs and pipes stay clean.
 func progress(stderr io.Writer, total int, desc string) (step func(), done func()) {
+	staged, done := progressStages(stderr, total, desc)
+	return func() { staged("") }, done
+}
+
+// progressStages is progress whose step names the stage just finished
+// ("dataset/method"), shown beside the bar with its ETA.
+func progressStages(stderr io.Writer, total int, desc string) (step func(stage string), done func()) {
 	f, ok := stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) || total == 0 {
-		return func() {}, func() {}
+		return func(string) {}, func() {}
 	}
 	bar := progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(f),
@@ -257,8 +264,11 @@ func progress(stderr io.Writer, total int, desc string) (step func(), done func(
 		progressbar.OptionClearOnFinish(),
 	)
 	var mu sync.Mutex
-	return func() {
+	return func(stage string) {
 			mu.Lock()
+			if stage != "" {
+				bar.Describe(desc + " " + stage)
+			}
 			bar.Add(1)
 			mu.Unlock()
 		}, func() {

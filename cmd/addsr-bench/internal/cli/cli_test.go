@@ -211,3 +211,50 @@ func TestDegradeInspectVerify(t *testing.T) {
 		t.Errorf("crop larger than every image: %d %s", code, errOut)
 	}
 }
+
+func TestRunReportCheckCommands(t *testing.T) {
+	root := t.TempDir()
+	demo := filepath.Join(root, "demo")
+	if _, errOut, code := runCLI(t, "demo", "--out", demo); code != ExitOK {
+		t.Fatalf("demo: %s", errOut)
+	}
+	spec := filepath.Join(demo, "experiment.yaml")
+	run2 := filepath.Join(root, "run2")
+	out, errOut, code := runCLI(t, "run", spec, "--out", run2)
+	if code != ExitOK || !strings.Contains(out, "8 jobs run") {
+		t.Fatalf("run: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, errOut, code := runCLI(t, "run", spec, "--out", run2); code != ExitError || !strings.Contains(errOut, "--resume") {
+		t.Errorf("rerun without --resume: %d %s", code, errOut)
+	}
+	out, _, code = runCLI(t, "run", spec, "--out", run2, "--resume")
+	if code != ExitOK || !strings.Contains(out, "0 jobs run, 8 already recorded") {
+		t.Errorf("resume: %d %s", code, out)
+	}
+	out, errOut, code = runCLI(t, "report", run2)
+	if code != ExitOK || !strings.Contains(out, "psnr ↑") || !strings.Contains(out, "report.html") {
+		t.Errorf("report: %d %s %s", code, out, errOut)
+	}
+	// The two runs agree; a baseline that claims more PSNR fails the gate.
+	out, _, code = runCLI(t, "check", "--baseline", filepath.Join(demo, "run"), "--run", run2, "--per-image")
+	if code != ExitOK || !strings.Contains(out, "PASS") {
+		t.Errorf("check against an equal run: %d\n%s", code, out)
+	}
+	summary := filepath.Join(run2, "report", "summary.json")
+	data, _ := os.ReadFile(summary)
+	inflated := strings.Replace(string(data), `"psnr": 3`, `"psnr": 4`, 1)
+	os.WriteFile(filepath.Join(root, "baseline.json"), []byte(inflated), 0o644)
+	out, _, code = runCLI(t, "check", "--baseline", filepath.Join(root, "baseline.json"), "--run", run2, "--tol", "psnr=0.1")
+	if code != ExitSkipped || !strings.Contains(out, "REGRESSION") {
+		t.Errorf("check against a better baseline: exit %d\n%s", code, out)
+	}
+	if _, _, code := runCLI(t, "check", "--baseline", filepath.Join(root, "nope.json"), "--run", run2); code != ExitError {
+		t.Errorf("check with a missing baseline: exit %d", code)
+	}
+	// A spec error names the file and line.
+	bad := filepath.Join(root, "bad.yaml")
+	os.WriteFile(bad, []byte("datasets:\n  - name: d\n    path: "+filepath.Join(demo, "dataset")+"\nmetrics: [psnr, nope]\nmethods:\n  - {name: a, runner: bicubic}\n"), 0o644)
+	if _, errOut, code := runCLI(t, "run", bad); code != ExitError || !strings.Contains(errOut, bad+":4: unknown metric") {
+		t.Errorf("bad spec: %d %s", code, errOut)
+	}
+}

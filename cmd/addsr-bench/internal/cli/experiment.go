@@ -62,9 +62,9 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 			sum, err := bench.Run(cmd.Context(), spec, bench.RunOptions{
 				Out: out, Resume: resume, Shard: sh, Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels},
 				Progress: func(total int) func(string) {
-					step, done := progress(stderr, total, "run")
+					step, done := progressStages(stderr, total, "run")
 					finish = done
-					return func(string) { step() }
+					return step
 				},
 			})
 			if finish != nil {
