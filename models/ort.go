@@ -3,6 +3,7 @@
 package models
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/addsr-bench/addsr-bench/internal/half"
 )
 
 // ORTVersion is the ONNX Runtime release the harness is built and tested with.
@@ -108,23 +111,36 @@ func Runtime() (RuntimeInfo, error) {
 	return RuntimeInfo{Library: envLib, Version: ort.GetVersion()}, nil
 }
 
-// Session is a loaded ONNX graph with float32 inputs and outputs. Sessions are
-// created once and reused; Run is safe for concurrent use.
+// Session is a loaded ONNX graph with float32 or float16 tensors (float16
+// ones are converted at the boundary, so callers always see float32).
+// Sessions are created once and reused; Run is safe for concurrent use.
 type Session struct {
-	path    string
-	inputs  []ort.InputOutputInfo
-	outputs []ort.InputOutputInfo
-	s       *ort.DynamicAdvancedSession
+	path      string
+	inputs    []ort.InputOutputInfo
+	outputs   []ort.InputOutputInfo
+	s         *ort.DynamicAdvancedSession
+	placement Placement
 }
 
 // Open loads the graph at path on the CPU.
-func Open(path string) (*Session, error) {
+func Open(path string) (*Session, error) { return OpenOn(path, Device{Kind: "cpu"}) }
+
+// OpenOn loads the graph at path on dev.
+func OpenOn(path string, dev Device) (*Session, error) {
 	if err := Init(); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
 	ins, outs, err := ort.GetInputOutputInfo(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable ONNX model: %w", path, err)
+	}
+	for _, io := range append(append([]ort.InputOutputInfo{}, ins...), outs...) {
+		if io.DataType != ort.TensorElementDataTypeFloat && io.DataType != ort.TensorElementDataTypeFloat16 {
+			return nil, fmt.Errorf("%s: tensor %q is %v; only float32 and float16 graphs are supported", path, io.Name, io.DataType)
+		}
 	}
 	names := func(infos []ort.InputOutputInfo) []string {
 		var n []string
@@ -133,12 +149,24 @@ func Open(path string) (*Session, error) {
 		}
 		return n
 	}
-	s, err := ort.NewDynamicAdvancedSession(path, names(ins), names(outs), nil)
+	opts, place, err := sessionOptions(dev)
 	if err != nil {
-		return nil, fmt.Errorf("%s: creating the ONNX Runtime session: %w", path, err)
+		return nil, err
 	}
-	return &Session{path: path, inputs: ins, outputs: outs, s: s}, nil
+	defer opts.Destroy()
+	var s *ort.DynamicAdvancedSession
+	if _, err = withGoSignalHandlers(func() error {
+		var e error
+		s, e = ort.NewDynamicAdvancedSession(path, names(ins), names(outs), opts)
+		return e
+	}); err != nil {
+		return nil, fmt.Errorf("%s: creating the ONNX Runtime session on %s: %w", path, place.Device, err)
+	}
+	return &Session{path: path, inputs: ins, outputs: outs, s: s, placement: place}, nil
 }
+
+// Placement says where the session runs.
+func (s *Session) Placement() Placement { return s.placement }
 
 // Inputs and Outputs describe the graph's I/O.
 func (s *Session) Inputs() []ort.InputOutputInfo  { return s.inputs }
@@ -151,7 +179,13 @@ type Tensor struct {
 }
 
 // Run feeds one tensor per graph input, in order, and returns every output.
-func (s *Session) Run(in ...Tensor) ([]Tensor, error) {
+// ONNX Runtime allocates the outputs; use RunShaped for float16 outputs.
+func (s *Session) Run(in ...Tensor) ([]Tensor, error) { return s.RunShaped(nil, in...) }
+
+// RunShaped is Run with the outputs' shapes given, so they are allocated
+// here: onnxruntime_go v1.35.0 mis-sizes the float16 outputs it wraps
+// ("not enough space: expected 2n, got n").
+func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error) {
 	if len(in) != len(s.inputs) {
 		return nil, fmt.Errorf("%s takes %d inputs, got %d", s.path, len(s.inputs), len(in))
 	}
@@ -160,10 +194,20 @@ func (s *Session) Run(in ...Tensor) ([]Tensor, error) {
 		if err := checkShape(s.inputs[i], t.Shape); err != nil {
 			return nil, fmt.Errorf("%s: input %q: %w", s.path, s.inputs[i].Name, err)
 		}
-		if s.inputs[i].DataType != ort.TensorElementDataTypeFloat {
-			return nil, fmt.Errorf("%s: input %q is %v; only float32 inputs are supported here", s.path, s.inputs[i].Name, s.inputs[i].DataType)
+		if int64(len(t.Data)) != ort.NewShape(t.Shape...).FlattenedSize() {
+			return nil, fmt.Errorf("%s: input %q: %d values for shape %v", s.path, s.inputs[i].Name, len(t.Data), t.Shape)
 		}
-		v, err := ort.NewTensor(ort.NewShape(t.Shape...), t.Data)
+		var v ort.Value
+		var err error
+		if s.inputs[i].DataType == ort.TensorElementDataTypeFloat16 {
+			raw := make([]byte, 2*len(t.Data))
+			for k, x := range t.Data {
+				binary.LittleEndian.PutUint16(raw[2*k:], half.FromFloat32(x))
+			}
+			v, err = ort.NewCustomDataTensor(ort.NewShape(t.Shape...), raw, ort.TensorElementDataTypeFloat16)
+		} else {
+			v, err = ort.NewTensor(ort.NewShape(t.Shape...), t.Data)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: input %q: %w", s.path, s.inputs[i].Name, err)
 		}
@@ -171,17 +215,49 @@ func (s *Session) Run(in ...Tensor) ([]Tensor, error) {
 		vals[i] = v
 	}
 	outs := make([]ort.Value, len(s.outputs))
+	if outShapes != nil {
+		if len(outShapes) != len(outs) {
+			return nil, fmt.Errorf("%s has %d outputs, %d shapes given", s.path, len(outs), len(outShapes))
+		}
+		for i, sh := range outShapes {
+			n := ort.NewShape(sh...).FlattenedSize()
+			var v ort.Value
+			var err error
+			if s.outputs[i].DataType == ort.TensorElementDataTypeFloat16 {
+				v, err = ort.NewCustomDataTensor(ort.NewShape(sh...), make([]byte, 2*n), ort.TensorElementDataTypeFloat16)
+			} else {
+				v, err = ort.NewEmptyTensor[float32](ort.NewShape(sh...))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: output %q: %w", s.path, s.outputs[i].Name, err)
+			}
+			outs[i] = v
+		}
+	}
 	if err := s.s.Run(vals, outs); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
 	res := make([]Tensor, len(outs))
 	for i, o := range outs {
 		defer o.Destroy()
-		t, ok := o.(*ort.Tensor[float32])
-		if !ok {
-			return nil, fmt.Errorf("%s: output %q is not a float32 tensor", s.path, s.outputs[i].Name)
+		switch t := o.(type) {
+		case *ort.Tensor[float32]:
+			res[i] = Tensor{Shape: t.GetShape(), Data: append([]float32(nil), t.GetData()...)}
+		case *ort.CustomDataTensor:
+			raw := t.GetData()
+			data := make([]float32, len(raw)/2)
+			for k := range data {
+				data[k] = half.ToFloat32(binary.LittleEndian.Uint16(raw[2*k:]))
+			}
+			res[i] = Tensor{Shape: t.GetShape(), Data: data}
+		default:
+			return nil, fmt.Errorf("%s: output %q has an unsupported type", s.path, s.outputs[i].Name)
 		}
-		res[i] = Tensor{Shape: t.GetShape(), Data: append([]float32(nil), t.GetData()...)}
+		for _, v := range res[i].Data {
+			if v != v { // NaN
+				return nil, fmt.Errorf("%s: output %q contains NaN; the model or its input is broken", s.path, s.outputs[i].Name)
+			}
+		}
 	}
 	return res, nil
 }

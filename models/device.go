@@ -1,0 +1,153 @@
+package models
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// EnvCUDAPlugin names the CUDA execution provider plugin library to load into
+// a CPU build of ONNX Runtime (the npm GPU package ships it this way).
+const EnvCUDAPlugin = "ORT_CUDA_EP_LIBRARY"
+
+// Device is where sessions run: "cpu", "cuda" or "cuda:N", or "auto" (CUDA
+// when it works, else CPU, saying so).
+type Device struct {
+	Kind  string // "cpu", "cuda" or "auto"
+	Index int
+}
+
+func (d Device) String() string {
+	if d.Kind == "" {
+		return "cpu"
+	}
+	if d.Kind == "cuda" {
+		return fmt.Sprintf("cuda:%d", d.Index)
+	}
+	return d.Kind
+}
+
+// ParseDevice reads --device.
+func ParseDevice(s string) (Device, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case s == "" || s == "cpu":
+		return Device{Kind: "cpu"}, nil
+	case s == "auto":
+		return Device{Kind: "auto"}, nil
+	case s == "cuda":
+		return Device{Kind: "cuda"}, nil
+	case strings.HasPrefix(s, "cuda:"):
+		n, err := strconv.Atoi(s[5:])
+		if err != nil || n < 0 {
+			return Device{}, fmt.Errorf("--device %q: want cuda:N with N ≥ 0", s)
+		}
+		return Device{Kind: "cuda", Index: n}, nil
+	}
+	return Device{}, fmt.Errorf("--device %q: use cpu, cuda, cuda:N or auto", s)
+}
+
+// Placement records where a session actually runs, for result fingerprints.
+type Placement struct {
+	EP         string `json:"ep"`     // CPUExecutionProvider, CUDAExecutionProvider
+	Device     string `json:"device"` // "cpu", "cuda:0"
+	Path       string `json:"path"`   // "cpu", "plugin", "legacy"
+	ORTVersion string `json:"ort_version"`
+	Note       string `json:"note,omitempty"` // e.g. why auto fell back to the CPU
+}
+
+var (
+	pluginOnce sync.Once
+	pluginErr  error
+)
+
+// registerCUDAPlugin loads $ORT_CUDA_EP_LIBRARY once.
+func registerCUDAPlugin() error {
+	pluginOnce.Do(func() {
+		lib := os.Getenv(EnvCUDAPlugin)
+		if lib == "" {
+			pluginErr = errNoPlugin
+			return
+		}
+		var changed int
+		changed, pluginErr = withGoSignalHandlers(func() error {
+			return ort.RegisterExecutionProviderLibrary("cuda", lib)
+		})
+		if pluginErr != nil {
+			pluginErr = fmt.Errorf("loading the CUDA execution provider %s=%s: %w", EnvCUDAPlugin, lib, pluginErr)
+		}
+		_ = changed
+	})
+	return pluginErr
+}
+
+var errNoPlugin = errors.New(EnvCUDAPlugin + " is not set")
+
+// sessionOptions builds options for dev: the plugin path first (a CPU core
+// plus the CUDA EP library), then the legacy path (an official GPU build).
+func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
+	cpu := Placement{EP: "CPUExecutionProvider", Device: "cpu", Path: "cpu", ORTVersion: ort.GetVersion()}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, cpu, err
+	}
+	if dev.Kind == "cpu" || dev.Kind == "" { // the zero Device is the CPU
+		return opts, cpu, nil
+	}
+	idx := dev.Index
+	var tried []string
+	if err := registerCUDAPlugin(); err == nil {
+		devices, err := ort.GetEpDevices()
+		var cuda []ort.EpDevice
+		for _, d := range devices {
+			if strings.Contains(d.EpName(), "CUDA") {
+				cuda = append(cuda, d)
+			}
+		}
+		switch {
+		case err != nil:
+			tried = append(tried, "plugin: "+err.Error())
+		case idx >= len(cuda):
+			tried = append(tried, fmt.Sprintf("plugin: %d CUDA devices, asked for cuda:%d", len(cuda), idx))
+		default:
+			if _, err := withGoSignalHandlers(func() error { return opts.AppendExecutionProviderV2([]ort.EpDevice{cuda[idx]}, nil) }); err == nil {
+				return opts, Placement{EP: cuda[idx].EpName(), Device: fmt.Sprintf("cuda:%d (%s)", idx, cuda[idx].EpVendor()), Path: "plugin", ORTVersion: ort.GetVersion()}, nil
+			} else {
+				tried = append(tried, "plugin: "+err.Error())
+			}
+		}
+	} else {
+		tried = append(tried, "plugin: "+err.Error())
+	}
+	if co, err := ort.NewCUDAProviderOptions(); err == nil {
+		defer co.Destroy()
+		err = co.Update(map[string]string{"device_id": strconv.Itoa(idx)})
+		if err == nil {
+			_, err = withGoSignalHandlers(func() error { return opts.AppendExecutionProviderCUDA(co) })
+		}
+		if err == nil {
+			return opts, Placement{EP: "CUDAExecutionProvider", Device: fmt.Sprintf("cuda:%d", idx), Path: "legacy", ORTVersion: ort.GetVersion()}, nil
+		}
+		tried = append(tried, "legacy: "+err.Error())
+	} else {
+		tried = append(tried, "legacy: "+err.Error())
+	}
+	why := strings.Join(tried, "; ")
+	if dev.Kind == "auto" {
+		opts.Destroy()
+		opts, err = ort.NewSessionOptions()
+		if err != nil {
+			return nil, cpu, err
+		}
+		cpu.Note = "auto: CUDA unavailable (" + why + "), running on the CPU"
+		return opts, cpu, nil
+	}
+	opts.Destroy()
+	return nil, cpu, fmt.Errorf("--device %s: CUDA is not available (%s); set %s to the CUDA EP plugin, use a GPU build of ONNX Runtime %s, or pass --device cpu or auto",
+		dev, why, EnvCUDAPlugin, ORTVersion)
+}

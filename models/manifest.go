@@ -1,0 +1,123 @@
+package models
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+)
+
+// Manifest describes a model file; it sits beside the .onnx as NAME.json
+// (or NAME.yaml) and is checked before the model loads.
+type Manifest struct {
+	Name    string `json:"name" yaml:"name"`
+	Kind    string `json:"kind" yaml:"kind"` // "sr" for super-resolution models
+	Scale   int    `json:"scale" yaml:"scale"`
+	Input   IO     `json:"input" yaml:"input"`
+	Output  IO     `json:"output" yaml:"output"`
+	DType   string `json:"dtype" yaml:"dtype"` // fp32 or fp16
+	SHA256  string `json:"sha256" yaml:"sha256"`
+	License string `json:"license" yaml:"license"`
+	Source  string `json:"source" yaml:"source"`
+	// Multiple pads inputs to a multiple of this size (0 or 1: none).
+	Multiple int `json:"multiple,omitempty" yaml:"multiple,omitempty"`
+}
+
+// IO describes one tensor: name, layout and value range.
+type IO struct {
+	Name   string     `json:"name" yaml:"name"`
+	Layout string     `json:"layout" yaml:"layout"` // NCHW
+	Range  [2]float64 `json:"range" yaml:"range"`   // [0, 1] or [-1, 1]
+	Colour string     `json:"colour,omitempty" yaml:"colour,omitempty"` // RGB or BGR
+}
+
+// ManifestPath finds the manifest of an .onnx file.
+func ManifestPath(onnxPath string) (string, error) {
+	base := strings.TrimSuffix(onnxPath, filepath.Ext(onnxPath))
+	for _, ext := range []string{".json", ".yaml", ".yml"} {
+		if _, err := os.Stat(base + ext); err == nil {
+			return base + ext, nil
+		}
+	}
+	return "", fmt.Errorf("%s has no manifest (%s.json or .yaml beside it, with name, kind, scale, input, output, dtype, sha256, license, source)", onnxPath, filepath.Base(base))
+}
+
+// LoadManifest reads and validates the manifest of onnxPath and checks the
+// model file's SHA-256 against it.
+func LoadManifest(onnxPath string) (*Manifest, error) {
+	mp, err := ManifestPath(onnxPath)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(mp)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if strings.HasSuffix(mp, ".json") {
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&m)
+	} else {
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		err = dec.Decode(&m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", mp, err)
+	}
+	var probs []string
+	if m.Name == "" {
+		probs = append(probs, "name is empty")
+	}
+	if m.Kind == "sr" && m.Scale < 1 {
+		probs = append(probs, "scale must be ≥ 1 for an SR model")
+	}
+	if m.Input.Name == "" || m.Output.Name == "" {
+		probs = append(probs, "input.name and output.name are required")
+	}
+	if m.Input.Layout != "" && m.Input.Layout != "NCHW" {
+		probs = append(probs, "only NCHW layouts are supported")
+	}
+	if m.DType != "fp32" && m.DType != "fp16" {
+		probs = append(probs, "dtype must be fp32 or fp16")
+	}
+	for _, r := range [][2]float64{m.Input.Range, m.Output.Range} {
+		if r[0] >= r[1] {
+			probs = append(probs, fmt.Sprintf("range %v is empty", r))
+		}
+	}
+	if len(m.SHA256) != 64 {
+		probs = append(probs, "sha256 must be the model file's 64-hex-digit SHA-256")
+	}
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("%s: %s", mp, strings.Join(probs, "; "))
+	}
+	_, sum, err := datasets.HashFile(onnxPath)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(sum, m.SHA256) {
+		return nil, fmt.Errorf("%w: %s has SHA-256 %s, its manifest %s says %s; re-export or re-import the model",
+			ErrModelHash, onnxPath, sum, mp, m.SHA256)
+	}
+	return &m, nil
+}
+
+// ErrModelHash is wrapped when a model file does not match its manifest.
+var ErrModelHash = errors.New("model file does not match its manifest")
+
+// WriteManifest saves m as JSON beside onnxPath.
+func WriteManifest(onnxPath string, m Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(strings.TrimSuffix(onnxPath, filepath.Ext(onnxPath))+".json", append(data, '\n'), 0o644)
+}

@@ -1,0 +1,54 @@
+package models
+
+/*
+#include <signal.h>
+#include <string.h>
+
+// The signals whose handlers Go's runtime installs and a CUDA library may
+// replace. Saved before an execution provider loads, restored after.
+static const int saved_signals[] = {SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE,
+	SIGSEGV, SIGPIPE, SIGALRM, SIGTERM, SIGCHLD, SIGURG, SIGPROF, SIGUSR1, SIGUSR2, SIGWINCH};
+#define N_SAVED (sizeof(saved_signals) / sizeof(saved_signals[0]))
+static struct sigaction saved_actions[N_SAVED];
+
+static void save_signal_handlers(void) {
+	for (unsigned i = 0; i < N_SAVED; i++) sigaction(saved_signals[i], NULL, &saved_actions[i]);
+}
+static int restore_signal_handlers(void) {
+	int changed = 0;
+	for (unsigned i = 0; i < N_SAVED; i++) {
+		struct sigaction now;
+		sigaction(saved_signals[i], NULL, &now);
+		if (now.sa_handler != saved_actions[i].sa_handler) changed++;
+		sigaction(saved_signals[i], &saved_actions[i], NULL);
+	}
+	return changed;
+}
+// For the test: replace SIGINT's handler with SIG_IGN, as a library might.
+static void clobber_sigint(void) {
+	struct sigaction a;
+	memset(&a, 0, sizeof a);
+	a.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &a, NULL);
+}
+*/
+import "C"
+
+import "sync"
+
+var signalMu sync.Mutex
+
+// withGoSignalHandlers runs fn (which loads an execution provider) and then
+// puts back the signal handlers that were installed before: the CUDA
+// execution provider replaces Go's, after which Ctrl-C no longer stops the
+// program cleanly (onnxruntime_go issue 140). It reports how many handlers
+// fn had changed.
+func withGoSignalHandlers(fn func() error) (changed int, err error) {
+	signalMu.Lock()
+	defer signalMu.Unlock()
+	C.save_signal_handlers()
+	err = fn()
+	return int(C.restore_signal_handlers()), err
+}
+
+func clobberSIGINTForTest() { C.clobber_sigint() }

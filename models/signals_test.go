@@ -1,0 +1,45 @@
+package models
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSignalHandlersRestored: a library that replaces SIGINT's handler while
+// loading (as the CUDA EP does) leaves Go's in place afterwards, so Ctrl-C
+// still reaches signal.Notify.
+func TestSignalHandlersRestored(t *testing.T) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	defer signal.Stop(ch)
+	changed, err := withGoSignalHandlers(func() error {
+		clobberSIGINTForTest()
+		return nil
+	})
+	if err != nil || changed != 1 {
+		t.Fatalf("changed %d handlers, err %v; want 1", changed, err)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGINT did not reach Go after the handlers were restored")
+	}
+}
+
+func TestParseDevice(t *testing.T) {
+	for in, want := range map[string]Device{"": {Kind: "cpu"}, "cpu": {Kind: "cpu"}, "CUDA": {Kind: "cuda"}, "cuda:1": {Kind: "cuda", Index: 1}, "auto": {Kind: "auto"}} {
+		got, err := ParseDevice(in)
+		if err != nil || got != want {
+			t.Errorf("ParseDevice(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"gpu", "cuda:-1", "cuda:x"} {
+		if _, err := ParseDevice(bad); err == nil {
+			t.Errorf("ParseDevice(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package runners
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/models"
+)
+
+// ONNXOptions control an ONNX runner.
+type ONNXOptions struct {
+	Device models.Device
+	// Tile is the tile size in LR pixels (0: the whole image at once, unless
+	// the model's input size is fixed, which then sets it).
+	Tile int
+	// Overlap in LR pixels between neighbouring tiles; outputs are blended
+	// with linear ramps across it, so tiles leave no seams.
+	Overlap int
+	// Batch runs up to this many same-size tiles per inference (1 when the
+	// model's batch dimension is fixed).
+	Batch int
+}
+
+// ONNX runs a single-pass SR model exported to ONNX (with its manifest).
+type ONNX struct {
+	name         string
+	path         string
+	m            *models.Manifest
+	s            *models.Session
+	o            ONNXOptions
+	fixedH       int // fixed input size, 0 when dynamic
+	fixedW       int
+	dynamicBatch bool
+}
+
+// NewONNX loads the model at path after checking it against its manifest.
+func NewONNX(path string, o ONNXOptions) (*ONNX, error) {
+	m, err := models.LoadManifest(path)
+	if err != nil {
+		return nil, err
+	}
+	if m.Kind != "sr" {
+		return nil, fmt.Errorf("%s is a %q model, not an SR model", path, m.Kind)
+	}
+	s, err := models.OpenOn(path, o.Device)
+	if err != nil {
+		return nil, err
+	}
+	ins, outs := s.Inputs(), s.Outputs()
+	if len(ins) != 1 || len(outs) != 1 || ins[0].Name != m.Input.Name || outs[0].Name != m.Output.Name {
+		s.Close()
+		return nil, fmt.Errorf("%s: the graph's I/O (%d inputs, %d outputs) does not match the manifest's %q → %q", path, len(ins), len(outs), m.Input.Name, m.Output.Name)
+	}
+	d := ins[0].Dimensions
+	if len(d) != 4 || (d[1] != 3 && d[1] >= 0) {
+		s.Close()
+		return nil, fmt.Errorf("%s: input %q has shape %v; want N×3×H×W", path, m.Input.Name, d)
+	}
+	r := &ONNX{name: m.Name, path: path, m: m, s: s, o: o, dynamicBatch: d[0] < 0}
+	if d[2] > 0 && d[3] > 0 {
+		r.fixedH, r.fixedW = int(d[2]), int(d[3])
+	}
+	if r.o.Batch < 1 || !r.dynamicBatch {
+		r.o.Batch = 1
+	}
+	if r.o.Overlap < 0 || (r.o.Tile > 0 && 2*r.o.Overlap >= r.o.Tile) {
+		s.Close()
+		return nil, fmt.Errorf("overlap %d must be ≥ 0 and under half the tile %d", r.o.Overlap, r.o.Tile)
+	}
+	return r, nil
+}
+
+func (r *ONNX) Name() string { return r.name }
+func (r *ONNX) Scale() int   { return r.m.Scale }
+
+// Placement says where the model runs.
+func (r *ONNX) Placement() models.Placement { return r.s.Placement() }
+
+// Fingerprint names the weights by SHA-256 and the options and runtime that
+// can change the output.
+func (r *ONNX) Fingerprint() string {
+	p := r.s.Placement()
+	return fmt.Sprintf("onnx;model=%s;sha256=%s;dtype=%s;tile=%d;overlap=%d;ep=%s;ort=%s;v1",
+		filepath.Base(r.path), r.m.SHA256, r.m.DType, r.o.Tile, r.o.Overlap, p.EP, p.ORTVersion)
+}
+
+// Close releases the session.
+func (r *ONNX) Close() error { return r.s.Close() }
+
+type tile struct {
+	x0, y0, w, h int // region in the LR image
+	pw, ph       int // size fed to the model (padded)
+}
+
+// starts covers [0, n) with windows of size t stepping t−2·overlap, the last
+// one flush with the end.
+func starts(n, t, overlap int) []int {
+	if t >= n {
+		return []int{0}
+	}
+	step := t - 2*overlap
+	var s []int
+	for x := 0; ; x += step {
+		if x+t >= n {
+			s = append(s, n-t)
+			return s
+		}
+		s = append(s, x)
+	}
+}
+
+func (r *ONNX) tiles(w, h int) []tile {
+	tw, th := r.o.Tile, r.o.Tile
+	if r.fixedW > 0 {
+		tw, th = r.fixedW, r.fixedH
+	}
+	if tw <= 0 {
+		tw, th = w, h
+	}
+	mult := max(r.m.Multiple, 1)
+	var out []tile
+	for _, y := range starts(h, th, r.o.Overlap) {
+		for _, x := range starts(w, tw, r.o.Overlap) {
+			t := tile{x0: x, y0: y, w: min(tw, w), h: min(th, h)}
+			t.pw, t.ph = roundUp(t.w, mult), roundUp(t.h, mult)
+			if r.fixedW > 0 {
+				t.pw, t.ph = r.fixedW, r.fixedH
+			}
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func roundUp(v, m int) int { return (v + m - 1) / m * m }
+
+// Run upscales in.LR: tiles (padded by edge replication to the model's
+// multiple or fixed size), batches of same-size tiles, and a weighted blend.
+func (r *ONNX) Run(ctx context.Context, in Input) (Result, error) {
+	lr := in.LR
+	s := r.m.Scale
+	t0 := time.Now()
+	tiles := r.tiles(lr.W, lr.H)
+	outW, outH := lr.W*s, lr.H*s
+	sum := [3][]float32{make([]float32, outW*outH), make([]float32, outW*outH), make([]float32, outW*outH)}
+	wsum := make([]float32, outW*outH)
+	lo, hi := float32(r.m.Input.Range[0]), float32(r.m.Input.Range[1])
+	olo, ohi := float32(r.m.Output.Range[0]), float32(r.m.Output.Range[1])
+	bgr := strings.EqualFold(r.m.Input.Colour, "BGR")
+	var prep, infer time.Duration
+	prep += time.Since(t0)
+	for b := 0; b < len(tiles); {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		// A batch of same-size tiles.
+		e := b + 1
+		for e < len(tiles) && e-b < r.o.Batch && tiles[e].pw == tiles[b].pw && tiles[e].ph == tiles[b].ph {
+			e++
+		}
+		tp := time.Now()
+		pw, ph := tiles[b].pw, tiles[b].ph
+		data := make([]float32, (e-b)*3*pw*ph)
+		for k, t := range tiles[b:e] {
+			for c := 0; c < 3; c++ {
+				src := lr.Planes[c]
+				if bgr {
+					src = lr.Planes[2-c]
+				}
+				dst := data[(k*3+c)*pw*ph:]
+				for y := 0; y < ph; y++ {
+					sy := t.y0 + min(y, t.h-1) // replicate the edge into the padding
+					row := src[sy*lr.W:]
+					for x := 0; x < pw; x++ {
+						dst[y*pw+x] = lo + (hi-lo)*row[t.x0+min(x, t.w-1)]
+					}
+				}
+			}
+		}
+		prep += time.Since(tp)
+		ti := time.Now()
+		out, err := r.s.RunShaped([][]int64{{int64(e - b), 3, int64(ph * s), int64(pw * s)}},
+			models.Tensor{Shape: []int64{int64(e - b), 3, int64(ph), int64(pw)}, Data: data})
+		infer += time.Since(ti)
+		if err != nil {
+			return Result{}, err
+		}
+		o := out[0]
+		if len(o.Shape) != 4 || o.Shape[1] != 3 || o.Shape[2] != int64(ph*s) || o.Shape[3] != int64(pw*s) {
+			return Result{}, fmt.Errorf("%s: output shape %v for a %dx%d input; the manifest says ×%d", r.path, o.Shape, pw, ph, s)
+		}
+		tp = time.Now()
+		for k, t := range tiles[b:e] {
+			r.blend(o.Data[k*3*pw*s*ph*s:], t, pw*s, lr.W, lr.H, outW, sum, &wsum, olo, ohi, bgr)
+		}
+		prep += time.Since(tp)
+		b = e
+	}
+	tp := time.Now()
+	res := img.New(outW, outH)
+	for c := 0; c < 3; c++ {
+		for i, w := range wsum {
+			res.Planes[c][i] = sum[c][i] / w
+		}
+	}
+	prep += time.Since(tp)
+	return Result{Outputs: []Output{{Image: res}}, Stages: []Stage{{"pre/post", prep}, {"inference", infer}}}, nil
+}
+
+// blend adds one tile's output with weights that, at an interior edge, are
+// zero over the outer half-overlap (where the model saw the tile's border
+// instead of the image), then ramp linearly to one over the next overlap.
+// Neighbouring tiles' weights sum to one across the overlap, so there is no
+// seam, and a model whose receptive radius is at most half the overlap gives
+// exactly its whole-image output.
+func (r *ONNX) blend(o []float32, t tile, stride, lw, lh, outW int, sum [3][]float32, wsum *[]float32, olo, ohi float32, bgr bool) {
+	s := r.m.Scale
+	ramp := float32(r.o.Overlap * s)
+	margin := ramp / 2
+	edge := func(d float32) float32 { // d: distance from the tile edge, in output pixels
+		return min(max((d-margin)/ramp, 0), 1)
+	}
+	weight := func(p, size int, atStart, atEnd bool) float32 {
+		w := float32(1)
+		if ramp > 0 {
+			if !atStart {
+				w = min(w, edge(float32(p)+0.5))
+			}
+			if !atEnd {
+				w = min(w, edge(float32(size-p)-0.5))
+			}
+		}
+		return w
+	}
+	W, H := t.w*s, t.h*s
+	plane := stride * t.ph * s
+	for y := 0; y < H; y++ {
+		wy := weight(y, H, t.y0 == 0, t.y0+t.h == lh)
+		oy := t.y0*s + y
+		for x := 0; x < W; x++ {
+			w := wy * weight(x, W, t.x0 == 0, t.x0+t.w == lw)
+			i := oy*outW + t.x0*s + x
+			for c := 0; c < 3; c++ {
+				cc := c
+				if bgr {
+					cc = 2 - c
+				}
+				v := (o[cc*plane+y*stride+x] - olo) / (ohi - olo)
+				sum[c][i] += w * v
+			}
+			(*wsum)[i] += w
+		}
+	}
+}
