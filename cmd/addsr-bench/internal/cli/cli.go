@@ -23,6 +23,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/reports"
 )
 
@@ -77,7 +78,8 @@ test sets to produce paper-style tables, per-image records and plots.`,
 	root.SetErr(stderr)
 	root.AddCommand(newScore(stdout, stderr), newDemo(stdout, stderr), newMetrics(stdout),
 		newDatasets(stdout, stderr), newDegrade(stdout, stderr),
-		newRun(stdout, stderr), newMerge(stdout, stderr), newReport(stdout), newCheck(stdout))
+		newRun(stdout, stderr), newMerge(stdout, stderr), newReport(stdout), newCheck(stdout),
+		newModels(stdout), newSR(stdout, stderr))
 	return root
 }
 
@@ -180,6 +182,7 @@ func verifyManifest(ref string, skip bool) error {
 func newDemo(stdout, stderr io.Writer) *cobra.Command {
 	var out string
 	var workers int
+	var noModels bool
 	cmd := &cobra.Command{
 		Use:   "demo [--out DIR]",
 		Short: "Run the main job on the embedded sample photos and write a table, records and a plot",
@@ -190,8 +193,16 @@ func newDemo(stdout, stderr io.Writer) *cobra.Command {
 			}
 			t0 := time.Now()
 			var finish func()
+			var extra []string
+			if noModels {
+				fmt.Fprintln(stderr, "demo: without ONNX models (--no-models)")
+			} else if p, ok := models.CachedFile("models/realesrgan-x4plus.onnx"); ok {
+				extra = append(extra, p)
+			} else {
+				fmt.Fprintln(stderr, "demo: Real-ESRGAN x4plus is not installed (make models); running the built-in runners only")
+			}
 			res, err := bench.Demo(cmd.Context(), bench.DemoOptions{
-				OutDir: out, Workers: workers,
+				OutDir: out, Workers: workers, Models: extra,
 				Progress: func(total int) func() {
 					step, done := progress(stderr, total, "demo")
 					finish = done
@@ -214,6 +225,7 @@ func newDemo(stdout, stderr io.Writer) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "", "output folder, which must not exist (default: runs/demo-TIMESTAMP)")
 	cmd.Flags().IntVar(&workers, "workers", 0, "parallel jobs (0: one per CPU)")
+	cmd.Flags().BoolVar(&noModels, "no-models", false, "leave out the ONNX models even when they are installed")
 	return cmd
 }
 

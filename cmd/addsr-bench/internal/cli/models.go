@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/models"
+	"github.com/addsr-bench/addsr-bench/models/ncnn"
+	"github.com/addsr-bench/addsr-bench/runners"
+)
+
+func newModels(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "models", Short: "Import and inspect models"}
+	var param, bin, out, name, license, source string
+	var scale int
+	imp := &cobra.Command{
+		Use:   "import-ncnn --param M.param --bin M.bin --out M.onnx [--scale 4]",
+		Short: "Convert an ncnn model (realesrgan-ncnn-vulkan, Upscayl) to ONNX, with its manifest",
+		Args:  cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if param == "" || bin == "" || out == "" {
+				return &exitError{ExitError, "--param, --bin and --out are required"}
+			}
+			c, err := ncnn.ConvertFiles(param, bin)
+			if err != nil {
+				return err
+			}
+			if c.InputChannels != 3 || c.OutputChannels != 3 {
+				return fmt.Errorf("%s maps %d to %d channels; an SR model maps RGB to RGB", param, c.InputChannels, c.OutputChannels)
+			}
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			if err := c.WriteFile(out); err != nil {
+				return err
+			}
+			_, sum, err := datasets.HashFile(out)
+			if err != nil {
+				return err
+			}
+			_, psum, _ := datasets.HashFile(param)
+			_, bsum, _ := datasets.HashFile(bin)
+			if name == "" {
+				name = strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
+			}
+			if source == "" {
+				source = fmt.Sprintf("ncnn %s (sha256 %s) + %s (sha256 %s)", filepath.Base(param), psum, filepath.Base(bin), bsum)
+			}
+			m := models.Manifest{Name: name, Kind: "sr", Scale: scale, DType: "fp32", SHA256: sum, License: license, Source: source,
+				Input:  models.IO{Name: c.Input, Layout: "NCHW", Range: [2]float64{0, 1}, Colour: "RGB"},
+				Output: models.IO{Name: c.Model.Outputs[0].Name, Layout: "NCHW", Range: [2]float64{0, 1}, Colour: "RGB"}}
+			if err := models.WriteManifest(out, m); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "wrote %s (%d ncnn layers → %d ONNX nodes, %d weight bytes) and its manifest\n", out, c.Layers, len(c.Model.Nodes), c.WeightBytes)
+			return nil
+		},
+	}
+	f := imp.Flags()
+	f.StringVar(&param, "param", "", "ncnn .param file")
+	f.StringVar(&bin, "bin", "", "ncnn .bin file")
+	f.StringVar(&out, "out", "", "ONNX file to write (its manifest goes beside it)")
+	f.StringVar(&name, "name", "", "model name (default: the output's file name)")
+	f.IntVar(&scale, "scale", 4, "upscaling factor")
+	f.StringVar(&license, "license", "", "licence of the weights, recorded in the manifest")
+	f.StringVar(&source, "source", "", "where the weights come from (default: the ncnn files and their SHA-256)")
+	cmd.AddCommand(imp)
+	return cmd
+}
+
+func newSR(stdout, stderr io.Writer) *cobra.Command {
+	var model, in, out, device string
+	var tile, overlap, batch, workers int
+	cmd := &cobra.Command{
+		Use:   "sr --model MODEL --in DIR --out DIR [--device cpu|cuda[:N]|auto]",
+		Short: "Run one SR method over a folder of LR images and write PNGs",
+		Long: `MODEL is an .onnx file with its manifest, "bicubic", "nearest", or
+"folder:DIR" (precomputed outputs, matched by stem).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if model == "" || in == "" || out == "" {
+				return &exitError{ExitError, "--model, --in and --out are required"}
+			}
+			dev, err := models.ParseDevice(device)
+			if err != nil {
+				return err
+			}
+			r, err := openRunner(model, runners.ONNXOptions{Device: dev, Tile: tile, Overlap: overlap, Batch: batch})
+			if err != nil {
+				return err
+			}
+			if o, ok := r.(*runners.ONNX); ok {
+				p := o.Placement()
+				fmt.Fprintf(stderr, "%s on %s (%s, ONNX Runtime %s)\n", o.Name(), p.Device, p.EP, p.ORTVersion)
+				if p.Note != "" {
+					fmt.Fprintln(stderr, p.Note)
+				}
+			}
+			files, err := datasets.ListImages(in)
+			if err != nil {
+				return err
+			}
+			if len(files) == 0 {
+				return fmt.Errorf("%s: no images", in)
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			step, done := progress(stderr, len(files), "sr")
+			defer done()
+			failed := 0
+			var total time.Duration
+			for _, f := range files {
+				if err := cmd.Context().Err(); err != nil {
+					return err
+				}
+				lr, err := img.Load(f, img.DecodeOptions{})
+				if err == nil {
+					var res runners.Result
+					if res, err = r.Run(cmd.Context(), runners.Input{ID: datasets.Stem(f), Dataset: filepath.Base(in), LR: lr}); err == nil {
+						total += res.Total()
+						err = res.Outputs[len(res.Outputs)-1].Image.SavePNG(filepath.Join(out, datasets.Stem(f)+".png"))
+					}
+				}
+				if err != nil {
+					failed++
+					fmt.Fprintf(stderr, "skipped %s: %v\n", f, err)
+				}
+				step()
+			}
+			fmt.Fprintf(stdout, "%d images → %s (%.1f ms per image in the runner)\n", len(files)-failed, out,
+				float64(total.Microseconds())/1000/float64(max(len(files)-failed, 1)))
+			if failed > 0 {
+				return &exitError{ExitSkipped, fmt.Sprintf("%d images failed", failed)}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&model, "model", "", "model: FILE.onnx, bicubic, nearest or folder:DIR")
+	f.StringVar(&in, "in", "", "folder of LR images")
+	f.StringVar(&out, "out", "", "folder for the SR PNGs")
+	f.StringVar(&device, "device", "cpu", "cpu, cuda, cuda:N or auto")
+	f.IntVar(&tile, "tile", 0, "tile size in LR pixels (0: whole images)")
+	f.IntVar(&overlap, "overlap", 8, "tile overlap in LR pixels")
+	f.IntVar(&batch, "batch", 1, "same-size tiles per inference")
+	f.IntVar(&workers, "workers", 1, "unused for ONNX models (sessions use all cores)")
+	return cmd
+}
+
+// openRunner builds a runner from a --model value.
+func openRunner(model string, o runners.ONNXOptions) (runners.Runner, error) {
+	switch {
+	case model == "bicubic" || model == "nearest":
+		return runners.New(model, 4)
+	case strings.HasPrefix(model, "folder:"):
+		dir := strings.TrimPrefix(model, "folder:")
+		return runners.NewFolder(filepath.Base(dir), 4, map[int]string{0: dir})
+	case strings.HasSuffix(strings.ToLower(model), ".onnx"):
+		return runners.NewONNX(model, o)
+	}
+	return nil, fmt.Errorf("--model %q: use an .onnx file with its manifest, bicubic, nearest or folder:DIR", model)
+}
