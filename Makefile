@@ -11,7 +11,7 @@ demo: build ort models
 
 # Both builds are tested: the portable one and the AVX2 vector kernels of
 # GOEXPERIMENT=simd (metrics/ssim_simd.go).
-test: ort
+test: ort models
 	$(GO) vet ./...
 	GOEXPERIMENT=simd $(GO) vet ./metrics
 	$(GO) test -count=1 ./...

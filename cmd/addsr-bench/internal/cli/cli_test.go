@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/addsr-bench/addsr-bench/models"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -132,7 +134,7 @@ func TestMetricsList(t *testing.T) {
 
 func TestDemo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	out, errOut, code := runCLI(t, "demo", "--out", dir)
+	out, errOut, code := runCLI(t, "demo", "--out", dir, "--no-models")
 	if code != ExitOK {
 		t.Fatalf("demo exit %d: %s", code, errOut)
 	}
@@ -215,7 +217,7 @@ func TestDegradeInspectVerify(t *testing.T) {
 func TestRunReportCheckCommands(t *testing.T) {
 	root := t.TempDir()
 	demo := filepath.Join(root, "demo")
-	if _, errOut, code := runCLI(t, "demo", "--out", demo); code != ExitOK {
+	if _, errOut, code := runCLI(t, "demo", "--out", demo, "--no-models"); code != ExitOK {
 		t.Fatalf("demo: %s", errOut)
 	}
 	spec := filepath.Join(demo, "experiment.yaml")
@@ -256,5 +258,29 @@ func TestRunReportCheckCommands(t *testing.T) {
 	os.WriteFile(bad, []byte("datasets:\n  - name: d\n    path: "+filepath.Join(demo, "dataset")+"\nmetrics: [psnr, nope]\nmethods:\n  - {name: a, runner: bicubic}\n"), 0o644)
 	if _, errOut, code := runCLI(t, "run", bad); code != ExitError || !strings.Contains(errOut, bad+":4: unknown metric") {
 		t.Errorf("bad spec: %d %s", code, errOut)
+	}
+}
+
+func TestSRCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "sr")
+	stdout, errOut, code := runCLI(t, "sr", "--model", "bicubic", "--in", "testdata/dist", "--out", out)
+	if code != ExitOK || !strings.Contains(stdout, "4 images") {
+		t.Fatalf("sr bicubic: %d %s %s", code, stdout, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(out, "a.png")); err != nil {
+		t.Error(err)
+	}
+	if _, errOut, code := runCLI(t, "sr", "--model", "x.pth", "--in", "testdata/dist", "--out", out); code == ExitOK || !strings.Contains(errOut, ".onnx file") {
+		t.Errorf("bad model: %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "sr", "--model", "bicubic", "--in", "testdata/dist", "--out", out, "--device", "tpu"); code == ExitOK || !strings.Contains(errOut, "--device") {
+		t.Errorf("bad device: %d %s", code, errOut)
+	}
+	// The real model, when installed: an ONNX SR run through the CLI.
+	if m, ok := models.CachedFile("models/realesrgan-x4fast.onnx"); ok {
+		stdout, errOut, code := runCLI(t, "sr", "--model", m, "--in", "testdata/dist", "--out", filepath.Join(t.TempDir(), "esr"), "--tile", "16", "--overlap", "4")
+		if code != ExitOK || !strings.Contains(stdout, "4 images") {
+			t.Errorf("sr realesrgan-x4fast: %d %s %s", code, stdout, errOut)
+		}
 	}
 }
