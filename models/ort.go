@@ -271,7 +271,11 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 		defer o.Destroy()
 		switch t := o.(type) {
 		case *ort.Tensor[float32]:
-			res[i] = Tensor{Shape: t.GetShape(), Data: append([]float32(nil), t.GetData()...)}
+			data := t.GetData()
+			if outShapes == nil { // ORT's own memory: copy before Destroy
+				data = append([]float32(nil), data...)
+			} // else: our Go slice, which outlives the OrtValue
+			res[i] = Tensor{Shape: t.GetShape(), Data: data}
 		case *ort.CustomDataTensor:
 			raw := t.GetData()
 			data := make([]float32, len(raw)/2)

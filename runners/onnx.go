@@ -146,8 +146,12 @@ func (r *ONNX) Run(ctx context.Context, in Input) (Result, error) {
 	t0 := time.Now()
 	tiles := r.tiles(lr.W, lr.H)
 	outW, outH := lr.W*s, lr.H*s
-	sum := [3][]float32{make([]float32, outW*outH), make([]float32, outW*outH), make([]float32, outW*outH)}
-	wsum := make([]float32, outW*outH)
+	var sum [3][]float32
+	var wsum []float32
+	if len(tiles) > 1 {
+		sum = [3][]float32{make([]float32, outW*outH), make([]float32, outW*outH), make([]float32, outW*outH)}
+		wsum = make([]float32, outW*outH)
+	}
 	lo, hi := float32(r.m.Input.Range[0]), float32(r.m.Input.Range[1])
 	olo, ohi := float32(r.m.Output.Range[0]), float32(r.m.Output.Range[1])
 	bgr := strings.EqualFold(r.m.Input.Colour, "BGR")
@@ -194,6 +198,26 @@ func (r *ONNX) Run(ctx context.Context, in Input) (Result, error) {
 			return Result{}, fmt.Errorf("%s: output shape %v for a %dx%d input; the manifest says ×%d", r.path, o.Shape, pw, ph, s)
 		}
 		tp = time.Now()
+		if len(tiles) == 1 { // one tile: no blending, just crop and rescale
+			res := img.New(outW, outH)
+			inv := 1 / (ohi - olo)
+			plane := pw * s * ph * s
+			for c := 0; c < 3; c++ {
+				cc := c
+				if bgr {
+					cc = 2 - c
+				}
+				for y := 0; y < outH; y++ {
+					src := o.Data[cc*plane+y*pw*s:][:outW]
+					dst := res.Planes[c][y*outW:][:outW]
+					for x, v := range src {
+						dst[x] = (v - olo) * inv
+					}
+				}
+			}
+			prep += time.Since(tp)
+			return Result{Outputs: []Output{{Image: res}}, Stages: []Stage{{"pre/post", prep}, {"inference", infer}}}, nil
+		}
 		for k, t := range tiles[b:e] {
 			r.blend(o.Data[k*3*pw*s*ph*s:], t, pw*s, lr.W, lr.H, outW, sum, &wsum, olo, ohi, bgr)
 		}
@@ -221,38 +245,49 @@ func (r *ONNX) blend(o []float32, t tile, stride, lw, lh, outW int, sum [3][]flo
 	s := r.m.Scale
 	ramp := float32(r.o.Overlap * s)
 	margin := ramp / 2
-	edge := func(d float32) float32 { // d: distance from the tile edge, in output pixels
-		return min(max((d-margin)/ramp, 0), 1)
-	}
-	weight := func(p, size int, atStart, atEnd bool) float32 {
-		w := float32(1)
-		if ramp > 0 {
-			if !atStart {
-				w = min(w, edge(float32(p)+0.5))
+	weights := func(size int, atStart, atEnd bool) []float32 {
+		w := make([]float32, size)
+		for p := range w {
+			v := float32(1)
+			if ramp > 0 {
+				if !atStart {
+					v = min(v, min(max((float32(p)+0.5-margin)/ramp, 0), 1))
+				}
+				if !atEnd {
+					v = min(v, min(max((float32(size-p)-0.5-margin)/ramp, 0), 1))
+				}
 			}
-			if !atEnd {
-				w = min(w, edge(float32(size-p)-0.5))
-			}
+			w[p] = v
 		}
 		return w
 	}
 	W, H := t.w*s, t.h*s
+	wx := weights(W, t.x0 == 0, t.x0+t.w == lw)
+	wy := weights(H, t.y0 == 0, t.y0+t.h == lh)
 	plane := stride * t.ph * s
-	for y := 0; y < H; y++ {
-		wy := weight(y, H, t.y0 == 0, t.y0+t.h == lh)
-		oy := t.y0*s + y
-		for x := 0; x < W; x++ {
-			w := wy * weight(x, W, t.x0 == 0, t.x0+t.w == lw)
-			i := oy*outW + t.x0*s + x
-			for c := 0; c < 3; c++ {
-				cc := c
-				if bgr {
-					cc = 2 - c
-				}
-				v := (o[cc*plane+y*stride+x] - olo) / (ohi - olo)
-				sum[c][i] += w * v
+	inv := 1 / (ohi - olo)
+	for c := 0; c < 3; c++ {
+		cc := c
+		if bgr {
+			cc = 2 - c
+		}
+		src := o[cc*plane:]
+		dst := sum[c]
+		for y := 0; y < H; y++ {
+			row := src[y*stride : y*stride+W]
+			out := dst[(t.y0*s+y)*outW+t.x0*s:][:W]
+			w := wy[y]
+			for x, v := range row {
+				out[x] += w * wx[x] * (v - olo) * inv
 			}
-			(*wsum)[i] += w
+		}
+	}
+	ws := *wsum
+	for y := 0; y < H; y++ {
+		out := ws[(t.y0*s+y)*outW+t.x0*s:][:W]
+		w := wy[y]
+		for x := range out {
+			out[x] += w * wx[x]
 		}
 	}
 }

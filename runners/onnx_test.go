@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
@@ -18,7 +19,7 @@ import (
 
 // fixture copies models/testdata/NAME.onnx into a temporary folder with a
 // manifest (scale 2, input "lr", output "sr") and returns its path.
-func fixture(t *testing.T, name, dtype string) string {
+func fixture(t testing.TB, name, dtype string) string {
 	t.Helper()
 	dir := t.TempDir()
 	dst := filepath.Join(dir, name+".onnx")
@@ -188,4 +189,24 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// BenchmarkONNXOverhead times the Go side of the ONNX runner (tensor
+// building, blending, conversions) around a trivial ×2 model on a 256² LR
+// image: go test -run '^$' -bench ONNXOverhead ./runners
+func BenchmarkONNXOverhead(b *testing.B) {
+	r, err := NewONNX(fixture(b, "sr2_nearest", "fp32"), ONNXOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lr := randomImage(256, 256, 1)
+	var infer time.Duration
+	for b.Loop() {
+		res, err := r.Run(context.Background(), Input{ID: "x", LR: lr})
+		if err != nil {
+			b.Fatal(err)
+		}
+		infer += res.Stages[1].Duration
+	}
+	b.ReportMetric(float64((b.Elapsed()-infer).Microseconds())/float64(b.N)/1000, "ms-go/op")
 }

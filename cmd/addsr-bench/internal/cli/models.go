@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -78,7 +79,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 
 func newSR(stdout, stderr io.Writer) *cobra.Command {
 	var model, in, out, device string
-	var tile, overlap, batch, workers int
+	var tile, overlap, batch, warmup int
 	cmd := &cobra.Command{
 		Use:   "sr --model MODEL --in DIR --out DIR [--device cpu|cuda[:N]|auto]",
 		Short: "Run one SR method over a folder of LR images and write PNGs",
@@ -114,10 +115,22 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
+			// Warm-up runs on the first image (not timed, not saved): the first
+			// inference on a GPU includes kernel selection and allocation.
+			if warmup > 0 {
+				if lr, err := img.Load(files[0], img.DecodeOptions{}); err == nil {
+					for i := 0; i < warmup; i++ {
+						if _, err := r.Run(cmd.Context(), runners.Input{ID: datasets.Stem(files[0]), Dataset: filepath.Base(in), LR: lr}); err != nil {
+							return err
+						}
+					}
+				}
+			}
 			step, done := progress(stderr, len(files), "sr")
 			defer done()
 			failed := 0
 			var total time.Duration
+			var times []float64
 			for _, f := range files {
 				if err := cmd.Context().Err(); err != nil {
 					return err
@@ -127,6 +140,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 					var res runners.Result
 					if res, err = r.Run(cmd.Context(), runners.Input{ID: datasets.Stem(f), Dataset: filepath.Base(in), LR: lr}); err == nil {
 						total += res.Total()
+						times = append(times, float64(res.Total().Microseconds())/1000)
 						err = res.Outputs[len(res.Outputs)-1].Image.SavePNG(filepath.Join(out, datasets.Stem(f)+".png"))
 					}
 				}
@@ -136,8 +150,13 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 				}
 				step()
 			}
-			fmt.Fprintf(stdout, "%d images → %s (%.1f ms per image in the runner)\n", len(files)-failed, out,
-				float64(total.Microseconds())/1000/float64(max(len(files)-failed, 1)))
+			sort.Float64s(times)
+			median := 0.0
+			if len(times) > 0 {
+				median = times[len(times)/2]
+			}
+			fmt.Fprintf(stdout, "%d images → %s (runner: mean %.1f ms, median %.1f ms per image, %d warm-up runs before)\n", len(files)-failed, out,
+				float64(total.Microseconds())/1000/float64(max(len(files)-failed, 1)), median, warmup)
 			if failed > 0 {
 				return &exitError{ExitSkipped, fmt.Sprintf("%d images failed", failed)}
 			}
@@ -152,7 +171,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&tile, "tile", 0, "tile size in LR pixels (0: whole images)")
 	f.IntVar(&overlap, "overlap", 8, "tile overlap in LR pixels")
 	f.IntVar(&batch, "batch", 1, "same-size tiles per inference")
-	f.IntVar(&workers, "workers", 1, "unused for ONNX models (sessions use all cores)")
+	f.IntVar(&warmup, "warmup", 0, "untimed runs on the first image before timing (use ≥ 3 on a GPU)")
 	return cmd
 }
 

@@ -1,0 +1,52 @@
+"""PyTorch eager timing of the same Real-ESRGAN weights the Go ONNX runner
+uses, for side-by-side numbers on a GPU machine.
+
+  python3 bench/peer_torch_sr.py NCNN_DIR MODEL LR_DIR
+
+Per image: host→device copy, forward, device→host copy, synchronised (the Go
+runner's figure includes its host copies too). Prints the median over 50
+single-image runs after 10 warm-ups, and the throughput over every image of
+LR_DIR, for fp32 and for fp16 autocast.
+"""
+import os, sys, time
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts', 'reference'))
+import validate_realesrgan as v
+
+def main():
+    ncnn_dir, model, lr_dir = sys.argv[1:4]
+    convs, slopes = v.read_ncnn(os.path.join(ncnn_dir, model + '.param'), os.path.join(ncnn_dir, model + '.bin'))
+    net = v.RRDBNet() if 'x4plus' in model else v.SRVGGNetCompact(len(convs) - 2)
+    with torch.no_grad():
+        for m, (w, b) in zip(net.convs(), convs):
+            m.weight.copy_(torch.from_numpy(w)); m.bias.copy_(torch.from_numpy(b))
+        for a, s in zip(getattr(net, 'a', []), slopes):
+            a.weight.copy_(torch.from_numpy(s))
+    net = net.cuda().eval()
+    imgs = [np.ascontiguousarray(np.asarray(Image.open(os.path.join(lr_dir, f)).convert('RGB'), np.float32).transpose(2, 0, 1) / 255)
+            for f in sorted(os.listdir(lr_dir))]
+    print(f'torch {torch.__version__}, {torch.cuda.get_device_name()}, {len(imgs)} images of {imgs[0].shape[2]}x{imgs[0].shape[1]}')
+    for label, ctx in (('fp32 eager', torch.autocast('cuda', enabled=False)), ('fp16 autocast', torch.autocast('cuda', dtype=torch.float16))):
+        def one(x):
+            with torch.no_grad(), ctx:
+                y = net(torch.from_numpy(x)[None].cuda())
+            return y.float().cpu().numpy()
+        for _ in range(10):
+            one(imgs[0])
+        torch.cuda.synchronize()
+        ts = []
+        for _ in range(50):
+            t = time.perf_counter(); one(imgs[0]); torch.cuda.synchronize(); ts.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for x in imgs:
+            one(x)
+        torch.cuda.synchronize()
+        total = time.perf_counter() - t
+        print(f'{model} torch {label}: median {1000 * np.median(ts):.2f} ms/image (single), '
+              f'{len(imgs) / total:.1f} images/s over {len(imgs)} ({1000 * total / len(imgs):.2f} ms/image)')
+
+if __name__ == '__main__':
+    main()

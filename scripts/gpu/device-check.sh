@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One device call: ONNX Runtime's CUDA plugin EP through the Go binary on a
+# Real-ESRGAN model, checked against PyTorch on the GPU, and timed beside it.
+#   scripts/gpu/device-check.sh XFER_DIR MODEL
+# XFER_DIR holds addsr-bench.zst (a stripped build) and MODEL.{param,bin};
+# .gpu/ holds ../shared/gpu/ort-gpu-bundle.sh's bundle (unpacked once into
+# /tmp/ort, which stays while the machine is warm).
+set -euo pipefail
+X=$1 M=$2
+OUTD=${OUT:-/tmp/out}
+mkdir -p "$OUTD"
+V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
+if [ ! -f /tmp/ort-env.sh ]; then
+  CUDA_LIBS=$V/cu13/lib:$V/cudnn/lib .gpu/unpack.sh > /tmp/ort-env.sh
+  cp .gpu/zstd /tmp/ort/zstd
+fi
+source /tmp/ort-env.sh
+/tmp/ort/zstd -d -q -f "$X/addsr-bench.zst" -o /tmp/addsr-bench
+chmod +x /tmp/addsr-bench
+B=/tmp/addsr-bench
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+mkdir -p /tmp/m
+$B models import-ncnn --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/m/$M.onnx
+# LR sets: the 4 demo crops, and 100 random 512² crops → 128² LR (sr4 preset).
+if [ ! -d /tmp/lr100/LR ]; then
+  rm -rf /tmp/photos /tmp/lr4 /tmp/lr100; mkdir -p /tmp/photos
+  for i in $(seq -w 0 24); do for f in datasets/samples/*.png datasets/samples/*.jpg; do
+    b=$(basename "$f"); cp "$f" "/tmp/photos/${b%.*}_$i.${b##*.}"; done; done
+  $B degrade --preset sr4 --in datasets/samples --out /tmp/lr4 >/dev/null
+  $B degrade --preset sr4 --in /tmp/photos --out /tmp/lr100 --crop random --seed 1 >/dev/null
+fi
+echo "== $M: CUDA through the Go runner (4 demo images), then PyTorch on the GPU with the same weights"
+$B sr --model /tmp/m/$M.onnx --in /tmp/lr4/LR --out /tmp/sr4-$M --device cuda
+python3 scripts/reference/validate_realesrgan.py "$X" "$M" /tmp/lr4/LR /tmp/sr4-$M --device cuda || echo "VALIDATION FAILED"
+echo "== $M: 100 images of 128², addsr-bench sr --device cuda (ms per image = runner time, host copies included)"
+t0=$(date +%s%N)
+$B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M --device cuda
+echo "wall $(( ($(date +%s%N) - t0) / 1000000 )) ms for 100 images (process start, session, decode, run, encode)"
+$B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr100b-$M --device cuda --warmup 5
+echo "== $M: PyTorch eager"
+python3 bench/peer_torch_sr.py "$X" "$M" /tmp/lr100/LR
+echo "== auto and the error path"
+$B sr --model /tmp/m/$M.onnx --in /tmp/lr4/LR --out /tmp/sr-auto --device auto
+$B sr --model /tmp/m/$M.onnx --in /tmp/lr4/LR --out /tmp/sr-c9 --device cuda:9 || true
