@@ -17,6 +17,7 @@ import (
 
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
+	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/reports"
 )
 
@@ -115,8 +116,8 @@ func TestSpecErrorsNameTheLine(t *testing.T) {
 			[]string{`:8: duplicate method name "b" (first on line 6)`}},
 		{"datasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr]\nmethods:\n  - name: m\n    runner: folder\n    path: nowhere/{dataset}\n",
 			[]string{`:6: method "m": output folder`, "nowhere/a is missing"}},
-		{"datasets:\n  - name: a\n    path: /no/such/set\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: onnx\n    colour: red\n",
-			[]string{":2: dataset \"a\": /no/such/set is not a folder", `:6: method "b": unknown runner "onnx"`, `:8: unknown key "colour"`}},
+		{"datasets:\n  - name: a\n    path: /no/such/set\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: tensorrt\n    colour: red\n",
+			[]string{":2: dataset \"a\": /no/such/set is not a folder", `:6: method "b": unknown runner "tensorrt"`, `:8: unknown key "colour"`}},
 		{"datasets: []\nmetrics: [psnr]\n", []string{":1: datasets is empty", `"methods" is required`}},
 		{"datasets: [\n", []string{"not valid YAML"}},
 	}
@@ -493,5 +494,54 @@ func TestDocsRecipes(t *testing.T) {
 	got, _ = ReadRunRecords(slurmRun + "-merged")
 	if !reflect.DeepEqual(comparable(got), comparable(want)) {
 		t.Error("Slurm recipe: merged shards differ from the unsharded run")
+	}
+}
+
+func TestSpecONNXMethods(t *testing.T) {
+	set := makeSet(t, 1)
+	p := filepath.Join(t.TempDir(), "spec.yaml")
+	os.WriteFile(p, []byte("datasets:\n  - name: a\n    path: "+set+"\nmetrics: [psnr]\nmethods:\n  - name: m\n    runner: onnx\n    model: nowhere.onnx\n    device: tpu\n"), 0o644)
+	_, err := LoadSpec(p)
+	if err == nil || !strings.Contains(err.Error(), `:6: method "m"`) || !strings.Contains(err.Error(), "--device") {
+		t.Errorf("bad onnx method: %v", err)
+	}
+}
+
+// TestRunWithONNXModel runs an experiment whose method is the cached
+// Real-ESRGAN x4fast (installed by make models, which make test runs).
+func TestRunWithONNXModel(t *testing.T) {
+	model, ok := models.CachedFile("models/realesrgan-x4fast.onnx")
+	if !ok {
+		t.Skip("realesrgan-x4fast not installed; run make models")
+	}
+	dir := t.TempDir()
+	set := makeSet(t, 2)
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, niqe]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: esr, runner: onnx, model: %q, tile: 16, overlap: 4}\n", set, model)), 0o644)
+	spec, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spec.Close()
+	out := filepath.Join(dir, "run")
+	sum, err := Run(context.Background(), spec, RunOptions{Out: out})
+	if err != nil || sum.Failed != 0 || sum.Jobs != 4 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	recs, _ := ReadRunRecords(out)
+	for _, r := range recs {
+		if r.Method == "esr" && (r.Values["psnr"] < 15 || r.TimingsMS["inference"] <= 0) {
+			t.Errorf("esr record %+v", r)
+		}
+	}
+	metas, _ := LoadRunMeta(out)
+	found := false
+	for _, f := range metas[0].Fingerprints {
+		if f.Method == "esr" && strings.Contains(f.Runner, "sha256=") && strings.Contains(f.Runner, "ep=CPUExecutionProvider") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no ONNX fingerprint in run.json: %+v", metas[0].Fingerprints)
 	}
 }
