@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 
 	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
@@ -112,18 +111,13 @@ func openAppender(path string) (*appender, error) {
 
 // write appends recs in one write and fsyncs.
 func (a *appender) write(recs []reports.Record) error {
-	var b bytes.Buffer
-	for _, r := range recs {
-		line, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		b.Write(line)
-		b.WriteByte('\n')
+	data, err := encodeRecords(recs)
+	if err != nil {
+		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.f.Write(b.Bytes()); err != nil {
+	if _, err := a.f.Write(data); err != nil {
 		return err
 	}
 	return a.f.Sync()
@@ -134,14 +128,23 @@ func (a *appender) Close() error { return a.f.Close() }
 // writeRecordsFile writes recs sorted by key into path atomically.
 func writeRecordsFile(path string, recs []reports.Record) error {
 	sort.Slice(recs, func(i, j int) bool { return KeyOf(recs[i]).String() < KeyOf(recs[j]).String() })
-	var b strings.Builder
+	data, err := encodeRecords(recs)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteBytes(path, data)
+}
+
+// encodeRecords is recs as JSON Lines.
+func encodeRecords(recs []reports.Record) ([]byte, error) {
+	var b bytes.Buffer
 	for _, r := range recs {
 		line, err := json.Marshal(r)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b.Write(line)
 		b.WriteByte('\n')
 	}
-	return atomicfile.WriteBytes(path, []byte(b.String()))
+	return b.Bytes(), nil
 }

@@ -40,33 +40,10 @@ func LibraryPath() (string, error) {
 		}
 		return p, nil
 	}
-	var tried []string
-	if c := os.Getenv(EnvCache); c != "" {
-		p := filepath.Join(c, cachedLib)
-		if fileExists(p) {
-			return p, nil
-		}
-		tried = append(tried, p)
+	if p, ok := CachedFile(cachedLib); ok {
+		return p, nil
 	}
-	var starts []string
-	if wd, err := os.Getwd(); err == nil {
-		starts = append(starts, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		starts = append(starts, filepath.Dir(exe))
-	}
-	for _, dir := range starts {
-		for d := dir; ; d = filepath.Dir(d) {
-			p := filepath.Join(d, ".cache", cachedLib)
-			if fileExists(p) {
-				return p, nil
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-		tried = append(tried, filepath.Join(dir, ".cache", cachedLib)+" (and parents)")
-	}
+	tried := []string{"$" + EnvCache, ".cache/ in the working directory, the executable's directory and their parents"}
 	return "", fmt.Errorf("%w (looked in %v): run `make ort` (scripts/fetch-ort.sh) in the addsr-bench checkout, or set %s to an ONNX Runtime %s library",
 		ErrNoRuntime, tried, EnvLibraryPath, ORTVersion)
 }

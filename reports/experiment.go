@@ -304,23 +304,12 @@ func (c Comparison) WriteLaTeX(w io.Writer) error {
 	}
 	b.WriteString(" \\\\\n\\midrule\n")
 	for i, row := range c.Metrics {
-		best, second := c.ranks(i)
 		arrow := "$\\uparrow$"
 		if row.Direction == metrics.LowerIsBetter {
 			arrow = "$\\downarrow$"
 		}
 		fmt.Fprintf(&b, "%s %s", latexEscape(row.Name), arrow)
-		for j, v := range c.Values[i] {
-			s := FormatValue(v)
-			if math.IsNaN(v) {
-				s = "--"
-			}
-			switch j {
-			case best:
-				s = "\\textbf{" + s + "}"
-			case second:
-				s = "\\underline{" + s + "}"
-			}
+		for _, s := range c.cells(i, "--", func(s string) string { return "\\textbf{" + s + "}" }, func(s string) string { return "\\underline{" + s + "}" }) {
 			fmt.Fprintf(&b, " & %s", s)
 		}
 		b.WriteString(" \\\\\n")
@@ -414,19 +403,8 @@ func (c Comparison) WriteTerminal(w io.Writer) error {
 	)
 	t.Header(append([]any{"metric"}, toAny(c.Methods)...)...)
 	for i, row := range c.Metrics {
-		best, second := c.ranks(i)
 		cells := []any{row.Name + " " + row.Direction.Arrow()}
-		for j, v := range c.Values[i] {
-			s := FormatValue(v)
-			if math.IsNaN(v) {
-				s = "–"
-			}
-			switch j {
-			case best:
-				s += " *"
-			case second:
-				s += " +"
-			}
+		for _, s := range c.cells(i, "–", func(s string) string { return s + " *" }, func(s string) string { return s + " +" }) {
 			cells = append(cells, s)
 		}
 		if err := t.Append(cells...); err != nil {

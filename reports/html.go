@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"strings"
 )
 
@@ -54,11 +53,7 @@ func toHTMLTable(c Comparison) htmlTable {
 			Metric string
 			Cells  []htmlCell
 		}{Metric: m.Name + " " + m.Direction.Arrow()}
-		for j, v := range c.Values[i] {
-			s := FormatValue(v)
-			if math.IsNaN(v) {
-				s = "–"
-			}
+		for j, s := range c.cells(i, "–", func(s string) string { return s }, func(s string) string { return s }) {
 			row.Cells = append(row.Cells, htmlCell{s, j == best, j == second})
 		}
 		t.Rows = append(t.Rows, row)

@@ -40,23 +40,9 @@ type Series struct {
 // left out. The file type follows the extension (.png, .svg, .pdf); the file
 // is written atomically.
 func Scatter(path, title string, x, y Axis, series []Series) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = x.label()
-	p.Y.Label.Text = y.label()
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
+	p := newPlot(title, x, y)
 	for i, s := range series {
-		var pts plotter.XYs
-		var labels []string
-		for k := range s.X {
-			if isFinite(s.X[k]) && isFinite(s.Y[k]) {
-				pts = append(pts, plotter.XY{X: s.X[k], Y: s.Y[k]})
-				if k < len(s.Labels) {
-					labels = append(labels, s.Labels[k])
-				}
-			}
-		}
+		pts, labels := s.finite()
 		if len(pts) == 0 {
 			continue
 		}
@@ -85,29 +71,43 @@ func Scatter(path, title string, x, y Axis, series []Series) error {
 	return savePlot(p, path)
 }
 
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// Lines draws one line per series through its points in order, each point
-// marked and labelled (for example by step count): the perception–distortion
-// view of a multi-step method. Single-point series are drawn as markers.
-func Lines(path, title string, x, y Axis, series []Series) error {
+// newPlot starts a plot with its title, direction-labelled axes, a grid and
+// the legend at the top.
+func newPlot(title string, x, y Axis) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = x.label()
 	p.Y.Label.Text = y.label()
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
-	for i, s := range series {
-		var pts plotter.XYs
-		var labels []string
-		for k := range s.X {
-			if isFinite(s.X[k]) && isFinite(s.Y[k]) {
-				pts = append(pts, plotter.XY{X: s.X[k], Y: s.Y[k]})
-				if k < len(s.Labels) {
-					labels = append(labels, s.Labels[k])
-				}
+	return p
+}
+
+// finite returns the series' points with both coordinates finite, and their
+// labels when every point has one.
+func (s Series) finite() (plotter.XYs, []string) {
+	var pts plotter.XYs
+	var labels []string
+	for k := range s.X {
+		if isFinite(s.X[k]) && isFinite(s.Y[k]) {
+			pts = append(pts, plotter.XY{X: s.X[k], Y: s.Y[k]})
+			if k < len(s.Labels) {
+				labels = append(labels, s.Labels[k])
 			}
 		}
+	}
+	return pts, labels
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Lines draws one line per series through its points in order, each point
+// marked and labelled (for example by step count): the perception–distortion
+// view of a multi-step method. Single-point series are drawn as markers.
+func Lines(path, title string, x, y Axis, series []Series) error {
+	p := newPlot(title, x, y)
+	for i, s := range series {
+		pts, labels := s.finite()
 		if len(pts) == 0 {
 			continue
 		}

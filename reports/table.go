@@ -61,19 +61,8 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for i, row := range c.Metrics {
-		best, second := c.ranks(i)
 		fmt.Fprintf(&b, "| %s %s |", row.Name, row.Direction.Arrow())
-		for j, v := range c.Values[i] {
-			s := FormatValue(v)
-			if math.IsNaN(v) {
-				s = "–"
-			}
-			switch j {
-			case best:
-				s = "**" + s + "**"
-			case second:
-				s = "<u>" + s + "</u>"
-			}
+		for _, s := range c.cells(i, "–", func(s string) string { return "**" + s + "**" }, func(s string) string { return "<u>" + s + "</u>" }) {
 			fmt.Fprintf(&b, " %s |", s)
 		}
 		b.WriteString("\n")
@@ -81,4 +70,25 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\nBest in **bold**, second <u>underlined</u>; ↑ higher is better, ↓ lower is better.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// cells formats row i: missing values as missing, the best and second best
+// marked by the given functions.
+func (c Comparison) cells(i int, missing string, best, second func(string) string) []string {
+	b, s2 := c.ranks(i)
+	out := make([]string, len(c.Values[i]))
+	for j, v := range c.Values[i] {
+		s := FormatValue(v)
+		if math.IsNaN(v) {
+			s = missing
+		}
+		switch j {
+		case b:
+			s = best(s)
+		case s2:
+			s = second(s)
+		}
+		out[j] = s
+	}
+	return out
 }
