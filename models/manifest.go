@@ -32,8 +32,8 @@ type Manifest struct {
 // IO describes one tensor: name, layout and value range.
 type IO struct {
 	Name   string     `json:"name" yaml:"name"`
-	Layout string     `json:"layout" yaml:"layout"` // NCHW
-	Range  [2]float64 `json:"range" yaml:"range"`   // [0, 1] or [-1, 1]
+	Layout string     `json:"layout" yaml:"layout"`                     // NCHW
+	Range  [2]float64 `json:"range" yaml:"range"`                       // [0, 1] or [-1, 1]
 	Colour string     `json:"colour,omitempty" yaml:"colour,omitempty"` // RGB or BGR
 }
 
