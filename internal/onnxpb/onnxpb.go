@@ -9,6 +9,8 @@ import (
 	"math"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/addsr-bench/addsr-bench/internal/half"
 )
 
 // Tensor element types (TensorProto.DataType).
@@ -33,6 +35,16 @@ func FloatTensor(name string, dims []int64, v []float32) Tensor {
 		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(x))
 	}
 	return Tensor{Name: name, Dims: dims, Type: Float, Raw: raw}
+}
+
+// Float16Tensor builds a float16 initializer from float32 values (rounded
+// to nearest even).
+func Float16Tensor(name string, dims []int64, v []float32) Tensor {
+	raw := make([]byte, 2*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint16(raw[2*i:], half.FromFloat32(x))
+	}
+	return Tensor{Name: name, Dims: dims, Type: Float16, Raw: raw}
 }
 
 // Int64Tensor builds an int64 initializer.

@@ -19,14 +19,26 @@ type Converted struct {
 	WeightBytes    int64 // bytes of the .bin consumed
 }
 
+// Options control the conversion.
+type Options struct {
+	// FP16 makes a float16 graph: weights, constants, input and output in
+	// float16 (ncnn's fp16 blobs keep their values exactly). ONNX Runtime's
+	// CUDA provider runs it on tensor cores; its CPU provider may not run it.
+	FP16 bool
+}
+
 // ConvertFiles converts paramPath + binPath.
-func ConvertFiles(paramPath, binPath string) (*Converted, error) {
+func ConvertFiles(paramPath, binPath string, opts ...Options) (*Converted, error) {
 	layers, bf, err := Open(paramPath, binPath)
 	if err != nil {
 		return nil, err
 	}
 	defer bf.Close()
-	c, err := Convert(layers, bufio.NewReaderSize(bf, 1<<20), binPath)
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c, err := Convert(layers, bufio.NewReaderSize(bf, 1<<20), binPath, o)
 	if err != nil {
 		return nil, err
 	}
@@ -38,6 +50,7 @@ func ConvertFiles(paramPath, binPath string) (*Converted, error) {
 }
 
 type converter struct {
+	o       Options
 	m       onnxpb.Model
 	alias   map[string]string // ncnn blob → ONNX tensor (Split outputs)
 	w       *weights
@@ -61,10 +74,30 @@ func (c *converter) node(op string, ins, outs []string, attrs ...onnxpb.Attr) {
 	c.m.Nodes = append(c.m.Nodes, onnxpb.Node{Name: c.name(op), Op: op, Inputs: ins, Outputs: outs, Attrs: attrs})
 }
 
+// constFloat adds a data constant in the graph's element type.
 func (c *converter) constFloat(base string, dims []int64, v []float32) string {
+	n := c.name(base)
+	if c.o.FP16 {
+		c.m.Initializers = append(c.m.Initializers, onnxpb.Float16Tensor(n, dims, v))
+	} else {
+		c.m.Initializers = append(c.m.Initializers, onnxpb.FloatTensor(n, dims, v))
+	}
+	return n
+}
+
+// constFloat32 adds a float32 constant whatever the graph's type (Resize's
+// roi and scales are float32 by definition).
+func (c *converter) constFloat32(base string, dims []int64, v []float32) string {
 	n := c.name(base)
 	c.m.Initializers = append(c.m.Initializers, onnxpb.FloatTensor(n, dims, v))
 	return n
+}
+
+func (c *converter) elemType() int32 {
+	if c.o.FP16 {
+		return onnxpb.Float16
+	}
+	return onnxpb.Float
 }
 
 func (c *converter) constInt64(base string, v []int64) string {
@@ -74,8 +107,8 @@ func (c *converter) constInt64(base string, v []int64) string {
 }
 
 // Convert builds the ONNX graph, reading weights from r in layer order.
-func Convert(layers []Layer, r io.Reader, binName string) (*Converted, error) {
-	c := &converter{alias: map[string]string{}, w: &weights{r: r, name: binName}, channel: map[string]int{}}
+func Convert(layers []Layer, r io.Reader, binName string, o Options) (*Converted, error) {
+	c := &converter{o: o, alias: map[string]string{}, w: &weights{r: r, name: binName}, channel: map[string]int{}}
 	c.m = onnxpb.Model{Producer: "addsr-bench models import-ncnn", Opset: 13, Graph: "ncnn"}
 	out := &Converted{}
 	consumed := map[string]bool{}
@@ -105,7 +138,7 @@ func Convert(layers []Layer, r io.Reader, binName string) (*Converted, error) {
 			}
 			out.Input, out.InputChannels = l.Tops[0], ch
 			c.channel[l.Tops[0]] = ch
-			c.m.Inputs = append(c.m.Inputs, onnxpb.ValueInfo{Name: l.Tops[0], Type: onnxpb.Float, Dims: []int64{1, int64(ch), -1, -1}, Syms: []string{"height", "width"}})
+			c.m.Inputs = append(c.m.Inputs, onnxpb.ValueInfo{Name: l.Tops[0], Type: c.elemType(), Dims: []int64{1, int64(ch), -1, -1}, Syms: []string{"height", "width"}})
 		case "Split":
 			if err := need(1, -1); err != nil {
 				return nil, err
@@ -212,7 +245,7 @@ func Convert(layers []Layer, r io.Reader, binName string) (*Converted, error) {
 		return nil, fmt.Errorf("the model has %d unconsumed outputs (%v); expected exactly one", len(outputs), outputs)
 	}
 	out.Output, out.OutputChannels = outputs[0], c.channel[outputs[0]]
-	c.m.Outputs = append(c.m.Outputs, onnxpb.ValueInfo{Name: c.blob(outputs[0]), Type: onnxpb.Float,
+	c.m.Outputs = append(c.m.Outputs, onnxpb.ValueInfo{Name: c.blob(outputs[0]), Type: c.elemType(),
 		Dims: []int64{1, int64(max(out.OutputChannels, 0)), -1, -1}, Syms: []string{"out_height", "out_width"}})
 	if out.OutputChannels <= 0 {
 		c.m.Outputs[0].Dims[1] = -1
@@ -367,8 +400,8 @@ func (c *converter) interp(l Layer) error {
 	if l.Int(3, 0) != 0 || l.Int(4, 0) != 0 {
 		return fmt.Errorf("fixed output sizes are not supported, only scales")
 	}
-	roi := c.constFloat(l.Name+"_roi", []int64{0}, nil)
-	scales := c.constFloat(l.Name+"_scales", []int64{4}, []float32{1, 1, float32(hs), float32(ws)})
+	roi := c.constFloat32(l.Name+"_roi", []int64{0}, nil)
+	scales := c.constFloat32(l.Name+"_scales", []int64{4}, []float32{1, 1, float32(hs), float32(ws)})
 	var attrs []onnxpb.Attr
 	switch l.Int(0, 1) {
 	case 1: // nearest, as PyTorch's F.interpolate(mode='nearest')

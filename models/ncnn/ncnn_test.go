@@ -144,3 +144,44 @@ func TestRealESRGANModels(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyModelFP16 writes the float16 graph; where the CPU provider runs
+// float16 it must agree with torch to float16 precision.
+func TestTinyModelFP16(t *testing.T) {
+	c, err := ConvertFiles("testdata/tiny.param", "testdata/tiny.bin", Options{FP16: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Model.Inputs[0].Type != 10 || c.Model.Outputs[0].Type != 10 {
+		t.Fatalf("I/O types %d/%d, want float16 (10)", c.Model.Inputs[0].Type, c.Model.Outputs[0].Type)
+	}
+	for _, init := range c.Model.Initializers {
+		if init.Type != 10 && !strings.Contains(init.Name, "_roi") && !strings.Contains(init.Name, "_scales") && !strings.Contains(init.Name, "_pads") {
+			t.Errorf("initializer %s has type %d", init.Name, init.Type)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "tiny16.onnx")
+	c.WriteFile(path)
+	s, err := models.Open(path)
+	if err != nil {
+		t.Skipf("the CPU provider does not load this float16 graph: %v", err)
+	}
+	defer s.Close()
+	var want struct {
+		InputShape  []int64   `json:"input_shape"`
+		Input       []float32 `json:"input"`
+		OutputShape []int64   `json:"output_shape"`
+		Output      []float64 `json:"output"`
+	}
+	raw, _ := os.ReadFile("testdata/tiny_expected.json")
+	json.Unmarshal(raw, &want)
+	out, err := s.RunShaped([][]int64{want.OutputShape}, models.Tensor{Shape: want.InputShape, Data: want.Input})
+	if err != nil {
+		t.Skipf("the CPU provider does not run this float16 graph: %v", err)
+	}
+	for i, v := range out[0].Data {
+		if math.Abs(float64(v)-want.Output[i]) > 0.05 {
+			t.Fatalf("output[%d] = %v, torch (fp32) %v", i, v, want.Output[i])
+		}
+	}
+}

@@ -37,6 +37,11 @@ t0=$(date +%s%N)
 $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M --device cuda
 echo "wall $(( ($(date +%s%N) - t0) / 1000000 )) ms for 100 images (process start, session, decode, run, encode)"
 $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr100b-$M --device cuda --warmup 5
+echo "== $M: float16 graph (import-ncnn --fp16), CUDA"
+$B models import-ncnn --fp16 --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/m/$M-fp16.onnx
+$B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr4/LR --out /tmp/sr4-$M-fp16 --device cuda --warmup 3
+python3 scripts/reference/validate_realesrgan.py "$X" "$M" /tmp/lr4/LR /tmp/sr4-$M-fp16 --device cuda || echo "(fp16 vs torch fp32: below 45 dB)"
+$B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M-fp16 --device cuda --warmup 5
 echo "== $M: PyTorch eager"
 python3 bench/peer_torch_sr.py "$X" "$M" /tmp/lr100/LR
 echo "== auto and the error path"

@@ -22,6 +22,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "models", Short: "Import and inspect models"}
 	var param, bin, out, name, license, source string
 	var scale int
+	var fp16 bool
 	imp := &cobra.Command{
 		Use:   "import-ncnn --param M.param --bin M.bin --out M.onnx [--scale 4]",
 		Short: "Convert an ncnn model (realesrgan-ncnn-vulkan, Upscayl) to ONNX, with its manifest",
@@ -30,7 +31,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 			if param == "" || bin == "" || out == "" {
 				return &exitError{ExitError, "--param, --bin and --out are required"}
 			}
-			c, err := ncnn.ConvertFiles(param, bin)
+			c, err := ncnn.ConvertFiles(param, bin, ncnn.Options{FP16: fp16})
 			if err != nil {
 				return err
 			}
@@ -55,7 +56,11 @@ func newModels(stdout io.Writer) *cobra.Command {
 			if source == "" {
 				source = fmt.Sprintf("ncnn %s (sha256 %s) + %s (sha256 %s)", filepath.Base(param), psum, filepath.Base(bin), bsum)
 			}
-			m := models.Manifest{Name: name, Kind: "sr", Scale: scale, DType: "fp32", SHA256: sum, License: license, Source: source,
+			dtype := "fp32"
+			if fp16 {
+				dtype = "fp16"
+			}
+			m := models.Manifest{Name: name, Kind: "sr", Scale: scale, DType: dtype, SHA256: sum, License: license, Source: source,
 				Input:  models.IO{Name: c.Input, Layout: "NCHW", Range: [2]float64{0, 1}, Colour: "RGB"},
 				Output: models.IO{Name: c.Model.Outputs[0].Name, Layout: "NCHW", Range: [2]float64{0, 1}, Colour: "RGB"}}
 			if err := models.WriteManifest(out, m); err != nil {
@@ -71,6 +76,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 	f.StringVar(&out, "out", "", "ONNX file to write (its manifest goes beside it)")
 	f.StringVar(&name, "name", "", "model name (default: the output's file name)")
 	f.IntVar(&scale, "scale", 4, "upscaling factor")
+	f.BoolVar(&fp16, "fp16", false, "write a float16 graph (for GPUs; ONNX Runtime's CPU provider may not run it)")
 	f.StringVar(&license, "license", "", "licence of the weights, recorded in the manifest")
 	f.StringVar(&source, "source", "", "where the weights come from (default: the ncnn files and their SHA-256)")
 	cmd.AddCommand(imp)
