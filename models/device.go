@@ -20,6 +20,10 @@ const EnvCUDAPlugin = "ORT_CUDA_EP_LIBRARY"
 type Device struct {
 	Kind  string // "cpu", "cuda" or "auto"
 	Index int
+	// EPOptions are passed to the CUDA execution provider as they are, e.g.
+	// prefer_nhwc=1 or cudnn_conv_algo_search=EXHAUSTIVE; they become part
+	// of the placement, and so of every fingerprint.
+	EPOptions map[string]string
 }
 
 func (d Device) String() string {
@@ -54,11 +58,12 @@ func ParseDevice(s string) (Device, error) {
 
 // Placement records where a session actually runs, for result fingerprints.
 type Placement struct {
-	EP         string `json:"ep"`     // CPUExecutionProvider, CUDAExecutionProvider
-	Device     string `json:"device"` // "cpu", "cuda:0"
-	Path       string `json:"path"`   // "cpu", "plugin", "legacy"
-	ORTVersion string `json:"ort_version"`
-	Note       string `json:"note,omitempty"` // e.g. why auto fell back to the CPU
+	EP         string            `json:"ep"`     // CPUExecutionProvider, CUDAExecutionProvider
+	Device     string            `json:"device"` // "cpu", "cuda:0"
+	Path       string            `json:"path"`   // "cpu", "plugin", "legacy"
+	ORTVersion string            `json:"ort_version"`
+	Note       string            `json:"note,omitempty"` // e.g. why auto fell back to the CPU
+	Options    map[string]string `json:"options,omitempty"`
 }
 
 var (
@@ -115,8 +120,8 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 		case idx >= len(cuda):
 			tried = append(tried, fmt.Sprintf("plugin: %d CUDA devices, asked for cuda:%d", len(cuda), idx))
 		default:
-			if _, err := withGoSignalHandlers(func() error { return opts.AppendExecutionProviderV2([]ort.EpDevice{cuda[idx]}, nil) }); err == nil {
-				return opts, Placement{EP: cuda[idx].EpName(), Device: fmt.Sprintf("cuda:%d (%s)", idx, cuda[idx].EpVendor()), Path: "plugin", ORTVersion: ort.GetVersion()}, nil
+			if _, err := withGoSignalHandlers(func() error { return opts.AppendExecutionProviderV2([]ort.EpDevice{cuda[idx]}, dev.EPOptions) }); err == nil {
+				return opts, Placement{EP: cuda[idx].EpName(), Device: fmt.Sprintf("cuda:%d (%s)", idx, cuda[idx].EpVendor()), Path: "plugin", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}, nil
 			} else {
 				tried = append(tried, "plugin: "+err.Error())
 			}
@@ -126,12 +131,16 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	}
 	if co, err := ort.NewCUDAProviderOptions(); err == nil {
 		defer co.Destroy()
-		err = co.Update(map[string]string{"device_id": strconv.Itoa(idx)})
+		o := map[string]string{"device_id": strconv.Itoa(idx)}
+		for k, v := range dev.EPOptions {
+			o[k] = v
+		}
+		err = co.Update(o)
 		if err == nil {
 			_, err = withGoSignalHandlers(func() error { return opts.AppendExecutionProviderCUDA(co) })
 		}
 		if err == nil {
-			return opts, Placement{EP: "CUDAExecutionProvider", Device: fmt.Sprintf("cuda:%d", idx), Path: "legacy", ORTVersion: ort.GetVersion()}, nil
+			return opts, Placement{EP: "CUDAExecutionProvider", Device: fmt.Sprintf("cuda:%d", idx), Path: "legacy", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}, nil
 		}
 		tried = append(tried, "legacy: "+err.Error())
 	} else {

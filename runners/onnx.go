@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -84,8 +85,13 @@ func (r *ONNX) Placement() models.Placement { return r.s.Placement() }
 // can change the output.
 func (r *ONNX) Fingerprint() string {
 	p := r.s.Placement()
-	return fmt.Sprintf("onnx;model=%s;sha256=%s;dtype=%s;tile=%d;overlap=%d;ep=%s;ort=%s;v1",
-		filepath.Base(r.path), r.m.SHA256, r.m.DType, r.o.Tile, r.o.Overlap, p.EP, p.ORTVersion)
+	var opts []string
+	for k, v := range p.Options {
+		opts = append(opts, k+"="+v)
+	}
+	sort.Strings(opts)
+	return fmt.Sprintf("onnx;model=%s;sha256=%s;dtype=%s;tile=%d;overlap=%d;ep=%s;ep-options=%s;ort=%s;v1",
+		filepath.Base(r.path), r.m.SHA256, r.m.DType, r.o.Tile, r.o.Overlap, p.EP, strings.Join(opts, ","), p.ORTVersion)
 }
 
 // Close releases the session.

@@ -42,6 +42,13 @@ $B models import-ncnn --fp16 --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/
 $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr4/LR --out /tmp/sr4-$M-fp16 --device cuda --warmup 3
 python3 scripts/reference/validate_realesrgan.py "$X" "$M" /tmp/lr4/LR /tmp/sr4-$M-fp16 --device cuda || echo "(fp16 vs torch fp32: below 45 dB)"
 $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M-fp16 --device cuda --warmup 5
+echo "== $M: CUDA provider options"
+for o in "prefer_nhwc=1" "cudnn_conv_algo_search=EXHAUSTIVE" ; do
+  for g in "" "-fp16"; do
+    echo "-- $M$g --ep-option $o --ep-option cudnn_conv_use_max_workspace=1"
+    $B sr --model /tmp/m/$M$g.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M$g-o --device cuda --warmup 5 --ep-option $o --ep-option cudnn_conv_use_max_workspace=1 || true
+  done
+done
 echo "== $M: PyTorch eager"
 python3 bench/peer_torch_sr.py "$X" "$M" /tmp/lr100/LR
 echo "== auto and the error path"

@@ -86,6 +86,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 func newSR(stdout, stderr io.Writer) *cobra.Command {
 	var model, in, out, device string
 	var tile, overlap, batch, warmup int
+	var epOpts []string
 	cmd := &cobra.Command{
 		Use:   "sr --model MODEL --in DIR --out DIR [--device cpu|cuda[:N]|auto]",
 		Short: "Run one SR method over a folder of LR images and write PNGs",
@@ -99,6 +100,16 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			dev, err := models.ParseDevice(device)
 			if err != nil {
 				return err
+			}
+			for _, kv := range epOpts {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return fmt.Errorf("--ep-option %q: want key=value", kv)
+				}
+				if dev.EPOptions == nil {
+					dev.EPOptions = map[string]string{}
+				}
+				dev.EPOptions[k] = v
 			}
 			r, err := openRunner(model, runners.ONNXOptions{Device: dev, Tile: tile, Overlap: overlap, Batch: batch})
 			if err != nil {
@@ -177,6 +188,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&tile, "tile", 0, "tile size in LR pixels (0: whole images)")
 	f.IntVar(&overlap, "overlap", 8, "tile overlap in LR pixels")
 	f.IntVar(&batch, "batch", 1, "same-size tiles per inference")
+	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option key=value (repeatable), e.g. prefer_nhwc=1")
 	f.IntVar(&warmup, "warmup", 0, "untimed runs on the first image before timing (use ≥ 3 on a GPU)")
 	return cmd
 }
