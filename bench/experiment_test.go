@@ -545,3 +545,17 @@ func TestRunWithONNXModel(t *testing.T) {
 		t.Errorf("no ONNX fingerprint in run.json: %+v", metas[0].Fingerprints)
 	}
 }
+
+func TestRunStopsEarlyWithoutMetricModel(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte("metric_models: "+dir+"\ndatasets:\n  - {name: s, path: "+makeSet(t, 1)+"}\nmetrics: [psnr, lpips]\nmethods:\n  - {name: b, runner: bicubic}\n"), 0o644)
+	spec, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), spec, RunOptions{Out: filepath.Join(dir, "run")})
+	if err == nil || !strings.Contains(err.Error(), ":4:") || !strings.Contains(err.Error(), "lpips-alex.onnx") {
+		t.Errorf("run without the lpips model: %v", err)
+	}
+}

@@ -178,9 +178,14 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	}
 	var ms []metrics.Metric
 	for _, m := range spec.Metrics {
-		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder})
+		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder, Models: spec.Resolve(spec.MetricModels)})
 		if err != nil {
 			return sum, err
+		}
+		if r, ok := mm.(interface{ Ready() error }); ok {
+			if err := r.Ready(); err != nil {
+				return sum, SpecError{spec.File, m.Line, err.Error()}
+			}
 		}
 		ms = append(ms, mm)
 	}

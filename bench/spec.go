@@ -38,8 +38,9 @@ import (
 //	    base: AddSR             # variants of one model share a base
 //	    labels: {psr: "on", ta: "on", teacher: hr}
 type Spec struct {
-	Name        string
-	CropBorder  int
+	Name         string
+	CropBorder   int
+	MetricModels string // folder of learned metrics' ONNX models
 	KeepOutputs bool
 	Datasets    []DatasetSpec
 	Metrics     []MetricSpec
@@ -152,6 +153,8 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 			if err := v.Decode(&s.CropBorder); err != nil || s.CropBorder < 0 {
 				bad(v.Line, "crop_border must be a non-negative integer")
 			}
+		case "metric_models":
+			s.MetricModels = v.Value
 		case "keep_outputs":
 			if err := v.Decode(&s.KeepOutputs); err != nil {
 				bad(v.Line, "keep_outputs must be true or false")
@@ -175,7 +178,7 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 				s.Methods = append(s.Methods, m)
 			}
 		default:
-			bad(k.Line, "unknown key %q (known: name, crop_border, keep_outputs, datasets, metrics, methods)", k.Value)
+			bad(k.Line, "unknown key %q (known: name, crop_border, keep_outputs, metric_models, datasets, metrics, methods)", k.Value)
 		}
 	}
 	for _, req := range []string{"datasets", "metrics", "methods"} {

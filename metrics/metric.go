@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/models"
 )
 
 // Direction says which way a metric improves.
@@ -62,6 +63,13 @@ type Metric interface {
 type Config struct {
 	// CropBorder pixels are removed from each edge of both images first.
 	CropBorder int
+	// Models is the folder of learned metrics' ONNX models (default: the
+	// project cache's models/).
+	Models string
+	// Device runs learned metrics (default: the CPU).
+	Device models.Device
+	// MaxPixels refuses larger images for full-resolution networks (0: 25 MP).
+	MaxPixels int64
 }
 
 type entry struct {
@@ -86,6 +94,9 @@ func New(name string, cfg Config) (Metric, error) {
 	}
 	if cfg.CropBorder < 0 {
 		return nil, fmt.Errorf("crop border %d must not be negative", cfg.CropBorder)
+	}
+	if cfg.MaxPixels == 0 {
+		cfg.MaxPixels = 25_000_000
 	}
 	return e.make(cfg)
 }

@@ -30,6 +30,8 @@ var suite = map[string]suiteCase{
 	"ssim-basicsr-rgb": {symmetric: true, best: 1},
 	"niqe":             {},
 	"niqe-basicsr":     {},
+	"lpips":            {symmetric: true, best: 0}, // random-weight fixtures
+	"lpips-vgg":        {symmetric: true, best: 0},
 }
 
 // noisy returns m plus seeded Gaussian noise of sigma (0–255 scale), as an
@@ -55,7 +57,7 @@ func TestSharedSuite(t *testing.T) {
 	mild, strong := noisy(ref, 4, 1), noisy(ref, 30, 2)
 	for name, sc := range suite {
 		t.Run(name, func(t *testing.T) {
-			m, err := metrics.New(name, metrics.Config{})
+			m, err := metrics.New(name, lpipsFixtures)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +111,7 @@ func TestSharedSuite(t *testing.T) {
 			// Crop border: scoring with --crop-border 4 equals scoring the
 			// images cropped by hand.
 			const b = 4
-			mb, err := metrics.New(name, metrics.Config{CropBorder: b})
+			mb, err := metrics.New(name, metrics.Config{CropBorder: b, Models: lpipsFixtures.Models})
 			if err != nil {
 				t.Fatal(err)
 			}

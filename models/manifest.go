@@ -27,6 +27,14 @@ type Manifest struct {
 	Source  string `json:"source" yaml:"source"`
 	// Multiple pads inputs to a multiple of this size (0 or 1: none).
 	Multiple int `json:"multiple,omitempty" yaml:"multiple,omitempty"`
+
+	// For learned metrics exported from pyiqa: the metric name, the pyiqa
+	// version and checkpoint, and the scores pyiqa itself gave on the
+	// calibration pairs (file name → score), which `models verify` checks.
+	Metric       string             `json:"metric,omitempty" yaml:"metric,omitempty"`
+	PyiqaVersion string             `json:"pyiqa_version,omitempty" yaml:"pyiqa_version,omitempty"`
+	Checkpoint   string             `json:"checkpoint,omitempty" yaml:"checkpoint,omitempty"`
+	Calibration  map[string]float64 `json:"calibration,omitempty" yaml:"calibration,omitempty"`
 }
 
 // IO describes one tensor: name, layout and value range.

@@ -89,6 +89,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 		crop, workers           int
 		maxPixels               int64
 		noVerify                bool
+		modelsDir, device       string
 	)
 	cmd := &cobra.Command{
 		Use:   "score --dist PATH [--ref PATH] [-m LIST]",
@@ -103,7 +104,11 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if !contains(reports.Formats, format) {
 				return &exitError{ExitError, fmt.Sprintf("--format %q: use one of %s", format, strings.Join(reports.Formats, ", "))}
 			}
-			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop})
+			dev, err := models.ParseDevice(device)
+			if err != nil {
+				return err
+			}
+			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop, Models: modelsDir, Device: dev})
 			if err != nil {
 				return err
 			}
@@ -162,6 +167,8 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&workers, "workers", 0, "parallel images (0: one per CPU)")
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse images larger than this, read from the header (negative: no limit)")
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
+	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
+	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
 	return cmd
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -282,5 +283,60 @@ func TestSRCommand(t *testing.T) {
 		if code != ExitOK || !strings.Contains(stdout, "4 images") {
 			t.Errorf("sr realesrgan-x4fast: %d %s %s", code, stdout, errOut)
 		}
+	}
+}
+
+// TestModelsVerify runs `models verify` on the random-weight LPIPS fixture
+// with calibration scores that the same PyTorch module gave (from
+// metrics/testdata/lpips/expected.json) on the metrics test pairs.
+func TestModelsVerify(t *testing.T) {
+	dir, pairs := t.TempDir(), t.TempDir()
+	fix := filepath.Join("..", "..", "..", "..", "metrics", "testdata")
+	var exp struct {
+		Pairs []struct {
+			Name  string
+			Crop  []int
+			Value float64
+		}
+	}
+	raw, _ := os.ReadFile(filepath.Join(fix, "lpips", "expected.json"))
+	json.Unmarshal(raw, &exp)
+	cal := map[string]float64{}
+	for _, p := range exp.Pairs {
+		if p.Crop != nil {
+			continue
+		}
+		for _, side := range []string{"ref", "dist"} {
+			data, _ := os.ReadFile(filepath.Join(fix, p.Name+"-"+side+".png"))
+			os.MkdirAll(filepath.Join(pairs, side), 0o755)
+			os.WriteFile(filepath.Join(pairs, side, p.Name+".png"), data, 0o644)
+		}
+		cal[p.Name+".png"] = p.Value
+	}
+	model, _ := os.ReadFile(filepath.Join(fix, "lpips", "lpips-alex.onnx"))
+	os.WriteFile(filepath.Join(dir, "lpips-alex.onnx"), model, 0o644)
+	var man map[string]any
+	raw, _ = os.ReadFile(filepath.Join(fix, "lpips", "lpips-alex.json"))
+	json.Unmarshal(raw, &man)
+	man["metric"], man["calibration"] = "lpips", cal
+	write := func() {
+		b, _ := json.Marshal(man)
+		os.WriteFile(filepath.Join(dir, "lpips-alex.json"), b, 0o644)
+	}
+	write()
+	out, errOut, code := runCLI(t, "models", "verify", dir, "--pairs", pairs)
+	if code != ExitOK || !strings.Contains(out, "3 checks agree") {
+		t.Fatalf("verify: %d\n%s%s", code, out, errOut)
+	}
+	cal["ihc-jpeg.png"] *= 1.5
+	write()
+	out, _, code = runCLI(t, "models", "verify", dir, "--pairs", pairs)
+	if code != ExitSkipped || !strings.Contains(out, "MISMATCH") {
+		t.Errorf("verify with a wrong score: %d\n%s", code, out)
+	}
+	// score with a learned metric from a models folder.
+	out, errOut, code = runCLI(t, "score", "--ref", filepath.Join(pairs, "ref"), "--dist", filepath.Join(pairs, "dist"), "-m", "lpips,psnr", "--models", dir, "--format", "csv")
+	if code != ExitOK || !strings.Contains(out, "image,lpips,psnr") {
+		t.Errorf("score -m lpips: %d %s %s", code, out, errOut)
 	}
 }

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/metrics"
 	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/models/ncnn"
 	"github.com/addsr-bench/addsr-bench/runners"
@@ -79,7 +82,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 	f.BoolVar(&fp16, "fp16", false, "write a float16 graph (for GPUs; ONNX Runtime's CPU provider may not run it)")
 	f.StringVar(&license, "license", "", "licence of the weights, recorded in the manifest")
 	f.StringVar(&source, "source", "", "where the weights come from (default: the ncnn files and their SHA-256)")
-	cmd.AddCommand(imp)
+	cmd.AddCommand(imp, newModelsVerify(stdout, os.Stderr))
 	return cmd
 }
 
@@ -205,4 +208,76 @@ func openRunner(model string, o runners.ONNXOptions) (runners.Runner, error) {
 		return runners.NewONNX(model, o)
 	}
 	return nil, fmt.Errorf("--model %q: use an .onnx file with its manifest, bicubic, nearest or folder:DIR", model)
+}
+
+func newModelsVerify(stdout, stderr io.Writer) *cobra.Command {
+	var pairs, device string
+	cmd := &cobra.Command{
+		Use:   "verify DIR [--pairs ../shared/data/pyiqa-calibration]",
+		Short: "Check exported metric models: Go + ONNX against the pyiqa scores in their manifests",
+		Long: `For every NAME.onnx in DIR whose manifest names a metric and carries
+calibration scores (written by models/export/*.py from pyiqa itself), score
+the calibration pairs (PAIRS/ref/F and PAIRS/dist/F) with addsr-bench's metric
+and compare, with pyiqa's own tolerances: 1e-2 relative (3e-2 for musiq).
+Exit 0 when every model agrees, 1 otherwise.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			dev, err := models.ParseDevice(device)
+			if err != nil {
+				return err
+			}
+			files, err := filepath.Glob(filepath.Join(args[0], "*.onnx"))
+			if err != nil {
+				return err
+			}
+			checked, bad := 0, 0
+			for _, f := range files {
+				m, err := models.LoadManifest(f)
+				if err != nil {
+					fmt.Fprintf(stderr, "%v\n", err)
+					bad++
+					continue
+				}
+				if m.Kind != "metric" || m.Metric == "" || len(m.Calibration) == 0 {
+					continue
+				}
+				met, err := metrics.New(m.Metric, metrics.Config{Models: args[0], Device: dev})
+				if err != nil {
+					return err
+				}
+				tol := 1e-2
+				if strings.HasPrefix(m.Metric, "musiq") {
+					tol = 3e-2
+				}
+				for file, want := range m.Calibration {
+					checked++
+					ref, err1 := img.Load(filepath.Join(pairs, "ref", file), img.DecodeOptions{})
+					dist, err2 := img.Load(filepath.Join(pairs, "dist", file), img.DecodeOptions{})
+					if err := errors.Join(err1, err2); err != nil {
+						return fmt.Errorf("%w (pass --pairs with ref/ and dist/ folders)", err)
+					}
+					got, err := met.Score(dist, ref)
+					status := "ok"
+					if err != nil || math.Abs(got-want) > tol*math.Abs(want) {
+						status, bad = "MISMATCH", bad+1
+					}
+					if err != nil {
+						status += " (" + err.Error() + ")"
+					}
+					fmt.Fprintf(stdout, "%-12s %-12s pyiqa %.4f  addsr-bench %.4f  %s\n", m.Metric, file, want, got, status)
+				}
+			}
+			if checked == 0 && bad == 0 {
+				return fmt.Errorf("%s has no metric models with calibration scores", args[0])
+			}
+			if bad > 0 {
+				return &exitError{ExitSkipped, fmt.Sprintf("%d of %d checks failed", bad, checked)}
+			}
+			fmt.Fprintf(stdout, "%d checks agree with pyiqa\n", checked)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&pairs, "pairs", filepath.Join("..", "shared", "data", "pyiqa-calibration"), "folder with ref/ and dist/ calibration pairs")
+	cmd.Flags().StringVar(&device, "device", "cpu", "cpu, cuda, cuda:N or auto")
+	return cmd
 }

@@ -1,0 +1,141 @@
+package metrics
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/models"
+)
+
+// LPIPS runs an exported LPIPS graph (models/export/lpips.py): inputs img0
+// and img1, N×3×H×W in [−1, 1] (pyiqa's and the lpips package's
+// normalisation), output the N distances. Any image size.
+
+func init() {
+	register("lpips", "LPIPS v0.1, AlexNet (pyiqa's default); ONNX model lpips-alex.onnx", func(c Config) (Metric, error) {
+		return newLPIPS(c, "lpips", "lpips-alex")
+	})
+	register("lpips-vgg", "LPIPS v0.1, VGG16; ONNX model lpips-vgg.onnx", func(c Config) (Metric, error) {
+		return newLPIPS(c, "lpips-vgg", "lpips-vgg")
+	})
+}
+
+type lpips struct {
+	cfg   Config
+	name  string
+	model string // file stem
+
+	once sync.Once
+	s    *models.Session
+	man  *models.Manifest
+	err  error
+}
+
+func newLPIPS(c Config, name, model string) (Metric, error) {
+	return &lpips{cfg: c, name: name, model: model}, nil
+}
+
+func (m *lpips) Name() string         { return m.name }
+func (m *lpips) Direction() Direction { return LowerIsBetter }
+func (m *lpips) NeedsReference() bool { return true }
+
+// Fingerprint names the weights by their SHA-256 (or says they are missing).
+func (m *lpips) Fingerprint() string {
+	m.load()
+	sum := "missing"
+	if m.man != nil {
+		sum = m.man.SHA256
+	}
+	return fingerprint(m.name, "pyiqa-v0.1", m.cfg, "model="+m.model+".onnx", "sha256="+sum, "v1")
+}
+
+// ModelPath finds a metric's ONNX model: in Config.Models when set, else in
+// the project's cache (models/NAME.onnx).
+func ModelPath(cfg Config, stem string) (string, error) {
+	if cfg.Models != "" {
+		p := filepath.Join(cfg.Models, stem+".onnx")
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s: %w; export it with models/export/ (see README, Learned metrics)", p, err)
+		}
+		return p, nil
+	}
+	if p, ok := models.CachedFile(filepath.Join("models", stem+".onnx")); ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("no %s.onnx: export it with models/export/ and put it with its manifest in .cache/models/ or a folder given by --models", stem)
+}
+
+func (m *lpips) load() error {
+	m.once.Do(func() {
+		p, err := ModelPath(m.cfg, m.model)
+		if err != nil {
+			m.err = err
+			return
+		}
+		if m.man, err = models.LoadManifest(p); err != nil {
+			m.err = err
+			return
+		}
+		if m.man.Kind != "metric" {
+			m.err = fmt.Errorf("%s is a %q model, not a metric", p, m.man.Kind)
+			return
+		}
+		s, err := models.OpenOn(p, m.cfg.Device)
+		if err != nil {
+			m.err = err
+			return
+		}
+		if in := s.Inputs(); len(in) != 2 || len(s.Outputs()) != 1 {
+			s.Close()
+			m.err = fmt.Errorf("%s: an LPIPS graph takes two images and returns the distances; this one has %d inputs and %d outputs", p, len(in), len(s.Outputs()))
+			return
+		}
+		m.s = s
+	})
+	return m.err
+}
+
+// Ready loads the model, so that a run fails before it starts, not on every
+// image, when the model is missing or wrong.
+func (m *lpips) Ready() error { return m.load() }
+
+func (m *lpips) Score(dist, ref *img.Image) (float64, error) {
+	d, r, err := prepare(m.name, m.cfg, dist, ref, true)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.load(); err != nil {
+		return 0, fmt.Errorf("%s: %w", m.name, err)
+	}
+	if d.W < 16 || d.H < 16 {
+		return 0, fmt.Errorf("%s needs images of at least 16×16 pixels, got %dx%d", m.name, d.W, d.H)
+	}
+	if lim := m.cfg.MaxPixels; lim > 0 && int64(d.Pixels()) > lim {
+		return 0, fmt.Errorf("%s: a %dx%d image is over the %d-pixel limit for full-resolution networks (about %d MiB of activations on the CPU per image); crop it, or raise the limit if the memory is there",
+			m.name, d.W, d.H, lim, int64(d.Pixels())*4*64*2/16/(1<<20))
+	}
+	shape := []int64{1, 3, int64(d.H), int64(d.W)}
+	out, err := m.s.Run(models.Tensor{Shape: shape, Data: toSigned(d)}, models.Tensor{Shape: shape, Data: toSigned(r)})
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", m.name, err)
+	}
+	if len(out[0].Data) != 1 {
+		return 0, fmt.Errorf("%s: the graph returned %d values for one pair", m.name, len(out[0].Data))
+	}
+	return float64(out[0].Data[0]), nil
+}
+
+// toSigned is the image as a planar tensor in [−1, 1]: ToTensor's v/255,
+// then ×2−1, as pyiqa and the lpips package normalise.
+func toSigned(m *img.Image) []float32 {
+	out := make([]float32, 0, 3*m.Pixels())
+	for c := 0; c < 3; c++ {
+		for _, v := range m.Planes[c] {
+			out = append(out, v*2-1)
+		}
+	}
+	return out
+}
