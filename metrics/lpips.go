@@ -24,18 +24,12 @@ func init() {
 }
 
 type lpips struct {
-	cfg   Config
-	name  string
-	model string // file stem
-
-	once sync.Once
-	s    *models.Session
-	man  *models.Manifest
-	err  error
+	onnxModel
+	name string
 }
 
 func newLPIPS(c Config, name, model string) (Metric, error) {
-	return &lpips{cfg: c, name: name, model: model}, nil
+	return &lpips{onnxModel: onnxModel{cfg: c, stem: model, inputs: 2, outputs: 1}, name: name}, nil
 }
 
 func (m *lpips) Name() string         { return m.name }
@@ -44,12 +38,7 @@ func (m *lpips) NeedsReference() bool { return true }
 
 // Fingerprint names the weights by their SHA-256 (or says they are missing).
 func (m *lpips) Fingerprint() string {
-	m.load()
-	sum := "missing"
-	if m.man != nil {
-		sum = m.man.SHA256
-	}
-	return fingerprint(m.name, "pyiqa-v0.1", m.cfg, "model="+m.model+".onnx", "sha256="+sum, "v1")
+	return fingerprint(m.name, "pyiqa-v0.1", m.cfg, m.modelID(), "v1")
 }
 
 // ModelPath finds a metric's ONNX model: in Config.Models when set, else in
@@ -68,54 +57,19 @@ func ModelPath(cfg Config, stem string) (string, error) {
 	return "", fmt.Errorf("no %s.onnx: export it with models/export/ and put it with its manifest in .cache/models/ or a folder given by --models", stem)
 }
 
-func (m *lpips) load() error {
-	m.once.Do(func() {
-		p, err := ModelPath(m.cfg, m.model)
-		if err != nil {
-			m.err = err
-			return
-		}
-		if m.man, err = models.LoadManifest(p); err != nil {
-			m.err = err
-			return
-		}
-		if m.man.Kind != "metric" {
-			m.err = fmt.Errorf("%s is a %q model, not a metric", p, m.man.Kind)
-			return
-		}
-		s, err := models.OpenOn(p, m.cfg.Device)
-		if err != nil {
-			m.err = err
-			return
-		}
-		if in := s.Inputs(); len(in) != 2 || len(s.Outputs()) != 1 {
-			s.Close()
-			m.err = fmt.Errorf("%s: an LPIPS graph takes two images and returns the distances; this one has %d inputs and %d outputs", p, len(in), len(s.Outputs()))
-			return
-		}
-		m.s = s
-	})
-	return m.err
-}
-
-// Ready loads the model, so that a run fails before it starts, not on every
-// image, when the model is missing or wrong.
-func (m *lpips) Ready() error { return m.load() }
-
 func (m *lpips) Score(dist, ref *img.Image) (float64, error) {
 	d, r, err := prepare(m.name, m.cfg, dist, ref, true)
 	if err != nil {
 		return 0, err
 	}
-	if err := m.load(); err != nil {
+	if err := m.Ready(); err != nil {
 		return 0, fmt.Errorf("%s: %w", m.name, err)
 	}
 	if d.W < 16 || d.H < 16 {
 		return 0, fmt.Errorf("%s needs images of at least 16×16 pixels, got %dx%d", m.name, d.W, d.H)
 	}
-	if lim := m.cfg.MaxPixels; lim > 0 && int64(d.Pixels()) > lim {
-		return 0, fmt.Errorf("%s: a %dx%d image is over the %d-pixel limit for full-resolution networks (about %d MiB of activations on the CPU per image); crop it, or raise the limit if the memory is there",
-			m.name, d.W, d.H, lim, int64(d.Pixels())*4*64*2/16/(1<<20))
+	if err := m.checkSize(m.name, d); err != nil {
+		return 0, err
 	}
 	shape := []int64{1, 3, int64(d.H), int64(d.W)}
 	out, err := m.s.Run(models.Tensor{Shape: shape, Data: toSigned(d)}, models.Tensor{Shape: shape, Data: toSigned(r)})
@@ -138,4 +92,69 @@ func toSigned(m *img.Image) []float32 {
 		}
 	}
 	return out
+}
+
+// onnxModel is the ONNX graph behind a learned metric, loaded on first use
+// (listing metrics must not need their models) and checked against its
+// manifest.
+type onnxModel struct {
+	cfg             Config
+	stem            string // file stem: lpips-alex, maniqa-koniq, …
+	inputs, outputs int
+
+	once sync.Once
+	s    *models.Session
+	man  *models.Manifest
+	err  error
+}
+
+// Ready loads the model, so that a run fails before it starts, not on every
+// image, when the model is missing or wrong.
+func (m *onnxModel) Ready() error {
+	m.once.Do(func() {
+		p, err := ModelPath(m.cfg, m.stem)
+		if err != nil {
+			m.err = err
+			return
+		}
+		if m.man, err = models.LoadManifest(p); err != nil {
+			m.err = err
+			return
+		}
+		if m.man.Kind != "metric" {
+			m.err = fmt.Errorf("%s is a %q model, not a metric", p, m.man.Kind)
+			return
+		}
+		s, err := models.OpenOn(p, m.cfg.Device)
+		if err != nil {
+			m.err = err
+			return
+		}
+		if len(s.Inputs()) != m.inputs || len(s.Outputs()) != m.outputs {
+			s.Close()
+			m.err = fmt.Errorf("%s has %d inputs and %d outputs; this metric's graph has %d and %d (see models/export/)", p, len(s.Inputs()), len(s.Outputs()), m.inputs, m.outputs)
+			return
+		}
+		m.s = s
+	})
+	return m.err
+}
+
+// modelID names the model file and its SHA-256 for fingerprints.
+func (m *onnxModel) modelID() string {
+	m.Ready()
+	sum := "missing"
+	if m.man != nil {
+		sum = m.man.SHA256
+	}
+	return "model=" + m.stem + ".onnx;sha256=" + sum
+}
+
+// checkSize refuses images over the pixel limit for full-resolution networks.
+func (m *onnxModel) checkSize(name string, d *img.Image) error {
+	if lim := m.cfg.MaxPixels; lim > 0 && int64(d.Pixels()) > lim {
+		return fmt.Errorf("%s: a %dx%d image is over the %d-pixel limit for full-resolution networks (activations grow with the area); crop it, or raise the limit if the memory is there",
+			name, d.W, d.H, lim)
+	}
+	return nil
 }

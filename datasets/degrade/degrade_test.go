@@ -11,6 +11,7 @@ import (
 
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/imresize"
 	"github.com/addsr-bench/addsr-bench/internal/rng"
 	"github.com/addsr-bench/addsr-bench/metrics"
 )
@@ -21,7 +22,7 @@ type reference struct {
 		Pix  []float64
 	}
 	Resize []struct {
-		Mode  TorchMode
+		Mode  imresize.TorchMode
 		Scale float64
 		W, H  int
 		Pix   []float64
@@ -57,12 +58,12 @@ func TestTorchResize(t *testing.T) {
 		}
 	}
 	for _, c := range ref.Resize {
-		out, err := TorchResize(in, c.W, c.H, c.Mode, c.Scale, c.Scale)
+		out, err := imresize.TorchResize(in, c.W, c.H, c.Mode, c.Scale, c.Scale)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Scale > 0 && (TorchScaledSize(in.W, c.Scale) != c.W || TorchScaledSize(in.H, c.Scale) != c.H) {
-			t.Errorf("%s ×%v: size %dx%d, torch %dx%d", c.Mode, c.Scale, TorchScaledSize(in.W, c.Scale), TorchScaledSize(in.H, c.Scale), c.W, c.H)
+		if c.Scale > 0 && (imresize.TorchScaledSize(in.W, c.Scale) != c.W || imresize.TorchScaledSize(in.H, c.Scale) != c.H) {
+			t.Errorf("%s ×%v: size %dx%d, torch %dx%d", c.Mode, c.Scale, imresize.TorchScaledSize(in.W, c.Scale), imresize.TorchScaledSize(in.H, c.Scale), c.W, c.H)
 		}
 		for i, v := range out.Planes[1] {
 			if math.Abs(float64(v)-c.Pix[i]) > 2e-6 {

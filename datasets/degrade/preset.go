@@ -152,7 +152,7 @@ var (
 	esrganNoise2 = stageNoise{[3]float64{0.3, 0.4, 0.3}, [2]float64{0.3, 1.2}, 0.5, 0.4, [2]float64{1, 25}, [2]float64{0.05, 2.5}, [2]float64{30, 95}}
 )
 
-func randomMode(r *rng.Source) TorchMode { return TorchModes[r.IntN(len(TorchModes))] }
+func randomMode(r *rng.Source) imresize.TorchMode { return imresize.TorchModes[r.IntN(len(imresize.TorchModes))] }
 
 func (n stageNoise) scale(r *rng.Source) (string, float64) {
 	switch r.Choice(n.resizeProb[:]) {
@@ -201,7 +201,7 @@ func realESRGAN(hr *img.Image, r *rng.Source, s int, log map[string]any) (*img.I
 	kind, sc := esrganNoise1.scale(r)
 	mode := randomMode(r)
 	log["resize1"] = map[string]any{"type": kind, "scale": sc, "mode": mode}
-	if out, err = TorchResize(out, TorchScaledSize(out.W, sc), TorchScaledSize(out.H, sc), mode, sc, sc); err != nil {
+	if out, err = imresize.TorchResize(out, imresize.TorchScaledSize(out.W, sc), imresize.TorchScaledSize(out.H, sc), mode, sc, sc); err != nil {
 		return nil, err
 	}
 	out = esrganNoise1.noise(out, r, log, "noise1")
@@ -223,7 +223,7 @@ func realESRGAN(hr *img.Image, r *rng.Source, s int, log map[string]any) (*img.I
 	if w2 < 1 || h2 < 1 {
 		w2, h2 = max(w2, 1), max(h2, 1)
 	}
-	if out, err = TorchResize(out, w2, h2, mode, 0, 0); err != nil {
+	if out, err = imresize.TorchResize(out, w2, h2, mode, 0, 0); err != nil {
 		return nil, err
 	}
 	out = esrganNoise2.noise(out, r, log, "noise2")
@@ -233,7 +233,7 @@ func realESRGAN(hr *img.Image, r *rng.Source, s int, log map[string]any) (*img.I
 		m := randomMode(r)
 		log["resize_final_mode"] = m
 		var err error
-		out, err = TorchResize(out, oriW/s, oriH/s, m, 0, 0)
+		out, err = imresize.TorchResize(out, oriW/s, oriH/s, m, 0, 0)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package degrade
+package imresize
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/img"
 )
 
-// PyTorch's F.interpolate, which the Real-ESRGAN pipeline uses, is not
-// MATLAB's imresize: no antialiasing, bicubic with a = −0.75, and 'area' as
-// adaptive average pooling. These reproduce torch's CPU kernels for
-// align_corners=False.
+// PyTorch's F.interpolate, which the Real-ESRGAN pipeline and pyiqa's
+// learned metrics use, is not MATLAB's imresize: no antialiasing, bicubic
+// with a = −0.75, and 'area' as adaptive average pooling. These reproduce
+// torch's CPU kernels for align_corners=False.
 
 // TorchMode is an F.interpolate mode.
 type TorchMode string
@@ -64,7 +64,7 @@ func TorchScaledSize(in int, scale float64) int {
 	return int(math.Floor(float64(in) * scale))
 }
 
-func cubicW(x float64) float64 {
+func torchCubic(x float64) float64 {
 	const a = -0.75
 	ax := math.Abs(x)
 	switch {
@@ -102,7 +102,7 @@ func interpTaps(in, out int, scale float64, mode TorchMode) []taps {
 		for k := 0; k < 4; k++ {
 			t[i].idx[k] = min(max(i0-1+k, 0), in-1)
 		}
-		t[i].w = [4]float64{cubicW(d + 1), cubicW(d), cubicW(1 - d), cubicW(2 - d)}
+		t[i].w = [4]float64{torchCubic(d + 1), torchCubic(d), torchCubic(1 - d), torchCubic(2 - d)}
 		t[i].n = 4
 	}
 	return t

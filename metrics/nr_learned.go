@@ -1,0 +1,161 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/imresize"
+	"github.com/addsr-bench/addsr-bench/models"
+)
+
+// No-reference learned metrics whose networks run as ONNX graphs exported by
+// models/export/, with pyiqa's preprocessing done here in Go.
+
+func init() {
+	register("maniqa", "MANIQA (KonIQ weights, pyiqa's default): 20 of a 5×5 grid of 224² crops, token-weighted score", func(c Config) (Metric, error) {
+		return &maniqa{onnxModel: onnxModel{cfg: c, stem: "maniqa-koniq", inputs: 1, outputs: 2}, name: "maniqa"}, nil
+	})
+	register("maniqa-pipal", "MANIQA (PIPAL weights, as SeeSR/AddSR report)", func(c Config) (Metric, error) {
+		return &maniqa{onnxModel: onnxModel{cfg: c, stem: "maniqa-pipal", inputs: 1, outputs: 2}, name: "maniqa-pipal"}, nil
+	})
+	register("clipiqa", "CLIPIQA (CLIP RN50, 5 antonym prompt pairs), full resolution", func(c Config) (Metric, error) {
+		return &clipiqa{onnxModel: onnxModel{cfg: c, stem: "clipiqa", inputs: 1, outputs: 1}}, nil
+	})
+}
+
+// ManiqaCrop is the crop size and ManiqaCrops the number of crops.
+const (
+	ManiqaCrop  = 224
+	ManiqaCrops = 20
+)
+
+type maniqa struct {
+	onnxModel
+	name string
+}
+
+func (m *maniqa) Name() string         { return m.name }
+func (m *maniqa) Direction() Direction { return HigherIsBetter }
+func (m *maniqa) NeedsReference() bool { return false }
+func (m *maniqa) Fingerprint() string {
+	return fingerprint(m.name, "pyiqa-uniform-crops-5x5-first20", m.cfg, m.modelID(), "v1")
+}
+
+// ManiqaInput builds the [20, 3, 224, 224] batch: (x−0.5)/0.5; when the short
+// side is at most 224, a bilinear upscale by 225/short side (F.interpolate
+// with that scale factor, align_corners=False); then a 5×5 grid of crops at
+// steps (H−224)/4 and (W−224)/4 (integer division), the first 20 in row-major
+// order.
+func ManiqaInput(m *img.Image) ([]float32, error) {
+	norm := img.New(m.W, m.H)
+	for c := range m.Planes {
+		for i, v := range m.Planes[c] {
+			norm.Planes[c][i] = (v - 0.5) / 0.5
+		}
+	}
+	if short := min(m.W, m.H); short <= ManiqaCrop {
+		sf := float64(ManiqaCrop+1) / float64(short)
+		var err error
+		norm, err = imresize.TorchResize(norm, imresize.TorchScaledSize(m.W, sf), imresize.TorchScaledSize(m.H, sf), imresize.Bilinear, sf, sf)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if norm.W < ManiqaCrop || norm.H < ManiqaCrop {
+		return nil, fmt.Errorf("image of %dx%d is too small for 224² crops after upscaling", m.W, m.H)
+	}
+	sh, sw := (norm.H-ManiqaCrop)/4, (norm.W-ManiqaCrop)/4
+	out := make([]float32, 0, ManiqaCrops*3*ManiqaCrop*ManiqaCrop)
+	for k := 0; k < ManiqaCrops; k++ {
+		y0, x0 := (k/5)*sh, (k%5)*sw
+		for c := 0; c < 3; c++ {
+			for y := 0; y < ManiqaCrop; y++ {
+				out = append(out, norm.Planes[c][(y0+y)*norm.W+x0:][:ManiqaCrop]...)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (m *maniqa) Score(dist, _ *img.Image) (float64, error) {
+	d, _, err := prepare(m.name, m.cfg, dist, nil, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.Ready(); err != nil {
+		return 0, fmt.Errorf("%s: %w", m.name, err)
+	}
+	in, err := ManiqaInput(d)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", m.name, err)
+	}
+	out, err := m.s.Run(models.Tensor{Shape: []int64{ManiqaCrops, 3, ManiqaCrop, ManiqaCrop}, Data: in})
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", m.name, err)
+	}
+	s, w := out[0].Data, out[1].Data
+	if len(s) != len(w) || len(s) == 0 {
+		return 0, fmt.Errorf("%s: the graph returned %d scores and %d weights", m.name, len(s), len(w))
+	}
+	// Σ(w·s)/(Σw + 1e-8) over every token of every crop, as pyiqa's MANIQA
+	// does after flattening the crops into one sample.
+	var num, den float64
+	for i := range s {
+		num += float64(w[i]) * float64(s[i])
+		den += float64(w[i])
+	}
+	return num / (den + 1e-8), nil
+}
+
+// CLIP's normalisation (OPENAI_CLIP_MEAN, OPENAI_CLIP_STD).
+var (
+	clipMean = [3]float32{0.48145466, 0.4578275, 0.40821073}
+	clipStd  = [3]float32{0.26862954, 0.26130258, 0.27577711}
+)
+
+type clipiqa struct {
+	onnxModel
+}
+
+func (m *clipiqa) Name() string         { return "clipiqa" }
+func (m *clipiqa) Direction() Direction { return HigherIsBetter }
+func (m *clipiqa) NeedsReference() bool { return false }
+func (m *clipiqa) Fingerprint() string {
+	return fingerprint("clipiqa", "pyiqa-rn50-full-res-clip-norm", m.cfg, m.modelID(), "v1")
+}
+
+// ClipInput is the image as [1, 3, H, W], normalised with CLIP's mean and std.
+func ClipInput(m *img.Image) []float32 {
+	out := make([]float32, 0, 3*m.Pixels())
+	for c := 0; c < 3; c++ {
+		for _, v := range m.Planes[c] {
+			out = append(out, (v-clipMean[c])/clipStd[c])
+		}
+	}
+	return out
+}
+
+func (m *clipiqa) Score(dist, _ *img.Image) (float64, error) {
+	d, _, err := prepare("clipiqa", m.cfg, dist, nil, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.Ready(); err != nil {
+		return 0, fmt.Errorf("clipiqa: %w", err)
+	}
+	if err := m.checkSize("clipiqa", d); err != nil {
+		return 0, err
+	}
+	if d.W < 32 || d.H < 32 {
+		return 0, fmt.Errorf("clipiqa needs at least 32×32 pixels, got %dx%d", d.W, d.H)
+	}
+	out, err := m.s.Run(models.Tensor{Shape: []int64{1, 3, int64(d.H), int64(d.W)}, Data: ClipInput(d)})
+	if err != nil {
+		return 0, fmt.Errorf("clipiqa: %w", err)
+	}
+	if len(out[0].Data) != 1 || math.IsNaN(float64(out[0].Data[0])) {
+		return 0, fmt.Errorf("clipiqa: the graph returned %v for one image", out[0].Data)
+	}
+	return float64(out[0].Data[0]), nil
+}

@@ -1,0 +1,97 @@
+package metrics_test
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/addsr-bench/addsr-bench/metrics"
+)
+
+// testdata/nr holds random-weight networks with the I/O of the real MANIQA
+// and CLIPIQA exports (make_fixtures.py): Go's preprocessing plus ONNX must
+// give what PyTorch's preprocessing (F.interpolate, slicing) plus the same
+// module gives.
+var nrFixtures = metrics.Config{Models: filepath.Join("testdata", "nr")}
+
+func TestLearnedNRAgainstPyTorch(t *testing.T) {
+	var cases []struct {
+		Image string
+		Box   []int // x0, y0, x1, y1 (PIL's crop box)
+		Vals  map[string]float64
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "nr", "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rawCases []map[string]any
+	json.Unmarshal(raw, &rawCases)
+	for _, c := range rawCases {
+		var x struct {
+			Image string
+			Box   []int
+			Vals  map[string]float64
+		}
+		x.Image = c["image"].(string)
+		if b, ok := c["box"].([]any); ok {
+			for _, v := range b {
+				x.Box = append(x.Box, int(v.(float64)))
+			}
+		}
+		x.Vals = map[string]float64{}
+		for _, k := range []string{"maniqa", "maniqa-pipal", "clipiqa"} {
+			x.Vals[k] = c[k].(float64)
+		}
+		cases = append(cases, x)
+	}
+	for _, c := range cases {
+		m := load(t, filepath.Join("..", c.Image))
+		if c.Box != nil {
+			m, _ = m.Crop(c.Box[0], c.Box[1], c.Box[2]-c.Box[0], c.Box[3]-c.Box[1])
+		}
+		for name, want := range c.Vals {
+			mt, err := metrics.New(name, nrFixtures)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := mt.Score(m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(got-want) > 1e-4*math.Abs(want) {
+				t.Errorf("%s on %s %v (%dx%d): Go+ONNX %.7f, PyTorch %.7f", name, c.Image, c.Box, m.W, m.H, got, want)
+			}
+		}
+	}
+}
+
+// TestManiqaCrops checks the crop grid by hand: on a 264×304 image (no
+// upscale) the steps are 10 and 20, and crop k starts at (k%5·20, k/5·10).
+func TestManiqaCrops(t *testing.T) {
+	m := load(t, filepath.Join("..", "datasets", "samples", "astronaut.png"))
+	m, _ = m.Crop(0, 0, 304, 264)
+	in, err := metrics.ManiqaInput(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in) != 20*3*224*224 {
+		t.Fatalf("%d values", len(in))
+	}
+	for _, k := range []int{0, 6, 19} {
+		x0, y0 := (k%5)*20, (k/5)*10
+		for _, c := range []int{0, 2} {
+			got := in[((k*3+c)*224+5)*224+7]
+			want := (m.Planes[c][(y0+5)*m.W+x0+7] - 0.5) / 0.5
+			if got != want {
+				t.Errorf("crop %d channel %d: %v, want %v", k, c, got, want)
+			}
+		}
+	}
+	// A short side of at most 224 is upscaled by 225/short.
+	small, _ := m.Crop(0, 0, 200, 150)
+	if in, err := metrics.ManiqaInput(small); err != nil || len(in) != 20*3*224*224 {
+		t.Errorf("upscaled input: %d values, %v", len(in), err)
+	}
+}

@@ -1,0 +1,71 @@
+"""Exports pyiqa's CLIPIQA for addsr-bench's `clipiqa`.
+
+  python3 models/export/clipiqa.py --out .cache/models [--calibration DIR]
+
+The graph takes one full-resolution image normalised with CLIP's mean and std
+(addsr-bench does this in Go) and returns the score: the five prompt pairs'
+text features are computed here once and stored in the graph as constants;
+the image feature comes from CLIP RN50 without its positional embedding, as
+pyiqa runs it; the score is the mean over pairs of softmax(logit_scale·cos)
+of the positive prompt. Checked against pyiqa before export.
+
+Needs PyTorch and pyiqa with its CLIP checkpoint. Not run in addsr-bench's CI
+(no pyiqa there): `addsr-bench models verify` checks the result.
+"""
+import argparse, hashlib, json, os
+
+import torch
+import torch.nn.functional as F
+
+
+class ClipIQAScore(torch.nn.Module):
+    def __init__(self, arch):
+        super().__init__()
+        self.clip = arch.clip_model[0] if isinstance(arch.clip_model, list) else arch.clip_model
+        with torch.no_grad():
+            text = self.clip.encode_text(arch.prompts.to(next(self.clip.parameters()).device))
+        self.register_buffer('text', F.normalize(text.float(), dim=-1))
+        self.register_buffer('scale', self.clip.logit_scale.exp().detach().float())
+
+    def forward(self, x):
+        f = F.normalize(self.clip.encode_image(x, pos_embedding=False).float(), dim=-1)
+        logits = self.scale * f @ self.text.t()
+        return logits.view(x.shape[0], -1, 2).softmax(dim=-1)[..., 0].mean(dim=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--calibration')
+    a = ap.parse_args()
+    import pyiqa
+    metric = pyiqa.create_metric('clipiqa', device='cpu')
+    arch = metric.net.eval()
+    wrap = ClipIQAScore(arch).eval()
+    x = torch.rand(1, 3, 224, 288)
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
+    with torch.no_grad():
+        want = float(metric(x))
+        got = float(wrap((x - mean) / std))
+    assert abs(want - got) < 1e-4 * abs(want) + 1e-6, (want, got)
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, 'clipiqa.onnx')
+    torch.onnx.export(wrap, ((x - mean) / std,), path, input_names=['image'], output_names=['score'],
+                      opset_version=17, dynamic_axes={'image': {2: 'h', 3: 'w'}})
+    cal = {}
+    if a.calibration:
+        for f in sorted(os.listdir(os.path.join(a.calibration, 'dist'))):
+            cal[f] = float(metric(os.path.join(a.calibration, 'dist', f)))
+    json.dump({'name': 'clipiqa', 'kind': 'metric', 'metric': 'clipiqa', 'scale': 0,
+               'input': {'name': 'image', 'layout': 'NCHW', 'range': [-1.8, 2.2], 'colour': 'RGB'},
+               'output': {'name': 'score', 'layout': 'N', 'range': [0, 1]},
+               'dtype': 'fp32', 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
+               'license': 'MIT (CLIP); CLIP-IQA (S-Lab License 1.0)', 'source': f'pyiqa {pyiqa.__version__} create_metric("clipiqa")',
+               'pyiqa_version': pyiqa.__version__, 'checkpoint': 'CLIP RN50', 'calibration': cal},
+              open(os.path.join(a.out, 'clipiqa.json'), 'w'), indent=2)
+    print('wrote', path)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,89 @@
+"""Exports pyiqa's MANIQA for addsr-bench's `maniqa` (KonIQ) / `maniqa-pipal`.
+
+  python3 models/export/maniqa.py --weights koniq|pipal --out .cache/models [--calibration DIR]
+
+The graph takes the 20 normalised 224² crops addsr-bench cuts in Go
+(N×3×224×224, values (x−0.5)/0.5) and returns each crop's per-token score
+and weight (N×T each); Go computes Σ(w·s)/(Σw+1e-8) over all tokens of all
+crops, as pyiqa does. The wrapper runs pyiqa's MANIQA forward from the ViT
+on, without its own normalisation and random crops, and is checked against
+pyiqa on fixed crops before export.
+
+Needs PyTorch, timm and pyiqa with its checkpoints. Not run in addsr-bench's
+CI (no pyiqa there): `addsr-bench models verify` checks the result.
+"""
+import argparse, hashlib, json, os
+
+import torch
+from einops import rearrange
+
+
+class ManiqaTokens(torch.nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        n = self.net
+        n.vit(x)
+        f = n.extract_feature(n.save_output)
+        n.save_output.outputs.clear()
+        f = rearrange(f, 'b (h w) c -> b c (h w)', h=n.input_size, w=n.input_size)
+        for tab in n.tablock1:
+            f = tab(f)
+        f = rearrange(f, 'b c (h w) -> b c h w', h=n.input_size, w=n.input_size)
+        f = n.swintransformer1(n.conv1(f))
+        f = rearrange(f, 'b c h w -> b c (h w)', h=n.input_size, w=n.input_size)
+        for tab in n.tablock2:
+            f = tab(f)
+        f = rearrange(f, 'b c (h w) -> b c h w', h=n.input_size, w=n.input_size)
+        f = n.swintransformer2(n.conv2(f))
+        f = rearrange(f, 'b c h w -> b (h w) c', h=n.input_size, w=n.input_size)
+        return n.fc_score(f).flatten(1), n.fc_weight(f).flatten(1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--weights', choices=['koniq', 'pipal'], default='koniq')
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--calibration')
+    a = ap.parse_args()
+    import pyiqa
+    name = 'maniqa' if a.weights == 'koniq' else 'maniqa-pipal'
+    metric = pyiqa.create_metric(name, device='cpu')
+    net = metric.net.eval()
+    wrap = ManiqaTokens(net).eval()
+    crops = torch.rand(20, 3, 224, 224) * 2 - 1
+    import pyiqa.archs.maniqa_arch as arch
+    with torch.no_grad():
+        s, w = wrap(crops)
+        got = float((w * s).sum() / (w.sum() + 1e-8))
+        # pyiqa's own forward on the same crops: its random crop step is
+        # replaced by these crops (its normalisation then acts on a dummy).
+        orig = arch.random_crop
+        arch.random_crop = lambda x, crop_size, crop_num: crops
+        try:
+            want = float(net(torch.rand(1, 3, 256, 256)))
+        finally:
+            arch.random_crop = orig
+    assert abs(want - got) < 1e-4 * abs(want) + 1e-6, (want, got)
+    os.makedirs(a.out, exist_ok=True)
+    stem = 'maniqa-' + a.weights
+    path = os.path.join(a.out, stem + '.onnx')
+    torch.onnx.export(wrap, (crops,), path, input_names=['image'], output_names=['score', 'weight'], opset_version=17)
+    cal = {}
+    if a.calibration:
+        for f in sorted(os.listdir(os.path.join(a.calibration, 'dist'))):
+            cal[f] = float(metric(os.path.join(a.calibration, 'dist', f)))
+    json.dump({'name': stem, 'kind': 'metric', 'metric': name, 'scale': 0,
+               'input': {'name': 'image', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
+               'output': {'name': 'score', 'layout': 'NT', 'range': [0, 1]},
+               'dtype': 'fp32', 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
+               'license': 'Apache-2.0 (MANIQA)', 'source': f'pyiqa {pyiqa.__version__} create_metric({name!r})',
+               'pyiqa_version': pyiqa.__version__, 'checkpoint': f'MANIQA {a.weights}', 'calibration': cal},
+              open(os.path.join(a.out, stem + '.json'), 'w'), indent=2)
+    print('wrote', path)
+
+
+if __name__ == '__main__':
+    main()
