@@ -95,3 +95,79 @@ func TestManiqaCrops(t *testing.T) {
 		t.Errorf("upscaled input: %d values, %v", len(in), err)
 	}
 }
+
+// TestMusiqAgainstPyTorch: tokens built in Go equal those built in PyTorch
+// (sequence length and a checksum), and the random-weight fixture scores
+// them alike (testdata/nr/make_musiq.py).
+func TestMusiqAgainstPyTorch(t *testing.T) {
+	var cases []struct {
+		Image    string
+		Box      []int
+		Seq      int
+		Musiq    float64
+		Checksum float64 `json:"token_checksum"`
+	}
+	raw, err := os.ReadFile(filepath.Join("testdata", "nr", "musiq_expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	mt, err := metrics.New("musiq", nrFixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		m := load(t, filepath.Join("..", c.Image))
+		if c.Box != nil {
+			m, _ = m.Crop(c.Box[0], c.Box[1], c.Box[2]-c.Box[0], c.Box[3]-c.Box[1])
+		}
+		in, seq, err := metrics.MusiqInput(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum float64
+		for _, v := range in {
+			sum += float64(v)
+		}
+		if seq != c.Seq || math.Abs(sum-c.Checksum) > 1e-5*math.Abs(c.Checksum)+1e-3 {
+			t.Errorf("%s %v: %d tokens (checksum %.4f), PyTorch %d (%.4f)", c.Image, c.Box, seq, sum, c.Seq, c.Checksum)
+		}
+		got, err := mt.Score(m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-c.Musiq) > 1e-4*math.Abs(c.Musiq) {
+			t.Errorf("%s %v: Go+ONNX %.7f, PyTorch %.7f", c.Image, c.Box, got, c.Musiq)
+		}
+	}
+}
+
+// Hashed positions by hand: 7 patches over a 10-cell grid take cells
+// floor(i·10/7) = 0 1 2 4 5 7 8; 12 patches repeat cells.
+func TestMusiqHashGrid(t *testing.T) {
+	m := load(t, filepath.Join("..", "datasets", "samples", "astronaut.png"))
+	m, _ = m.Crop(0, 0, 224, 32) // native scale: 7×1 patches
+	in, _, err := metrics.MusiqInput(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Skip the two resized scales (49 + 144 tokens).
+	native := in[(49+144)*metrics.MusiqDim:]
+	want := []float32{0, 1, 2, 4, 5, 7, 8}
+	for i, w := range want {
+		tok := native[i*metrics.MusiqDim:]
+		if pos, scale, mask := tok[3072], tok[3073], tok[3074]; pos != w || scale != 2 || mask != 1 {
+			t.Errorf("native patch %d: position %v scale %v mask %v, want %v 2 1", i, pos, scale, mask, w)
+		}
+	}
+	// The 224 scale of a 224×32 image is 224×32 again: 7 real tokens, then
+	// 42 zero tokens (mask 0) up to 49.
+	if mask := in[6*metrics.MusiqDim+3074]; mask != 1 {
+		t.Errorf("token 6 mask %v", mask)
+	}
+	if mask := in[7*metrics.MusiqDim+3074]; mask != 0 {
+		t.Errorf("padding token mask %v", mask)
+	}
+}

@@ -38,6 +38,7 @@ var suite = map[string]suiteCase{
 	"maniqa":           {random: true},
 	"maniqa-pipal":     {random: true},
 	"clipiqa":          {random: true},
+	"musiq":            {random: true},
 }
 
 // noisy returns m plus seeded Gaussian noise of sigma (0–255 scale), as an

@@ -1,0 +1,143 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/imresize"
+	"github.com/addsr-bench/addsr-bench/models"
+)
+
+// MUSIQ's multi-scale patch input, built in Go as pyiqa's
+// get_multiscale_patches builds it (after the official TensorFlow code).
+
+func init() {
+	register("musiq", "MUSIQ (KonIQ): multi-scale 32² patches (longer side 224, 384, native) with hashed positions", func(c Config) (Metric, error) {
+		return &musiq{onnxModel: onnxModel{cfg: c, stem: "musiq-koniq", inputs: 1, outputs: 1}}, nil
+	})
+}
+
+const (
+	MusiqPatch = 32
+	MusiqGrid  = 10 // hashed spatial positions form a 10×10 grid
+	MusiqDim   = 3*MusiqPatch*MusiqPatch + 3
+)
+
+// MusiqScales are the resized scales' longer sides.
+var MusiqScales = []int{224, 384}
+
+type musiq struct {
+	onnxModel
+}
+
+func (m *musiq) Name() string         { return "musiq" }
+func (m *musiq) Direction() Direction { return HigherIsBetter }
+func (m *musiq) NeedsReference() bool { return false }
+func (m *musiq) Fingerprint() string {
+	return fingerprint("musiq", "pyiqa-multiscale-224-384-native-grid10", m.cfg, m.modelID(), "v1")
+}
+
+// MusiqInput returns the tokens [seq, 3075] (each: 3072 pixel values in
+// channel-row-column order, hashed position, scale id, mask) for the image:
+// (x−0.5)·2; for each longer side L in 224, 384 a bicubic resize (PyTorch
+// semantics, the size rounded as Python's round) padded or cut to (L/32)²
+// tokens; then every patch of the image at its own size (scale id 2).
+// Patches are 32×32 with stride 32 and TensorFlow 'SAME' zero padding.
+func MusiqInput(m *img.Image) ([]float32, int, error) {
+	norm := img.New(m.W, m.H)
+	for c := range m.Planes {
+		for i, v := range m.Planes[c] {
+			norm.Planes[c][i] = (v - 0.5) * 2
+		}
+	}
+	var out []float32
+	seq := 0
+	for id, L := range MusiqScales {
+		ratio := float64(L) / float64(max(m.W, m.H))
+		rh, rw := int(math.RoundToEven(float64(m.H)*ratio)), int(math.RoundToEven(float64(m.W)*ratio))
+		r, err := imresize.TorchResize(norm, rw, rh, imresize.Bicubic, 0, 0)
+		if err != nil {
+			return nil, 0, err
+		}
+		maxSeq := int(math.Ceil(float64(L)/MusiqPatch)) * int(math.Ceil(float64(L)/MusiqPatch))
+		toks := musiqPatches(r, id)
+		n := len(toks) / MusiqDim
+		if n > maxSeq {
+			toks, n = toks[:maxSeq*MusiqDim], maxSeq
+		}
+		out = append(out, toks...)
+		out = append(out, make([]float32, (maxSeq-n)*MusiqDim)...) // zero tokens, mask 0
+		seq += maxSeq
+	}
+	native := musiqPatches(norm, len(MusiqScales))
+	out = append(out, native...)
+	seq += len(native) / MusiqDim
+	return out, seq, nil
+}
+
+// musiqPatches cuts m into 32² patches (row-major), with TF 'SAME' padding
+// (the odd pixel at the bottom/right), each followed by its hashed position,
+// the scale id and mask 1.
+func musiqPatches(m *img.Image, scaleID int) []float32 {
+	ch, cw := (m.H+MusiqPatch-1)/MusiqPatch, (m.W+MusiqPatch-1)/MusiqPatch
+	padT := ((ch-1)*MusiqPatch + MusiqPatch - m.H) / 2
+	padL := ((cw-1)*MusiqPatch + MusiqPatch - m.W) / 2
+	hashH, hashW := musiqHash(ch), musiqHash(cw)
+	out := make([]float32, 0, ch*cw*MusiqDim)
+	for py := 0; py < ch; py++ {
+		for px := 0; px < cw; px++ {
+			for c := 0; c < 3; c++ {
+				for ky := 0; ky < MusiqPatch; ky++ {
+					y := py*MusiqPatch + ky - padT
+					for kx := 0; kx < MusiqPatch; kx++ {
+						x := px*MusiqPatch + kx - padL
+						var v float32
+						if y >= 0 && y < m.H && x >= 0 && x < m.W {
+							v = m.Planes[c][y*m.W+x]
+						}
+						out = append(out, v)
+					}
+				}
+			}
+			out = append(out, float32(hashH[py]*MusiqGrid+hashW[px]), float32(scaleID), 1)
+		}
+	}
+	return out
+}
+
+// musiqHash maps n patch positions onto the grid as F.interpolate(mode
+// 'nearest') does: position i → floor(i·grid/n).
+func musiqHash(n int) []int {
+	out := make([]int, n)
+	scale := float32(MusiqGrid) / float32(n)
+	for i := range out {
+		out[i] = min(int(math.Floor(float64(float32(i)*scale))), MusiqGrid-1)
+	}
+	return out
+}
+
+func (m *musiq) Score(dist, _ *img.Image) (float64, error) {
+	d, _, err := prepare("musiq", m.cfg, dist, nil, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := m.Ready(); err != nil {
+		return 0, fmt.Errorf("musiq: %w", err)
+	}
+	if err := m.checkSize("musiq", d); err != nil {
+		return 0, err
+	}
+	in, seq, err := MusiqInput(d)
+	if err != nil {
+		return 0, fmt.Errorf("musiq: %w", err)
+	}
+	out, err := m.s.Run(models.Tensor{Shape: []int64{1, int64(seq), MusiqDim}, Data: in})
+	if err != nil {
+		return 0, fmt.Errorf("musiq: %w", err)
+	}
+	if len(out[0].Data) != 1 {
+		return 0, fmt.Errorf("musiq: the graph returned %d values for one image", len(out[0].Data))
+	}
+	return float64(out[0].Data[0]), nil
+}

@@ -1,0 +1,72 @@
+"""Exports pyiqa's MUSIQ (KonIQ) for addsr-bench's `musiq`.
+
+  python3 models/export/musiq.py --out .cache/models [--calibration DIR]
+
+The graph takes the multi-scale token tensor addsr-bench builds in Go
+([1, seq, 3075]: 3072 pixel values, hashed position, scale id, mask; seq
+varies with the image size) and returns the MOS. The wrapper runs pyiqa's
+MUSIQ forward after its get_multiscale_patches step, and is checked against
+pyiqa on a real-sized random image before export.
+
+Needs PyTorch and pyiqa with its checkpoint. Not run in addsr-bench's CI
+(no pyiqa there): `addsr-bench models verify` checks the result (pyiqa's
+tolerance for musiq is 3e-2 relative).
+"""
+import argparse, hashlib, json, os
+
+import torch
+
+
+class MusiqFromTokens(torch.nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        n = self.net
+        b, seq_len, _ = x.shape
+        pos, scale, mask = x[:, :, -3], x[:, :, -2], x[:, :, -1].bool()
+        x = x[:, :, :-3].reshape(-1, 3, n.patch_size, n.patch_size)
+        x = n.block1(n.root_pool(n.gn_root(n.conv_root(x))))
+        x = x.permute(0, 2, 3, 1).reshape(b, seq_len, -1)
+        x = n.transformer_encoder(n.embedding(x), pos, scale, mask)
+        q = n.head(x[:, 0])
+        return (q * torch.arange(1, q.shape[-1] + 1).to(q)).sum(dim=-1)  # dist_to_mos
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--calibration')
+    a = ap.parse_args()
+    import pyiqa
+    from pyiqa.data.multiscale_trans_util import get_multiscale_patches
+    metric = pyiqa.create_metric('musiq', device='cpu')
+    net = metric.net.eval()
+    wrap = MusiqFromTokens(net).eval()
+    img = torch.rand(1, 3, 384, 512)
+    with torch.no_grad():
+        want = float(net(img))
+        tokens = get_multiscale_patches((img - 0.5) * 2, **net.data_preprocess_opts)
+        got = float(wrap(tokens))
+    assert abs(want - got) < 1e-4 * abs(want), (want, got)
+    os.makedirs(a.out, exist_ok=True)
+    path = os.path.join(a.out, 'musiq-koniq.onnx')
+    torch.onnx.export(wrap, (tokens,), path, input_names=['tokens'], output_names=['score'], opset_version=17,
+                      dynamic_axes={'tokens': {1: 'seq'}})
+    cal = {}
+    if a.calibration:
+        for f in sorted(os.listdir(os.path.join(a.calibration, 'dist'))):
+            cal[f] = float(metric(os.path.join(a.calibration, 'dist', f)))
+    json.dump({'name': 'musiq-koniq', 'kind': 'metric', 'metric': 'musiq', 'scale': 0,
+               'input': {'name': 'tokens', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
+               'output': {'name': 'score', 'layout': 'N', 'range': [0, 100]},
+               'dtype': 'fp32', 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
+               'license': 'Apache-2.0 (MUSIQ, Google Research)', 'source': f'pyiqa {pyiqa.__version__} create_metric("musiq")',
+               'pyiqa_version': pyiqa.__version__, 'checkpoint': 'MUSIQ KonIQ', 'calibration': cal},
+              open(os.path.join(a.out, 'musiq-koniq.json'), 'w'), indent=2)
+    print('wrote', path)
+
+
+if __name__ == '__main__':
+    main()
