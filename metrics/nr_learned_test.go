@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/addsr-bench/addsr-bench/metrics"
@@ -169,5 +170,24 @@ func TestMusiqHashGrid(t *testing.T) {
 	}
 	if mask := in[7*metrics.MusiqDim+3074]; mask != 0 {
 		t.Errorf("padding token mask %v", mask)
+	}
+}
+
+// A graph with the wrong I/O for the metric is refused with a message that
+// says what the metric expects.
+func TestLearnedWrongGraph(t *testing.T) {
+	dir := t.TempDir()
+	data, _ := os.ReadFile(filepath.Join("testdata", "lpips", "lpips-alex.onnx"))
+	os.WriteFile(filepath.Join(dir, "maniqa-koniq.onnx"), data, 0o644)
+	var man map[string]any
+	raw, _ := os.ReadFile(filepath.Join("testdata", "lpips", "lpips-alex.json"))
+	json.Unmarshal(raw, &man)
+	b, _ := json.Marshal(man)
+	os.WriteFile(filepath.Join(dir, "maniqa-koniq.json"), b, 0o644)
+	m, _ := metrics.New("maniqa", metrics.Config{Models: dir})
+	img := load(t, filepath.Join("testdata", "hubble-blur-ref.png"))
+	_, err := m.Score(img, nil)
+	if err == nil || !strings.Contains(err.Error(), "2 inputs and 1 outputs; this metric's graph has 1 and 2") {
+		t.Errorf("wrong graph: %v", err)
 	}
 }
