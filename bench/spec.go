@@ -41,10 +41,10 @@ type Spec struct {
 	Name         string
 	CropBorder   int
 	MetricModels string // folder of learned metrics' ONNX models
-	KeepOutputs bool
-	Datasets    []DatasetSpec
-	Metrics     []MetricSpec
-	Methods     []MethodSpec
+	KeepOutputs  bool
+	Datasets     []DatasetSpec
+	Metrics      []MetricSpec
+	Methods      []MethodSpec
 
 	// File is where the spec was read from; Dir resolves relative paths.
 	File, Dir string

@@ -152,7 +152,9 @@ var (
 	esrganNoise2 = stageNoise{[3]float64{0.3, 0.4, 0.3}, [2]float64{0.3, 1.2}, 0.5, 0.4, [2]float64{1, 25}, [2]float64{0.05, 2.5}, [2]float64{30, 95}}
 )
 
-func randomMode(r *rng.Source) imresize.TorchMode { return imresize.TorchModes[r.IntN(len(imresize.TorchModes))] }
+func randomMode(r *rng.Source) imresize.TorchMode {
+	return imresize.TorchModes[r.IntN(len(imresize.TorchModes))]
+}
 
 func (n stageNoise) scale(r *rng.Source) (string, float64) {
 	switch r.Choice(n.resizeProb[:]) {
