@@ -72,14 +72,7 @@ func (m *lpips) Score(dist, ref *img.Image) (float64, error) {
 		return 0, err
 	}
 	shape := []int64{1, 3, int64(d.H), int64(d.W)}
-	out, err := m.s.Run(models.Tensor{Shape: shape, Data: toSigned(d)}, models.Tensor{Shape: shape, Data: toSigned(r)})
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", m.name, err)
-	}
-	if len(out[0].Data) != 1 {
-		return 0, fmt.Errorf("%s: the graph returned %d values for one pair", m.name, len(out[0].Data))
-	}
-	return float64(out[0].Data[0]), nil
+	return m.runScalar(m.name, models.Tensor{Shape: shape, Data: toSigned(d)}, models.Tensor{Shape: shape, Data: toSigned(r)})
 }
 
 // toSigned is the image as a planar tensor in [−1, 1]: ToTensor's v/255,
@@ -148,6 +141,31 @@ func (m *onnxModel) modelID() string {
 		sum = m.man.SHA256
 	}
 	return "model=" + m.stem + ".onnx;sha256=" + sum
+}
+
+// prepareNR crops a no-reference metric's image, loads the model and checks
+// the image against the pixel limit.
+func (m *onnxModel) prepareNR(name string, dist *img.Image) (*img.Image, error) {
+	d, _, err := prepare(name, m.cfg, dist, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Ready(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, m.checkSize(name, d)
+}
+
+// runScalar runs the graph for one image (pair) and returns its one value.
+func (m *onnxModel) runScalar(name string, in ...models.Tensor) (float64, error) {
+	out, err := m.s.Run(in...)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(out[0].Data) != 1 {
+		return 0, fmt.Errorf("%s: the graph returned %d values for one image", name, len(out[0].Data))
+	}
+	return float64(out[0].Data[0]), nil
 }
 
 // checkSize refuses images over the pixel limit for full-resolution networks.

@@ -118,26 +118,13 @@ func musiqHash(n int) []int {
 }
 
 func (m *musiq) Score(dist, _ *img.Image) (float64, error) {
-	d, _, err := prepare("musiq", m.cfg, dist, nil, false)
+	d, err := m.prepareNR("musiq", dist)
 	if err != nil {
-		return 0, err
-	}
-	if err := m.Ready(); err != nil {
-		return 0, fmt.Errorf("musiq: %w", err)
-	}
-	if err := m.checkSize("musiq", d); err != nil {
 		return 0, err
 	}
 	in, seq, err := MusiqInput(d)
 	if err != nil {
 		return 0, fmt.Errorf("musiq: %w", err)
 	}
-	out, err := m.s.Run(models.Tensor{Shape: []int64{1, int64(seq), MusiqDim}, Data: in})
-	if err != nil {
-		return 0, fmt.Errorf("musiq: %w", err)
-	}
-	if len(out[0].Data) != 1 {
-		return 0, fmt.Errorf("musiq: the graph returned %d values for one image", len(out[0].Data))
-	}
-	return float64(out[0].Data[0]), nil
+	return m.runScalar("musiq", models.Tensor{Shape: []int64{1, int64(seq), MusiqDim}, Data: in})
 }

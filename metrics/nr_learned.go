@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
@@ -79,6 +78,7 @@ func ManiqaInput(m *img.Image) ([]float32, error) {
 }
 
 func (m *maniqa) Score(dist, _ *img.Image) (float64, error) {
+	// No pixel limit: MANIQA sees 20 fixed-size crops whatever the size.
 	d, _, err := prepare(m.name, m.cfg, dist, nil, false)
 	if err != nil {
 		return 0, err
@@ -137,25 +137,12 @@ func ClipInput(m *img.Image) []float32 {
 }
 
 func (m *clipiqa) Score(dist, _ *img.Image) (float64, error) {
-	d, _, err := prepare("clipiqa", m.cfg, dist, nil, false)
+	d, err := m.prepareNR("clipiqa", dist)
 	if err != nil {
-		return 0, err
-	}
-	if err := m.Ready(); err != nil {
-		return 0, fmt.Errorf("clipiqa: %w", err)
-	}
-	if err := m.checkSize("clipiqa", d); err != nil {
 		return 0, err
 	}
 	if d.W < 32 || d.H < 32 {
 		return 0, fmt.Errorf("clipiqa needs at least 32×32 pixels, got %dx%d", d.W, d.H)
 	}
-	out, err := m.s.Run(models.Tensor{Shape: []int64{1, 3, int64(d.H), int64(d.W)}, Data: ClipInput(d)})
-	if err != nil {
-		return 0, fmt.Errorf("clipiqa: %w", err)
-	}
-	if len(out[0].Data) != 1 || math.IsNaN(float64(out[0].Data[0])) {
-		return 0, fmt.Errorf("clipiqa: the graph returned %v for one image", out[0].Data)
-	}
-	return float64(out[0].Data[0]), nil
+	return m.runScalar("clipiqa", models.Tensor{Shape: []int64{1, 3, int64(d.H), int64(d.W)}, Data: ClipInput(d)})
 }
