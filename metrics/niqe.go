@@ -218,66 +218,68 @@ func cropPlane(p imresize.Plane, w, h int) imresize.Plane {
 // mscn returns the mean-subtracted, contrast-normalised coefficients
 // (x−μ)/(σ+1), μ and σ from the 7×7 Gaussian with replicate padding.
 func (ar *niqeArithmetic) mscn(p imresize.Plane) imresize.Plane {
-	sq := imresize.NewPlane(p.W, p.H)
-	for i, v := range p.Pix {
-		sq.Pix[i] = v * v
-	}
-	mu := filterReplicate(p, ar.window)
-	mu2 := filterReplicate(sq, ar.window)
+	mu, mu2 := gaussMoments(p, ar.window)
 	g := ar.windowGain
 	out := imresize.NewPlane(p.W, p.H)
 	clearUpper()
 	for i, v := range p.Pix {
-		m := mu.Pix[i] * g
-		sigma := math.Sqrt(math.Abs(mu2.Pix[i]*g-m*m) + ar.sqrtEps)
+		m := mu[i] * g
+		sigma := math.Sqrt(math.Abs(mu2[i]*g-m*m) + ar.sqrtEps)
 		out.Pix[i] = (v - m) / (sigma + 1)
 	}
 	return out
 }
 
-// filterReplicate applies the separable kernel w⊗w with replicate padding.
-func filterReplicate(p imresize.Plane, w []float64) imresize.Plane {
-	r := len(w) / 2
-	clampi := func(i, n int) int {
-		if i < 0 {
-			return 0
-		}
-		if i >= n {
-			return n - 1
-		}
-		return i
+// gaussMoments filters x and x² with the separable 7-tap window w⊗w and
+// replicate padding, both in one pass over the image. The window is
+// symmetric, so each output takes four multiplies per direction.
+func gaussMoments(p imresize.Plane, w []float64) (mu, mu2 []float64) {
+	const r = 3
+	if len(w) != 2*r+1 {
+		panic("niqe: the MSCN window has 7 taps")
 	}
-	tmp := imresize.NewPlane(p.W, p.H)
+	w0, w1, w2, w3 := w[0], w[1], w[2], w[3]
+	W, H := p.W, p.H
+	t1 := make([]float64, W*H)
+	t2 := make([]float64, W*H)
+	row := make([]float64, W+2*r)
 	clearUpper()
-	for y := 0; y < p.H; y++ {
-		src := p.Pix[y*p.W : (y+1)*p.W]
-		dst := tmp.Pix[y*p.W : (y+1)*p.W]
-		for x := range dst {
-			var s float64
-			if x >= r && x+r < p.W {
-				for k, wk := range w {
-					s += wk * src[x-r+k]
-				}
-			} else {
-				for k, wk := range w {
-					s += wk * src[clampi(x-r+k, p.W)]
-				}
-			}
-			dst[x] = s
+	for y := 0; y < H; y++ {
+		src := p.Pix[y*W : (y+1)*W]
+		copy(row[r:], src)
+		for k := 0; k < r; k++ {
+			row[k], row[W+r+k] = src[0], src[W-1]
+		}
+		d1, d2 := t1[y*W:(y+1)*W], t2[y*W:(y+1)*W]
+		for x := range d1 {
+			q := row[x : x+2*r+1 : x+2*r+1]
+			a0, a1, a2, a3, a4, a5, a6 := q[0], q[1], q[2], q[3], q[4], q[5], q[6]
+			d1[x] = w0*(a0+a6) + w1*(a1+a5) + w2*(a2+a4) + w3*a3
+			d2[x] = w0*(a0*a0+a6*a6) + w1*(a1*a1+a5*a5) + w2*(a2*a2+a4*a4) + w3*a3*a3
 		}
 	}
-	out := imresize.NewPlane(p.W, p.H)
-	clearUpper()
-	for y := 0; y < p.H; y++ {
-		dst := out.Pix[y*p.W : (y+1)*p.W]
-		for k, wk := range w {
-			src := tmp.Pix[clampi(y-r+k, p.H)*p.W:][:p.W]
-			for x, v := range src {
-				dst[x] += wk * v
+	mu = make([]float64, W*H)
+	mu2 = make([]float64, W*H)
+	clampRow := func(y int) int { return min(max(y, 0), H-1) }
+	for y := 0; y < H; y++ {
+		rows := [7]int{}
+		for k := range rows {
+			rows[k] = clampRow(y-r+k) * W
+		}
+		o1, o2 := mu[y*W:(y+1)*W], mu2[y*W:(y+1)*W]
+		for _, pass := range [2]struct {
+			src []float64
+			dst []float64
+		}{{t1, o1}, {t2, o2}} {
+			s0, s1, s2, s3 := pass.src[rows[0]:][:W], pass.src[rows[1]:][:W], pass.src[rows[2]:][:W], pass.src[rows[3]:][:W]
+			s4, s5, s6 := pass.src[rows[4]:][:W], pass.src[rows[5]:][:W], pass.src[rows[6]:][:W]
+			dst := pass.dst[:W]
+			for x := range dst {
+				dst[x] = w0*(s0[x]+s6[x]) + w1*(s1[x]+s5[x]) + w2*(s2[x]+s4[x]) + w3*s3[x]
 			}
 		}
 	}
-	return out
+	return mu, mu2
 }
 
 // blockFeatures appends the 18 features of one s×s block: the AGGD fit of
@@ -286,40 +288,37 @@ func filterReplicate(p imresize.Plane, w []float64) imresize.Plane {
 // wrap inside the block as np.roll/torch.roll do), shape, mean, left and
 // right scale.
 func (ar *niqeArithmetic) blockFeatures(dst, block []float64, s int) []float64 {
-	var acc aggdSums
-	for _, v := range block {
-		acc.add(v)
-	}
-	alpha, bl, br := ar.aggd(acc, len(block))
-	dst = append(dst, alpha, (bl+br)/2)
-	// Neighbour (dy, dx) of (y, x) is block[(y−dy) mod s][(x−dx) mod s].
-	for _, sh := range [4][2]int{{0, 1}, {1, 0}, {1, 1}, {1, -1}} {
-		acc = aggdSums{}
-		for y := 0; y < s; y++ {
-			row := block[y*s : (y+1)*s]
-			py := y - sh[0]
-			if py < 0 {
-				py += s
-			}
-			prow := block[py*s : (py+1)*s]
-			switch sh[1] {
-			case 0:
-				for x, v := range row {
-					acc.add(v * prow[x])
-				}
-			case 1: // partner column x−1, wrapping at 0
-				acc.add(row[0] * prow[s-1])
-				for x := 1; x < s; x++ {
-					acc.add(row[x] * prow[x-1])
-				}
-			case -1: // partner column x+1, wrapping at s−1
-				for x := 0; x < s-1; x++ {
-					acc.add(row[x] * prow[x+1])
-				}
-				acc.add(row[s-1] * prow[0])
-			}
+	// One pass over the block feeds all five fits: the coefficients and
+	// their products with the neighbour (y−dy, x−dx) for (dy, dx) = (0, 1),
+	// (1, 0), (1, 1) and (1, −1), indices wrapping inside the block.
+	var base, hor, ver, diag, anti aggdSums
+	for y := 0; y < s; y++ {
+		row := block[y*s : (y+1)*s]
+		py := y - 1
+		if py < 0 {
+			py += s
 		}
-		alpha, bl, br := ar.aggd(acc, len(block))
+		up := block[py*s : (py+1)*s]
+		for x, v := range row {
+			l, r := x-1, x+1
+			if l < 0 {
+				l += s
+			}
+			if r == s {
+				r = 0
+			}
+			base.add(v)
+			hor.add(v * row[l])
+			ver.add(v * up[x])
+			diag.add(v * up[l])
+			anti.add(v * up[r])
+		}
+	}
+	n := len(block)
+	alpha, bl, br := ar.aggd(base, n)
+	dst = append(dst, alpha, (bl+br)/2)
+	for _, acc := range [4]aggdSums{hor, ver, diag, anti} {
+		alpha, bl, br := ar.aggd(acc, n)
 		a, _ := math.Lgamma(2 / alpha)
 		b, _ := math.Lgamma(1 / alpha)
 		mean := (br - bl) * math.Exp(a-b)
