@@ -171,7 +171,7 @@ func (m *onnxModel) runScalar(name string, in ...models.Tensor) (float64, error)
 // checkSize refuses images over the pixel limit for full-resolution networks.
 func (m *onnxModel) checkSize(name string, d *img.Image) error {
 	if lim := m.cfg.MaxPixels; lim > 0 && int64(d.Pixels()) > lim {
-		return fmt.Errorf("%s: a %dx%d image is over the %d-pixel limit for full-resolution networks (activations grow with the area); crop it, or raise the limit if the memory is there",
+		return fmt.Errorf("%s: a %dx%d image is over the %d-pixel limit for full-resolution networks (activations grow with the area); crop it, or raise the limit (--metric-max-pixels) if the memory is there",
 			name, d.W, d.H, lim)
 	}
 	return nil

@@ -90,6 +90,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 		maxPixels               int64
 		noVerify                bool
 		modelsDir, device       string
+		netPixels               int64
 	)
 	cmd := &cobra.Command{
 		Use:   "score --dist PATH [--ref PATH] [-m LIST]",
@@ -108,7 +109,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop, Models: modelsDir, Device: dev})
+			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop, Models: modelsDir, Device: dev, MaxPixels: netPixels})
 			if err != nil {
 				return err
 			}
@@ -169,6 +170,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
 	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
 	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
+	f.Int64Var(&netPixels, "metric-max-pixels", 25_000_000, "largest image the full-resolution networks (lpips, musiq, clipiqa) accept")
 	return cmd
 }
 
