@@ -16,7 +16,13 @@ import (
 func yiqY(m *img.Image, scale float32, round bool) []float64 {
 	r, g, b := m.Planes[0], m.Planes[1], m.Planes[2]
 	out := make([]float64, len(r))
-	for i := range out {
+	yiqYScalar(r, g, b, out, scale, round, yiqYVector(r, g, b, out, scale, round))
+	return out
+}
+
+// yiqYScalar computes Y from index start on.
+func yiqYScalar(r, g, b []float32, out []float64, scale float32, round bool, start int) {
+	for i := start; i < len(out); i++ {
 		// Explicit float32 conversions keep the compiler from fusing
 		// multiply-adds, so the result rounds exactly as torch's float32 does.
 		y := float32(float32(r[i]*0.299) + float32(g[i]*0.587))
@@ -28,7 +34,6 @@ func yiqY(m *img.Image, scale float32, round bool) []float64 {
 			out[i] = float64(y)
 		}
 	}
-	return out
 }
 
 // bt601Y returns BasicSR's Y of BT.601 on 8-bit samples:

@@ -49,3 +49,25 @@ func BenchmarkSSIMPlane(b *testing.B) {
 		})
 	}
 }
+
+// TestYIQVectorMatchesScalar: the vector Y conversion (GOEXPERIMENT=simd)
+// rounds exactly as the scalar one, on every 8-bit RGB triple class.
+func TestYIQVectorMatchesScalar(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	n := 1<<16 + 5
+	rp, gp, bp := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range rp {
+		rp[i], gp[i], bp[i] = float32(r.IntN(256))/255, float32(r.IntN(256))/255, float32(r.IntN(256))/255
+	}
+	for _, round := range []bool{true, false} {
+		want := make([]float64, n)
+		yiqYScalar(rp, gp, bp, want, 255, round, 0)
+		got := make([]float64, n)
+		yiqYScalar(rp, gp, bp, got, 255, round, yiqYVector(rp, gp, bp, got, 255, round))
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("round=%v pixel %d: %v, scalar %v", round, i, got[i], want[i])
+			}
+		}
+	}
+}
