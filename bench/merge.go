@@ -21,14 +21,10 @@ type MergeSummary struct {
 
 // LoadRunMeta reads every run*.json of a run folder.
 func LoadRunMeta(dir string) ([]RunMeta, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "run*.json"))
+	files, err := runFiles(dir, "run*.json", "run.json")
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%s has no run.json: is it a run folder?", dir)
-	}
-	sort.Strings(files)
 	var out []RunMeta
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -74,16 +74,26 @@ func ReadRecords(path string, recover bool) (recs []reports.Record, torn bool, e
 	return recs, torn, sc.Err()
 }
 
-// ReadRunRecords reads every records*.jsonl file of a run folder, read-only.
-func ReadRunRecords(dir string) ([]reports.Record, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "records*.jsonl"))
+// runFiles lists the files of a run folder matching pattern, sorted; a folder
+// without any is not a run folder, and the error says so naming want.
+func runFiles(dir, pattern, want string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(dir, pattern))
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("%s has no records*.jsonl: is it a run folder?", dir)
+		return nil, fmt.Errorf("%s has no %s: is it a run folder?", dir, want)
 	}
 	sort.Strings(files)
+	return files, nil
+}
+
+// ReadRunRecords reads every records*.jsonl file of a run folder, read-only.
+func ReadRunRecords(dir string) ([]reports.Record, error) {
+	files, err := runFiles(dir, "records*.jsonl", "records*.jsonl")
+	if err != nil {
+		return nil, err
+	}
 	var all []reports.Record
 	for _, f := range files {
 		recs, _, err := ReadRecords(f, false)
