@@ -12,10 +12,13 @@ of the positive prompt. Checked against pyiqa before export.
 Needs PyTorch and pyiqa with its CLIP checkpoint. Not run in addsr-bench's CI
 (no pyiqa there): `addsr-bench models verify` checks the result.
 """
-import argparse, hashlib, json, os
+import argparse, os, sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import calibration_scores, write_manifest
 
 
 class ClipIQAScore(torch.nn.Module):
@@ -53,17 +56,11 @@ def main():
     path = os.path.join(a.out, 'clipiqa.onnx')
     torch.onnx.export(wrap, ((x - mean) / std,), path, input_names=['image'], output_names=['score'],
                       opset_version=17, dynamic_axes={'image': {2: 'h', 3: 'w'}})
-    cal = {}
-    if a.calibration:
-        for f in sorted(os.listdir(os.path.join(a.calibration, 'dist'))):
-            cal[f] = float(metric(os.path.join(a.calibration, 'dist', f)))
-    json.dump({'name': 'clipiqa', 'kind': 'metric', 'metric': 'clipiqa', 'scale': 0,
-               'input': {'name': 'image', 'layout': 'NCHW', 'range': [-1.8, 2.2], 'colour': 'RGB'},
-               'output': {'name': 'score', 'layout': 'N', 'range': [0, 1]},
-               'dtype': 'fp32', 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
-               'license': 'MIT (CLIP); CLIP-IQA (S-Lab License 1.0)', 'source': f'pyiqa {pyiqa.__version__} create_metric("clipiqa")',
-               'pyiqa_version': pyiqa.__version__, 'checkpoint': 'CLIP RN50', 'calibration': cal},
-              open(os.path.join(a.out, 'clipiqa.json'), 'w'), indent=2)
+    write_manifest(a.out, 'clipiqa', path, 'clipiqa',
+                   {'name': 'image', 'layout': 'NCHW', 'range': [-1.8, 2.2], 'colour': 'RGB'},
+                   {'name': 'score', 'layout': 'N', 'range': [0, 1]},
+                   'MIT (CLIP); CLIP-IQA (S-Lab License 1.0)', 'CLIP RN50',
+                   calibration_scores(metric, a.calibration))
     print('wrote', path)
 
 

@@ -11,11 +11,12 @@ sizes) and writes the manifest: SHA-256, pyiqa version, checkpoint, and the
 scores pyiqa itself gives on the calibration pairs, which
 `addsr-bench models verify` then compares with the Go + ONNX metric.
 """
-import argparse, hashlib, json, os, sys
+import argparse, os, sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import calibration_scores, write_manifest
 from lpips_arch import LPIPS
 
 
@@ -49,18 +50,11 @@ def main():
     path = os.path.join(a.out, stem + '.onnx')
     torch.onnx.export(ours, (x[:1] * 2 - 1, y[:1] * 2 - 1), path, input_names=['img0', 'img1'], output_names=['distance'],
                       opset_version=13, dynamic_axes={'img0': {0: 'n', 2: 'h', 3: 'w'}, 'img1': {0: 'n', 2: 'h', 3: 'w'}, 'distance': {0: 'n'}})
-    cal = {}
-    if a.calibration:
-        for f in sorted(os.listdir(os.path.join(a.calibration, 'dist'))):
-            cal[f] = float(ref(os.path.join(a.calibration, 'dist', f), os.path.join(a.calibration, 'ref', f)))
-    man = {'name': stem, 'kind': 'metric', 'metric': name, 'scale': 0,
-           'input': {'name': 'img0', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
-           'output': {'name': 'distance', 'layout': 'N', 'range': [0, 1]},
-           'dtype': 'fp32', 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
-           'license': 'BSD-2-Clause (LPIPS, Richard Zhang et al.)',
-           'source': f'pyiqa {pyiqa.__version__} create_metric({name!r})',
-           'pyiqa_version': pyiqa.__version__, 'checkpoint': f'LPIPS v0.1 {a.net}', 'calibration': cal}
-    json.dump(man, open(os.path.join(a.out, stem + '.json'), 'w'), indent=2)
+    write_manifest(a.out, stem, path, name,
+                   {'name': 'img0', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
+                   {'name': 'distance', 'layout': 'N', 'range': [0, 1]},
+                   'BSD-2-Clause (LPIPS, Richard Zhang et al.)', f'LPIPS v0.1 {a.net}',
+                   calibration_scores(ref, a.calibration, full_reference=True))
     print('wrote', path)
 
 

@@ -12,10 +12,13 @@ pyiqa on fixed crops before export.
 Needs PyTorch, timm and pyiqa with its checkpoints. Not run in addsr-bench's
 CI (no pyiqa there): `addsr-bench models verify` checks the result.
 """
-import argparse, hashlib, json, os
+import argparse, os, sys
 
 import torch
 from einops import rearrange
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import calibration_scores, write_manifest
 
 
 class ManiqaTokens(torch.nn.Module):
@@ -71,17 +74,11 @@ def main():
     stem = 'maniqa-' + a.weights
     path = os.path.join(a.out, stem + '.onnx')
     torch.onnx.export(wrap, (crops,), path, input_names=['image'], output_names=['score', 'weight'], opset_version=17)
-    cal = {}
-    if a.calibration:
-        for f in sorted(os.listdir(os.path.join(a.calibration, 'dist'))):
-            cal[f] = float(metric(os.path.join(a.calibration, 'dist', f)))
-    json.dump({'name': stem, 'kind': 'metric', 'metric': name, 'scale': 0,
-               'input': {'name': 'image', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
-               'output': {'name': 'score', 'layout': 'NT', 'range': [0, 1]},
-               'dtype': 'fp32', 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
-               'license': 'Apache-2.0 (MANIQA)', 'source': f'pyiqa {pyiqa.__version__} create_metric({name!r})',
-               'pyiqa_version': pyiqa.__version__, 'checkpoint': f'MANIQA {a.weights}', 'calibration': cal},
-              open(os.path.join(a.out, stem + '.json'), 'w'), indent=2)
+    write_manifest(a.out, stem, path, name,
+                   {'name': 'image', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
+                   {'name': 'score', 'layout': 'NT', 'range': [0, 1]},
+                   'Apache-2.0 (MANIQA)', f'MANIQA {a.weights}',
+                   calibration_scores(metric, a.calibration))
     print('wrote', path)
 
 

@@ -12,9 +12,12 @@ Needs PyTorch and pyiqa with its checkpoint. Not run in addsr-bench's CI
 (no pyiqa there): `addsr-bench models verify` checks the result (pyiqa's
 tolerance for musiq is 3e-2 relative).
 """
-import argparse, hashlib, json, os
+import argparse, os, sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import calibration_scores, write_manifest
 
 
 class MusiqFromTokens(torch.nn.Module):
@@ -54,17 +57,11 @@ def main():
     path = os.path.join(a.out, 'musiq-koniq.onnx')
     torch.onnx.export(wrap, (tokens,), path, input_names=['tokens'], output_names=['score'], opset_version=17,
                       dynamic_axes={'tokens': {1: 'seq'}})
-    cal = {}
-    if a.calibration:
-        for f in sorted(os.listdir(os.path.join(a.calibration, 'dist'))):
-            cal[f] = float(metric(os.path.join(a.calibration, 'dist', f)))
-    json.dump({'name': 'musiq-koniq', 'kind': 'metric', 'metric': 'musiq', 'scale': 0,
-               'input': {'name': 'tokens', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
-               'output': {'name': 'score', 'layout': 'N', 'range': [0, 100]},
-               'dtype': 'fp32', 'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
-               'license': 'Apache-2.0 (MUSIQ, Google Research)', 'source': f'pyiqa {pyiqa.__version__} create_metric("musiq")',
-               'pyiqa_version': pyiqa.__version__, 'checkpoint': 'MUSIQ KonIQ', 'calibration': cal},
-              open(os.path.join(a.out, 'musiq-koniq.json'), 'w'), indent=2)
+    write_manifest(a.out, 'musiq-koniq', path, 'musiq',
+                   {'name': 'tokens', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
+                   {'name': 'score', 'layout': 'N', 'range': [0, 100]},
+                   'Apache-2.0 (MUSIQ, Google Research)', 'MUSIQ KonIQ',
+                   calibration_scores(metric, a.calibration))
     print('wrote', path)
 
 

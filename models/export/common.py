@@ -1,0 +1,39 @@
+"""Pieces every metric exporter shares: pyiqa's own scores on the
+calibration pairs, and the manifest written beside the .onnx file.
+
+`addsr-bench models verify` checks the exported model against these scores
+(the manifest's calibration), so they must come from the same pyiqa metric
+object the export was verified against.
+"""
+import hashlib, json, os
+
+
+def calibration_scores(score, cal_dir, full_reference=False):
+    """pyiqa's score of every dist/ image of cal_dir (with its ref/ twin when
+    full_reference); {} without a calibration folder."""
+    cal = {}
+    if not cal_dir:
+        return cal
+    for f in sorted(os.listdir(os.path.join(cal_dir, 'dist'))):
+        dist = os.path.join(cal_dir, 'dist', f)
+        if full_reference:
+            cal[f] = float(score(dist, os.path.join(cal_dir, 'ref', f)))
+        else:
+            cal[f] = float(score(dist))
+    return cal
+
+
+def write_manifest(out, stem, onnx_path, metric, inp, output, license, checkpoint, calibration):
+    """Writes out/stem.json for onnx_path: what the harness needs to run the
+    model and to check it, written to a temp file and renamed into place."""
+    import pyiqa
+    with open(onnx_path, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    man = {'name': stem, 'kind': 'metric', 'metric': metric, 'scale': 0,
+           'input': inp, 'output': output, 'dtype': 'fp32', 'sha256': digest,
+           'license': license, 'source': f'pyiqa {pyiqa.__version__} create_metric({metric!r})',
+           'pyiqa_version': pyiqa.__version__, 'checkpoint': checkpoint, 'calibration': calibration}
+    path = os.path.join(out, stem + '.json')
+    with open(path + '.tmp', 'w') as f:
+        json.dump(man, f, indent=2)
+    os.replace(path + '.tmp', path)
