@@ -505,6 +505,10 @@ func TestSpecONNXMethods(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `:6: method "m"`) || !strings.Contains(err.Error(), "--device") {
 		t.Errorf("bad onnx method: %v", err)
 	}
+	os.WriteFile(p, []byte("datasets:\n  - name: a\n    path: "+set+"\nmetrics: [psnr]\nmethods:\n  - name: m\n    runner: onnx\n    model: nowhere.onnx\n    threads: -1\n"), 0o644)
+	if _, err := LoadSpec(p); err == nil || !strings.Contains(err.Error(), `:6: method "m": tile, overlap, batch and threads must be ≥ 0`) {
+		t.Errorf("negative threads: %v", err)
+	}
 }
 
 // TestRunWithONNXModel runs an experiment whose method is the cached
@@ -517,12 +521,15 @@ func TestRunWithONNXModel(t *testing.T) {
 	dir := t.TempDir()
 	set := makeSet(t, 2)
 	p := filepath.Join(dir, "spec.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, niqe]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: esr, runner: onnx, model: %q, tile: 16, overlap: 4}\n", set, model)), 0o644)
+	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, niqe]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: esr, runner: onnx, model: %q, tile: 16, overlap: 4, threads: 1}\n", set, model)), 0o644)
 	spec, err := LoadSpec(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer spec.Close()
+	if spec.Methods[1].Threads != 1 {
+		t.Errorf("threads: %d, want 1", spec.Methods[1].Threads)
+	}
 	out := filepath.Join(dir, "run")
 	sum, err := Run(context.Background(), spec, RunOptions{Out: out})
 	if err != nil || sum.Failed != 0 || sum.Jobs != 4 {

@@ -6,7 +6,8 @@ uses, for side-by-side numbers on a GPU machine.
 Per image: host→device copy, forward, device→host copy, synchronised (the Go
 runner's figure includes its host copies too). Prints the median over 50
 single-image runs after 10 warm-ups, and the throughput over every image of
-LR_DIR, for fp32 and for fp16 autocast.
+LR_DIR one at a time and in batches of 8 and 32, for fp32 and for fp16
+autocast.
 """
 import os, sys, time
 import numpy as np
@@ -47,6 +48,22 @@ def main():
         total = time.perf_counter() - t
         print(f'{model} torch {label}: median {1000 * np.median(ts):.2f} ms/image (single), '
               f'{len(imgs) / total:.1f} images/s over {len(imgs)} ({1000 * total / len(imgs):.2f} ms/image)')
+        # Batched: B images stacked per forward (all LR images share a size).
+        for bs in (8, 32):
+            def many(xs):
+                with torch.no_grad(), ctx:
+                    y = net(torch.from_numpy(np.stack(xs)).cuda())
+                return y.float().cpu().numpy()
+            for _ in range(3):
+                many(imgs[:bs])
+            torch.cuda.synchronize()
+            t = time.perf_counter()
+            for b in range(0, len(imgs), bs):
+                many(imgs[b:b + bs])
+            torch.cuda.synchronize()
+            total = time.perf_counter() - t
+            print(f'{model} torch {label} batch {bs}: {len(imgs) / total:.1f} images/s over {len(imgs)} '
+                  f'({1000 * total / len(imgs):.2f} ms/image)')
 
 if __name__ == '__main__':
     main()

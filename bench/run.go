@@ -213,7 +213,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 			meta.Images[d.Name] = append(meta.Images[d.Name], id)
 		}
 		for _, m := range spec.Methods {
-			r, err := spec.NewRunner(m, d.Name)
+			r, err := spec.NewRunner(m, d.Name, o.Workers)
 			if err != nil {
 				return sum, SpecError{spec.File, m.Line, err.Error()}
 			}

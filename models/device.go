@@ -24,6 +24,10 @@ type Device struct {
 	// prefer_nhwc=1 or cudnn_conv_algo_search=EXHAUSTIVE; they become part
 	// of the placement, and so of every fingerprint.
 	EPOptions map[string]string
+	// Threads is ONNX Runtime's intra-op thread count for the work on the
+	// CPU (0: its default, one per physical core). With several images in
+	// flight at once (--workers), 1 avoids their thread pools competing.
+	Threads int
 }
 
 func (d Device) String() string {
@@ -97,7 +101,7 @@ var errNoPlugin = errors.New(EnvCUDAPlugin + " is not set")
 // plus the CUDA EP library), then the legacy path (an official GPU build).
 func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	cpu := Placement{EP: "CPUExecutionProvider", Device: "cpu", Path: "cpu", ORTVersion: ort.GetVersion()}
-	opts, err := ort.NewSessionOptions()
+	opts, err := newOptions(dev)
 	if err != nil {
 		return nil, cpu, err
 	}
@@ -149,7 +153,7 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	why := strings.Join(tried, "; ")
 	if dev.Kind == "auto" {
 		opts.Destroy()
-		opts, err = ort.NewSessionOptions()
+		opts, err = newOptions(dev)
 		if err != nil {
 			return nil, cpu, err
 		}
@@ -159,4 +163,19 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	opts.Destroy()
 	return nil, cpu, fmt.Errorf("--device %s: CUDA is not available (%s); set %s to the CUDA EP plugin, use a GPU build of ONNX Runtime %s, or pass --device cpu or auto",
 		dev, why, EnvCUDAPlugin, ORTVersion)
+}
+
+// newOptions is a fresh set of session options with dev's thread count.
+func newOptions(dev Device) (*ort.SessionOptions, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, err
+	}
+	if dev.Threads > 0 {
+		if err := opts.SetIntraOpNumThreads(dev.Threads); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("setting %d intra-op threads: %w", dev.Threads, err)
+		}
+	}
+	return opts, nil
 }

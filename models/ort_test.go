@@ -41,6 +41,21 @@ func TestRunTinyGraph(t *testing.T) {
 	}
 }
 
+// A CPU session with its own thread count gives the same result.
+func TestThreads(t *testing.T) {
+	for _, n := range []int{1, 3} {
+		s, err := OpenOn(filepath.Join("testdata", "affine.onnx"), Device{Kind: "cpu", Threads: n})
+		if err != nil {
+			t.Fatalf("%d threads: %v", n, err)
+		}
+		out, err := s.Run(Tensor{Shape: []int64{1, 3, 1, 1}, Data: []float32{0, 1, 2}})
+		s.Close()
+		if err != nil || out[0].Data[2] != 5 {
+			t.Errorf("%d threads: %v %v", n, out, err)
+		}
+	}
+}
+
 func TestRunRejectsWrongShape(t *testing.T) {
 	s, err := Open(filepath.Join("testdata", "affine.onnx"))
 	if err != nil {

@@ -22,7 +22,9 @@ type ONNXOptions struct {
 	// with linear ramps across it, so tiles leave no seams.
 	Overlap int
 	// Batch runs up to this many same-size tiles per inference (1 when the
-	// model's batch dimension is fixed).
+	// model's batch dimension is fixed); with RunBatch the tiles may come
+	// from different images, so a set of same-size LR images runs Batch
+	// images per inference.
 	Batch int
 }
 
@@ -98,6 +100,7 @@ func (r *ONNX) Fingerprint() string {
 func (r *ONNX) Close() error { return r.s.Close() }
 
 type tile struct {
+	img          int // index of the image in the batch
 	x0, y0, w, h int // region in the LR image
 	pw, ph       int // size fed to the model (padded)
 }
@@ -147,35 +150,70 @@ func roundUp(v, m int) int { return (v + m - 1) / m * m }
 // Run upscales in.LR: tiles (padded by edge replication to the model's
 // multiple or fixed size), batches of same-size tiles, and a weighted blend.
 func (r *ONNX) Run(ctx context.Context, in Input) (Result, error) {
-	lr := in.LR
-	s := r.m.Scale
-	t0 := time.Now()
-	tiles := r.tiles(lr.W, lr.H)
-	outW, outH := lr.W*s, lr.H*s
-	var sum [3][]float32
-	var wsum []float32
-	if len(tiles) > 1 {
-		sum = [3][]float32{make([]float32, outW*outH), make([]float32, outW*outH), make([]float32, outW*outH)}
-		wsum = make([]float32, outW*outH)
+	res, err := r.RunBatch(ctx, []Input{in})
+	if err != nil {
+		return Result{}, err
 	}
+	return res[0], nil
+}
+
+// imageAcc collects one image's tiles as their batches come back.
+type imageAcc struct {
+	sum         [3][]float32 // weighted sums, when the image has several tiles
+	wsum        []float32
+	out         *img.Image
+	prep, infer time.Duration
+	shared      int // most images that shared one inference with this one
+}
+
+// RunBatch upscales several images with as few inferences as the batch size
+// allows: the tiles of all images are grouped by padded size, so a set of
+// same-size LR images runs Batch images per inference. Each image's
+// inference time is its share (by tiles) of the calls it took part in.
+func (r *ONNX) RunBatch(ctx context.Context, ins []Input) ([]Result, error) {
+	s := r.m.Scale
+	var tiles []tile
+	accs := make([]imageAcc, len(ins))
+	for i, in := range ins {
+		t0 := time.Now()
+		ts := r.tiles(in.LR.W, in.LR.H)
+		outW, outH := in.LR.W*s, in.LR.H*s
+		a := &accs[i]
+		a.out = img.New(outW, outH)
+		if len(ts) > 1 {
+			a.sum = [3][]float32{make([]float32, outW*outH), make([]float32, outW*outH), make([]float32, outW*outH)}
+			a.wsum = make([]float32, outW*outH)
+		}
+		for _, t := range ts {
+			t.img = i
+			tiles = append(tiles, t)
+		}
+		a.prep += time.Since(t0)
+	}
+	// Same padded sizes next to each other; within a size, image order and
+	// then tile order, so a batch of one image's tiles stays as before.
+	sort.SliceStable(tiles, func(a, b int) bool {
+		if tiles[a].ph != tiles[b].ph {
+			return tiles[a].ph < tiles[b].ph
+		}
+		return tiles[a].pw < tiles[b].pw
+	})
 	lo, hi := float32(r.m.Input.Range[0]), float32(r.m.Input.Range[1])
 	olo, ohi := float32(r.m.Output.Range[0]), float32(r.m.Output.Range[1])
 	bgr := strings.EqualFold(r.m.Input.Colour, "BGR")
-	var prep, infer time.Duration
-	prep += time.Since(t0)
 	for b := 0; b < len(tiles); {
 		if err := ctx.Err(); err != nil {
-			return Result{}, err
+			return nil, err
 		}
-		// A batch of same-size tiles.
 		e := b + 1
 		for e < len(tiles) && e-b < r.o.Batch && tiles[e].pw == tiles[b].pw && tiles[e].ph == tiles[b].ph {
 			e++
 		}
-		tp := time.Now()
 		pw, ph := tiles[b].pw, tiles[b].ph
 		data := make([]float32, (e-b)*3*pw*ph)
 		for k, t := range tiles[b:e] {
+			tp := time.Now()
+			lr := ins[t.img].LR
 			for c := 0; c < 3; c++ {
 				src := lr.Planes[c]
 				if bgr {
@@ -190,55 +228,73 @@ func (r *ONNX) Run(ctx context.Context, in Input) (Result, error) {
 					}
 				}
 			}
+			accs[t.img].prep += time.Since(tp)
 		}
-		prep += time.Since(tp)
 		ti := time.Now()
 		out, err := r.s.RunShaped([][]int64{{int64(e - b), 3, int64(ph * s), int64(pw * s)}},
 			models.Tensor{Shape: []int64{int64(e - b), 3, int64(ph), int64(pw)}, Data: data})
-		infer += time.Since(ti)
+		infer := time.Since(ti)
 		if err != nil {
-			return Result{}, err
+			return nil, err
 		}
 		o := out[0]
 		if len(o.Shape) != 4 || o.Shape[1] != 3 || o.Shape[2] != int64(ph*s) || o.Shape[3] != int64(pw*s) {
-			return Result{}, fmt.Errorf("%s: output shape %v for a %dx%d input; the manifest says ×%d", r.path, o.Shape, pw, ph, s)
+			return nil, fmt.Errorf("%s: output shape %v for a %dx%d input; the manifest says ×%d", r.path, o.Shape, pw, ph, s)
 		}
-		tp = time.Now()
-		if len(tiles) == 1 { // one tile: no blending, just crop and rescale
-			res := img.New(outW, outH)
-			inv := 1 / (ohi - olo)
-			plane := pw * s * ph * s
-			for c := 0; c < 3; c++ {
-				cc := c
-				if bgr {
-					cc = 2 - c
-				}
-				for y := 0; y < outH; y++ {
-					src := o.Data[cc*plane+y*pw*s:][:outW]
-					dst := res.Planes[c][y*outW:][:outW]
-					for x, v := range src {
-						dst[x] = (v - olo) * inv
-					}
-				}
-			}
-			prep += time.Since(tp)
-			return Result{Outputs: []Output{{Image: res}}, Stages: []Stage{{"pre/post", prep}, {"inference", infer}}}, nil
+		images := map[int]bool{}
+		for _, t := range tiles[b:e] {
+			images[t.img] = true
 		}
 		for k, t := range tiles[b:e] {
-			r.blend(o.Data[k*3*pw*s*ph*s:], t, pw*s, lr.W, lr.H, outW, sum, &wsum, olo, ohi, bgr)
+			a := &accs[t.img]
+			a.infer += infer / time.Duration(e-b)
+			a.shared = max(a.shared, len(images))
+			tp := time.Now()
+			tileOut := o.Data[k*3*pw*s*ph*s:]
+			if a.sum[0] == nil { // the image's only tile: crop and rescale
+				r.place(tileOut, pw*s, ph*s, a.out, olo, ohi, bgr)
+			} else {
+				r.blend(tileOut, t, pw*s, ins[t.img].LR.W, ins[t.img].LR.H, a.out.W, a.sum, &a.wsum, olo, ohi, bgr)
+			}
+			a.prep += time.Since(tp)
 		}
-		prep += time.Since(tp)
 		b = e
 	}
-	tp := time.Now()
-	res := img.New(outW, outH)
+	res := make([]Result, len(ins))
+	for i := range accs {
+		a := &accs[i]
+		tp := time.Now()
+		if a.sum[0] != nil {
+			for c := 0; c < 3; c++ {
+				for j, w := range a.wsum {
+					a.out.Planes[c][j] = a.sum[c][j] / w
+				}
+			}
+		}
+		a.prep += time.Since(tp)
+		res[i] = Result{Outputs: []Output{{Image: a.out}}, Stages: []Stage{{"pre/post", a.prep}, {"inference", a.infer}}, Batch: a.shared}
+	}
+	return res, nil
+}
+
+// place copies a whole-image output (stride × rows, possibly padded) into
+// dst, mapping the output range to [0, 1].
+func (r *ONNX) place(o []float32, stride, rows int, dst *img.Image, olo, ohi float32, bgr bool) {
+	inv := 1 / (ohi - olo)
+	plane := stride * rows
 	for c := 0; c < 3; c++ {
-		for i, w := range wsum {
-			res.Planes[c][i] = sum[c][i] / w
+		cc := c
+		if bgr {
+			cc = 2 - c
+		}
+		for y := 0; y < dst.H; y++ {
+			src := o[cc*plane+y*stride:][:dst.W]
+			d := dst.Planes[c][y*dst.W:][:dst.W]
+			for x, v := range src {
+				d[x] = (v - olo) * inv
+			}
 		}
 	}
-	prep += time.Since(tp)
-	return Result{Outputs: []Output{{Image: res}}, Stages: []Stage{{"pre/post", prep}, {"inference", infer}}}, nil
 }
 
 // blend adds one tile's output with weights that, at an interior edge, are

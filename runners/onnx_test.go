@@ -3,6 +3,7 @@ package runners
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -144,6 +145,53 @@ func TestONNXTiling(t *testing.T) {
 	}
 	if !strings.Contains(tiled.Fingerprint(), "tile=10;overlap=3") || !strings.Contains(tiled.Fingerprint(), "ep=CPUExecutionProvider") {
 		t.Errorf("fingerprint %s", tiled.Fingerprint())
+	}
+}
+
+// Same-size images share inferences up to the batch size, and an image's
+// result does not depend on what it shared them with.
+func TestONNXBatchAcrossImages(t *testing.T) {
+	r, err := NewONNX(fixture(t, "sr2_conv", "fp32"), ONNXOptions{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var ins []Input
+	for i := range 5 {
+		ins = append(ins, Input{ID: fmt.Sprint(i), LR: randomImage(12, 10, uint64(i))})
+	}
+	ins = append(ins, Input{ID: "odd", LR: randomImage(7, 10, 9)})
+	res, err := r.RunBatch(context.Background(), ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 images of 12×10: batches {0,1} {2,3} {4}; the 7×10 one alone.
+	for i, want := range []int{2, 2, 2, 2, 1, 1} {
+		if res[i].Batch != want {
+			t.Errorf("image %d shared an inference with %d images, want %d", i, res[i].Batch, want)
+		}
+		if d := maxDiff(res[i].Outputs[0].Image, run(t, r, ins[i].LR)); d > 1e-6 {
+			t.Errorf("image %d: batched output differs from its single run by %g", i, d)
+		}
+	}
+	// Tiled images batch their tiles together across images too.
+	tiled, _ := NewONNX(fixture(t, "sr2_conv", "fp32"), ONNXOptions{Tile: 8, Overlap: 2, Batch: 16})
+	res, err = tiled.RunBatch(context.Background(), ins[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if res[i].Batch != 3 {
+			t.Errorf("tiled image %d shared with %d images, want 3", i, res[i].Batch)
+		}
+		if d := maxDiff(res[i].Outputs[0].Image, run(t, tiled, ins[i].LR)); d > 1e-6 {
+			t.Errorf("tiled image %d: batched output differs by %g", i, d)
+		}
+	}
+	cctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.RunBatch(cctx, ins); err == nil {
+		t.Error("ran a batch with a cancelled context")
 	}
 }
 

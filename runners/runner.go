@@ -5,6 +5,7 @@ package runners
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
@@ -27,6 +28,9 @@ type Stage struct {
 type Result struct {
 	Outputs []Output
 	Stages  []Stage
+	// Batch is the most images that shared one inference with this one (0
+	// or 1: it ran alone); its stage times are then its share of the calls.
+	Batch int
 }
 
 // Total is the sum of the stage times.
@@ -55,4 +59,27 @@ type Runner interface {
 	// different fingerprints must not be merged.
 	Fingerprint() string
 	Run(ctx context.Context, in Input) (Result, error)
+}
+
+// Batcher is a Runner that can run several images in one call, for
+// throughput: same-size inputs share inferences.
+type Batcher interface {
+	Runner
+	RunBatch(ctx context.Context, ins []Input) ([]Result, error)
+}
+
+// RunBatch runs ins through r, in one call when r is a Batcher and one by
+// one otherwise. Results are in the order of ins.
+func RunBatch(ctx context.Context, r Runner, ins []Input) ([]Result, error) {
+	if b, ok := r.(Batcher); ok {
+		return b.RunBatch(ctx, ins)
+	}
+	res := make([]Result, len(ins))
+	for i, in := range ins {
+		var err error
+		if res[i], err = r.Run(ctx, in); err != nil {
+			return nil, fmt.Errorf("%s: %w", in.ID, err)
+		}
+	}
+	return res, nil
 }

@@ -54,6 +54,41 @@ func runnerSuite(t *testing.T, r Runner) {
 			}
 		}
 	}
+	// A batch of images gives each image's own output, in order, whatever
+	// shares an inference: two of lr's size and one of another size.
+	other := img.New(9, 13)
+	for c := range other.Planes {
+		for i := range other.Planes[c] {
+			other.Planes[c][i] = rng.Float32()
+		}
+	}
+	alone, err := r.Run(ctx, Input{ID: "y", LR: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := RunBatch(ctx, r, []Input{{ID: "x", LR: lr}, {ID: "y", LR: other}, {ID: "x", LR: lr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch) != 3 {
+		t.Fatalf("%d results for 3 inputs", len(batch))
+	}
+	for i, want := range []*img.Image{res.Outputs[0].Image, alone.Outputs[0].Image, res.Outputs[0].Image} {
+		got := batch[i].Outputs[0].Image
+		if got.W != want.W || got.H != want.H {
+			t.Fatalf("batch output %d is %dx%d, want %dx%d", i, got.W, got.H, want.W, want.H)
+		}
+		for c := range got.Planes {
+			for j, v := range got.Planes[c] {
+				if d := math.Abs(float64(v - want.Planes[c][j])); d > 1e-6 {
+					t.Fatalf("batch output %d differs from its single run by %g", i, d)
+				}
+			}
+		}
+		if len(batch[i].Stages) == 0 {
+			t.Errorf("batch output %d has no stage timings", i)
+		}
+	}
 	if r.Fingerprint() == "" || r.Name() == "" {
 		t.Error("empty name or fingerprint")
 	}

@@ -52,11 +52,15 @@ if ! have_all; then
 fi
 
 mkdir -p "$out"
+# A model converted by an older converter (another graph) is converted again.
+cv=$("$bin" models import-ncnn --converter-version)
 for m in realesrgan-x4plus realesrgan-x4fast; do
-  if [ ! -f "$out/$m.onnx" ] || [ ! -f "$out/$m.json" ] || [ "$ncnn/$m.bin" -nt "$out/$m.onnx" ]; then
+  if [ ! -f "$out/$m.onnx" ] || [ ! -f "$out/$m.json" ] || [ "$ncnn/$m.bin" -nt "$out/$m.onnx" ] ||
+     [ "$(cat "$out/$m.converter" 2>/dev/null)" != "$cv" ]; then
     "$bin" models import-ncnn --param "$ncnn/$m.param" --bin "$ncnn/$m.bin" --out "$out/$m.onnx" --scale 4 \
       --license "BSD-3-Clause (Real-ESRGAN, Xintao Wang et al.)" \
       --source "npm $PKG@$VER dist/upscaler/sub-classes/model-manager/models/$m.{param,bin} (sha256 ${SUMS[$m.param]} / ${SUMS[$m.bin]})" >&2
+    echo "$cv" > "$out/$m.converter"
   fi
 done
 echo "$out"

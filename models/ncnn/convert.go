@@ -9,6 +9,11 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 )
 
+// ConverterVersion changes whenever the graphs the converter writes change,
+// so that caches of converted models know to convert again.
+// 2: a symbolic batch dimension (images batched in one inference).
+const ConverterVersion = 2
+
 // Converted is an ONNX model made from an ncnn one.
 type Converted struct {
 	Model          onnxpb.Model
@@ -138,7 +143,7 @@ func Convert(layers []Layer, r io.Reader, binName string, o Options) (*Converted
 			}
 			out.Input, out.InputChannels = l.Tops[0], ch
 			c.channel[l.Tops[0]] = ch
-			c.m.Inputs = append(c.m.Inputs, onnxpb.ValueInfo{Name: l.Tops[0], Type: c.elemType(), Dims: []int64{1, int64(ch), -1, -1}, Syms: []string{"height", "width"}})
+			c.m.Inputs = append(c.m.Inputs, onnxpb.ValueInfo{Name: l.Tops[0], Type: c.elemType(), Dims: []int64{-1, int64(ch), -1, -1}, Syms: []string{"batch", "height", "width"}})
 		case "Split":
 			if err := need(1, -1); err != nil {
 				return nil, err
@@ -246,10 +251,10 @@ func Convert(layers []Layer, r io.Reader, binName string, o Options) (*Converted
 	}
 	out.Output, out.OutputChannels = outputs[0], c.channel[outputs[0]]
 	c.m.Outputs = append(c.m.Outputs, onnxpb.ValueInfo{Name: c.blob(outputs[0]), Type: c.elemType(),
-		Dims: []int64{1, int64(max(out.OutputChannels, 0)), -1, -1}, Syms: []string{"out_height", "out_width"}})
+		Dims: []int64{-1, int64(max(out.OutputChannels, 0)), -1, -1}, Syms: []string{"batch", "out_height", "out_width"}})
 	if out.OutputChannels <= 0 {
 		c.m.Outputs[0].Dims[1] = -1
-		c.m.Outputs[0].Syms = []string{"out_channels", "out_height", "out_width"}
+		c.m.Outputs[0].Syms = []string{"batch", "out_channels", "out_height", "out_width"}
 	}
 	out.Model = c.m
 	out.WeightBytes = c.w.off

@@ -37,11 +37,20 @@ t0=$(date +%s%N)
 $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M --device cuda
 echo "wall $(( ($(date +%s%N) - t0) / 1000000 )) ms for 100 images (process start, session, decode, run, encode)"
 $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr100b-$M --device cuda --warmup 5
+echo "== $M: whole images batched (--batch B): throughput over the 100 images"
+$B sr --model /tmp/m/$M.onnx --in /tmp/lr4/LR --out /tmp/sr4b-$M --device cuda --batch 4
+python3 scripts/reference/validate_realesrgan.py "$X" "$M" /tmp/lr4/LR /tmp/sr4b-$M --device cuda || echo "BATCHED VALIDATION FAILED"
+for b in 4 8 16 32; do
+  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M-b$b --device cuda --warmup 3 --batch $b
+done
 echo "== $M: float16 graph (import-ncnn --fp16), CUDA"
 $B models import-ncnn --fp16 --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/m/$M-fp16.onnx
 $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr4/LR --out /tmp/sr4-$M-fp16 --device cuda --warmup 3
 python3 scripts/reference/validate_realesrgan.py "$X" "$M" /tmp/lr4/LR /tmp/sr4-$M-fp16 --device cuda || echo "(fp16 vs torch fp32: below 45 dB)"
 $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M-fp16 --device cuda --warmup 5
+for b in 8 32; do
+  $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M-fp16-b$b --device cuda --warmup 3 --batch $b
+done
 echo "== $M: CUDA provider options"
 for o in "prefer_nhwc=1" "cudnn_conv_algo_search=EXHAUSTIVE" ; do
   for g in "" "-fp16"; do

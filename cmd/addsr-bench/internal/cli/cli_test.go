@@ -283,6 +283,11 @@ func TestSRCommand(t *testing.T) {
 		if code != ExitOK || !strings.Contains(stdout, "4 images") {
 			t.Errorf("sr realesrgan-x4fast: %d %s %s", code, stdout, errOut)
 		}
+		// Whole images batched: a, b and e are 48×40 and share an inference.
+		stdout, errOut, code = runCLI(t, "sr", "--model", m, "--in", "testdata/dist", "--out", filepath.Join(t.TempDir(), "esr"), "--batch", "4", "--warmup", "1", "--threads", "1")
+		if code != ExitOK || !strings.Contains(stdout, "4 images") || !strings.Contains(stdout, "up to 3 images per inference") {
+			t.Errorf("sr realesrgan-x4fast --batch 4: %d %s %s", code, stdout, errOut)
+		}
 	}
 }
 

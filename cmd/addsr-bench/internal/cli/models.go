@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/addsr-bench/addsr-bench/bench"
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/metrics"
@@ -25,12 +26,16 @@ func newModels(stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "models", Short: "Import and inspect models"}
 	var param, bin, out, name, license, source string
 	var scale int
-	var fp16 bool
+	var fp16, converterVersion bool
 	imp := &cobra.Command{
 		Use:   "import-ncnn --param M.param --bin M.bin --out M.onnx [--scale 4]",
 		Short: "Convert an ncnn model (realesrgan-ncnn-vulkan, Upscayl) to ONNX, with its manifest",
 		Args:  cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
+			if converterVersion {
+				fmt.Fprintln(stdout, ncnn.ConverterVersion)
+				return nil
+			}
 			if param == "" || bin == "" || out == "" {
 				return &exitError{ExitError, "--param, --bin and --out are required"}
 			}
@@ -79,6 +84,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 	f.StringVar(&out, "out", "", "ONNX file to write (its manifest goes beside it)")
 	f.StringVar(&name, "name", "", "model name (default: the output's file name)")
 	f.IntVar(&scale, "scale", 4, "upscaling factor")
+	f.BoolVar(&converterVersion, "converter-version", false, "print the converter's version (it changes when the graphs it writes change) and exit")
 	f.BoolVar(&fp16, "fp16", false, "write a float16 graph (for GPUs; ONNX Runtime's CPU provider may not run it)")
 	f.StringVar(&license, "license", "", "licence of the weights, recorded in the manifest")
 	f.StringVar(&source, "source", "", "where the weights come from (default: the ncnn files and their SHA-256)")
@@ -88,7 +94,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 
 func newSR(stdout, stderr io.Writer) *cobra.Command {
 	var model, in, out, device string
-	var tile, overlap, batch, warmup int
+	var tile, overlap, batch, warmup, workers, threads int
 	var epOpts []string
 	cmd := &cobra.Command{
 		Use:   "sr --model MODEL --in DIR --out DIR [--device cpu|cuda[:N]|auto]",
@@ -104,6 +110,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			dev.Threads = threads
 			for _, kv := range epOpts {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok {
@@ -135,50 +142,51 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			// Warm-up runs on the first image (not timed, not saved): the first
-			// inference on a GPU includes kernel selection and allocation.
+			// Warm-up runs on the first image, as a full batch of it (not timed,
+			// not saved): the first inference of a shape on a GPU includes
+			// kernel selection and allocation.
 			if warmup > 0 {
 				if lr, err := img.Load(files[0], img.DecodeOptions{}); err == nil {
+					ins := make([]runners.Input, min(max(batch, 1), len(files)))
+					for i := range ins {
+						ins[i] = runners.Input{ID: datasets.Stem(files[0]), Dataset: filepath.Base(in), LR: lr}
+					}
 					for i := 0; i < warmup; i++ {
-						if _, err := r.Run(cmd.Context(), runners.Input{ID: datasets.Stem(files[0]), Dataset: filepath.Base(in), LR: lr}); err != nil {
+						if _, err := runners.RunBatch(cmd.Context(), r, ins); err != nil {
 							return err
 						}
 					}
 				}
 			}
 			step, done := progress(stderr, len(files), "sr")
-			defer done()
-			failed := 0
+			sum, err := bench.Upscale(cmd.Context(), r, files, out, bench.UpscaleOptions{
+				Batch: batch, Workers: workers, Dataset: filepath.Base(in), Step: step,
+				Skipped: func(f string, err error) { fmt.Fprintf(stderr, "skipped %s: %v\n", f, err) },
+			})
+			done()
+			if err != nil {
+				return err
+			}
 			var total time.Duration
-			var times []float64
-			for _, f := range files {
-				if err := cmd.Context().Err(); err != nil {
-					return err
-				}
-				lr, err := img.Load(f, img.DecodeOptions{})
-				if err == nil {
-					var res runners.Result
-					if res, err = r.Run(cmd.Context(), runners.Input{ID: datasets.Stem(f), Dataset: filepath.Base(in), LR: lr}); err == nil {
-						total += res.Total()
-						times = append(times, float64(res.Total().Microseconds())/1000)
-						err = res.Outputs[len(res.Outputs)-1].Image.SavePNG(filepath.Join(out, datasets.Stem(f)+".png"))
-					}
-				}
-				if err != nil {
-					failed++
-					fmt.Fprintf(stderr, "skipped %s: %v\n", f, err)
-				}
-				step()
+			times := make([]float64, len(sum.Times))
+			for i, t := range sum.Times {
+				total += t
+				times[i] = float64(t.Microseconds()) / 1000
 			}
 			sort.Float64s(times)
 			median := 0.0
 			if len(times) > 0 {
 				median = times[len(times)/2]
 			}
-			fmt.Fprintf(stdout, "%d images → %s (runner: mean %.1f ms, median %.1f ms per image, %d warm-up runs before)\n", len(files)-failed, out,
-				float64(total.Microseconds())/1000/float64(max(len(files)-failed, 1)), median, warmup)
-			if failed > 0 {
-				return &exitError{ExitSkipped, fmt.Sprintf("%d images failed", failed)}
+			shared := ""
+			if sum.Shared > 1 {
+				shared = fmt.Sprintf(", up to %d images per inference", sum.Shared)
+			}
+			fmt.Fprintf(stdout, "%d images → %s (runner: mean %.1f ms, median %.1f ms per image%s, %d warm-up runs before; wall %.2f s, %.1f images/s with decoding and PNG writing)\n",
+				sum.Done, out, float64(total.Microseconds())/1000/float64(max(sum.Done, 1)), median, shared, warmup,
+				sum.Wall.Seconds(), float64(sum.Done)/sum.Wall.Seconds())
+			if sum.Failed > 0 {
+				return &exitError{ExitSkipped, fmt.Sprintf("%d images failed", sum.Failed)}
 			}
 			return nil
 		},
@@ -190,7 +198,9 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&device, "device", "cpu", "cpu, cuda, cuda:N or auto")
 	f.IntVar(&tile, "tile", 0, "tile size in LR pixels (0: whole images)")
 	f.IntVar(&overlap, "overlap", 8, "tile overlap in LR pixels")
-	f.IntVar(&batch, "batch", 1, "same-size tiles per inference")
+	f.IntVar(&batch, "batch", 1, "images (or tiles) per inference: same-size inputs share one call, for GPU throughput")
+	f.IntVar(&threads, "threads", 0, "ONNX Runtime threads per inference on the CPU (0: one per physical core)")
+	f.IntVar(&workers, "workers", 0, "goroutines decoding and writing PNGs beside the inference (0: one per CPU)")
 	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option key=value (repeatable), e.g. prefer_nhwc=1")
 	f.IntVar(&warmup, "warmup", 0, "untimed runs on the first image before timing (use ≥ 3 on a GPU)")
 	return cmd

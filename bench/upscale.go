@@ -1,0 +1,163 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
+	"github.com/addsr-bench/addsr-bench/runners"
+)
+
+// UpscaleOptions control Upscale.
+type UpscaleOptions struct {
+	// Batch is how many images go to the runner per call (runners.RunBatch);
+	// same-size images then share inferences. ≤ 1: one at a time.
+	Batch int
+	// Workers decode and encode PNGs beside the inference (≤ 0: one per CPU).
+	Workers int
+	Dataset string              // passed to the runner with each image
+	Decode  img.DecodeOptions   // limits for the LR files
+	Step    func()              // called once per image done or skipped
+	Skipped func(string, error) // called for each file that failed
+}
+
+// UpscaleSummary is what Upscale did.
+type UpscaleSummary struct {
+	Done, Failed int
+	// Times are the runner's per-image times (a batch member's share).
+	Times []time.Duration
+	// Shared is the most images that shared one inference.
+	Shared int
+	// Wall is the whole pipeline's time, decoding and encoding included.
+	Wall time.Duration
+}
+
+type upscaleItem struct {
+	file string
+	lr   *img.Image
+	res  runners.Result
+	err  error
+}
+
+// Upscale runs r over files and writes each last output as OUT/STEM.png.
+// Decoding, inference and encoding overlap: while the runner works on one
+// batch, the next is decoded and the previous one written, so on a GPU the
+// pipeline runs at the speed of its slowest stage. A file that fails to
+// decode, run or write is reported through o.Skipped and the rest go on;
+// when a whole batch fails, its images are retried one at a time so the
+// error lands on the image that causes it.
+func Upscale(ctx context.Context, r runners.Runner, files []string, out string, o UpscaleOptions) (UpscaleSummary, error) {
+	batch := max(o.Batch, 1)
+	workers := workpool.Workers(o.Workers)
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	decoded := make(chan []*upscaleItem, 1)
+	go func() {
+		defer close(decoded)
+		for b := 0; b < len(files); b += batch {
+			items := make([]*upscaleItem, min(batch, len(files)-b))
+			if err := workpool.Run(ctx, len(items), workers, func(i int) {
+				it := &upscaleItem{file: files[b+i]}
+				it.lr, it.err = img.Load(it.file, o.Decode)
+				items[i] = it
+			}); err != nil {
+				return
+			}
+			select {
+			case decoded <- items:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	ran := make(chan *upscaleItem, batch)
+	go func() {
+		defer close(ran)
+		for items := range decoded {
+			var ins []runners.Input
+			var ok []*upscaleItem
+			for _, it := range items {
+				if it.err == nil {
+					ins = append(ins, runners.Input{ID: datasets.Stem(it.file), Dataset: o.Dataset, LR: it.lr})
+					ok = append(ok, it)
+				}
+			}
+			if len(ins) > 0 {
+				res, err := runners.RunBatch(ctx, r, ins)
+				if err != nil && len(ins) > 1 && ctx.Err() == nil {
+					// Find the image at fault (or run with less memory).
+					res, err = make([]runners.Result, len(ins)), nil
+					for i, in := range ins {
+						if res[i], ok[i].err = r.Run(ctx, in); ok[i].err != nil && ctx.Err() != nil {
+							err = ctx.Err()
+							break
+						}
+					}
+				}
+				for i, it := range ok {
+					if err != nil {
+						it.err = err
+					} else if it.err == nil {
+						it.res = res[i]
+					}
+					it.lr = nil
+				}
+			}
+			for _, it := range items {
+				select {
+				case ran <- it:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+
+	var mu sync.Mutex
+	var sum UpscaleSummary
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range ran {
+				err := it.err
+				if err == nil {
+					outs := it.res.Outputs
+					err = outs[len(outs)-1].Image.SavePNG(filepath.Join(out, datasets.Stem(it.file)+".png"))
+				}
+				mu.Lock()
+				if err != nil {
+					sum.Failed++
+					if o.Skipped != nil && !errors.Is(err, context.Canceled) {
+						o.Skipped(it.file, err)
+					}
+				} else {
+					sum.Done++
+					sum.Times = append(sum.Times, it.res.Total())
+					sum.Shared = max(sum.Shared, it.res.Batch)
+				}
+				if o.Step != nil {
+					o.Step()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sum.Wall = time.Since(start)
+	// Only the caller's context can be done here (ours is cancelled on return).
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("upscaling stopped after %d of %d images: %w", sum.Done+sum.Failed, len(files), err)
+	}
+	return sum, nil
+}

@@ -1,0 +1,139 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/runners"
+)
+
+// pickyBatcher is bicubic ×2 that fails any batch holding the image "bad",
+// and that image alone, as a model would on an input it cannot take.
+type pickyBatcher struct {
+	runners.Bicubic
+	mu      sync.Mutex
+	batches []int
+}
+
+func (p *pickyBatcher) Run(ctx context.Context, in runners.Input) (runners.Result, error) {
+	if in.ID == "bad" {
+		return runners.Result{}, errors.New("cannot take this one")
+	}
+	return p.Bicubic.Run(ctx, in)
+}
+
+func (p *pickyBatcher) RunBatch(ctx context.Context, ins []runners.Input) ([]runners.Result, error) {
+	p.mu.Lock()
+	p.batches = append(p.batches, len(ins))
+	p.mu.Unlock()
+	var res []runners.Result
+	for _, in := range ins {
+		r, err := p.Run(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		r.Batch = len(ins)
+		res = append(res, r)
+	}
+	return res, nil
+}
+
+func writeLR(t *testing.T, dir string, n int) []string {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var files []string
+	for i := range n {
+		m := img.New(12+i%3, 9)
+		for c := range m.Planes {
+			for j := range m.Planes[c] {
+				m.Planes[c][j] = float32(rng.IntN(256)) / 255
+			}
+		}
+		f := filepath.Join(dir, fmt.Sprintf("im%02d.png", i))
+		if err := m.SavePNG(f); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	return files
+}
+
+func TestUpscale(t *testing.T) {
+	in, out := t.TempDir(), t.TempDir()
+	files := writeLR(t, in, 7)
+	// A file that does not decode, and one the model refuses.
+	broken := filepath.Join(in, "broken.png")
+	os.WriteFile(broken, []byte("\x89PNG\r\n\x1a\nnot really"), 0o644)
+	bad := filepath.Join(in, "bad.png")
+	data, _ := os.ReadFile(files[0])
+	os.WriteFile(bad, data, 0o644)
+	all := append(append([]string{broken}, files...), bad)
+
+	r := &pickyBatcher{Bicubic: runners.Bicubic{Factor: 2}}
+	var skipped []string
+	steps := 0
+	sum, err := Upscale(context.Background(), r, all, out, UpscaleOptions{
+		Batch: 3, Workers: 2, Step: func() { steps++ },
+		Skipped: func(f string, err error) { skipped = append(skipped, filepath.Base(f)+": "+err.Error()) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Done != 7 || sum.Failed != 2 || steps != 9 || len(sum.Times) != 7 {
+		t.Fatalf("done %d failed %d steps %d times %d; want 7, 2, 9, 7", sum.Done, sum.Failed, steps, len(sum.Times))
+	}
+	if len(skipped) != 2 || !strings.Contains(strings.Join(skipped, "\n"), "broken.png") || !strings.Contains(strings.Join(skipped, "\n"), "bad.png: cannot take this one") {
+		t.Errorf("skipped: %q", skipped)
+	}
+	// Batches of 3 files; the broken one is left out of the first, and the
+	// last (im05, im06, bad) failed whole and was retried one by one.
+	if fmt.Sprint(r.batches) != "[2 3 3]" {
+		t.Errorf("batches %v, want [2 3 3]", r.batches)
+	}
+	// Each PNG is that image's own bicubic output, whatever it shared.
+	for _, f := range files {
+		lr, err := img.Load(f, img.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := runners.Bicubic{Factor: 2}.Run(context.Background(), runners.Input{LR: lr})
+		got, err := img.Load(filepath.Join(out, filepath.Base(f)), img.DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := want.Outputs[0].Image
+		for c := range got.Planes {
+			for i, v := range got.Planes[c] {
+				q := math.Round(math.Min(math.Max(float64(exp.Planes[c][i]), 0), 1)*255) / 255
+				if math.Abs(float64(v)-q) > 1e-6 {
+					t.Fatalf("%s: pixel %d is %v, its own bicubic output %v", f, i, v, q)
+				}
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "bad.png")); err == nil {
+		t.Error("wrote an output for the image the model refused")
+	}
+	// No temporary files left behind.
+	left, _ := filepath.Glob(filepath.Join(out, "*"))
+	if len(left) != 7 {
+		t.Errorf("%d files in the output folder, want 7: %v", len(left), left)
+	}
+
+	// Runners without RunBatch go one by one; a cancelled context stops the run
+	// with an error saying how far it got.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Upscale(ctx, runners.Bicubic{Factor: 2}, files, t.TempDir(), UpscaleOptions{Batch: 4}); err == nil || !strings.Contains(err.Error(), "stopped after") {
+		t.Errorf("cancelled: %v", err)
+	}
+}
