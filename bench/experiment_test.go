@@ -119,6 +119,8 @@ func TestSpecErrorsNameTheLine(t *testing.T) {
 		{"datasets:\n  - name: a\n    path: /no/such/set\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: tensorrt\n    colour: red\n",
 			[]string{":2: dataset \"a\": /no/such/set is not a folder", `:6: method "b": unknown runner "tensorrt"`, `:8: unknown key "colour"`}},
 		{"datasets: []\nmetrics: [psnr]\n", []string{":1: datasets is empty", `"methods" is required`}},
+		{"metric_device: tpu\ndatasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: bicubic\n",
+			[]string{`:1: metric_device: --device "tpu"`}},
 		{"datasets: [\n", []string{"not valid YAML"}},
 	}
 	for i, c := range cases {

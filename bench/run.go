@@ -176,9 +176,14 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	if err != nil {
 		return sum, err
 	}
+	mdev, err := models.ParseDevice(spec.MetricDevice)
+	if err != nil {
+		return sum, err
+	}
+	mdev.Threads = CPUThreads(mdev, o.Workers)
 	var ms []metrics.Metric
 	for _, m := range spec.Metrics {
-		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder, Models: spec.Resolve(spec.MetricModels)})
+		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder, Models: spec.Resolve(spec.MetricModels), Device: mdev})
 		if err != nil {
 			return sum, err
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
@@ -21,6 +22,9 @@ type ScoreOptions struct {
 	Decode  img.DecodeOptions
 	// Progress, when set, is called once per finished image, from any goroutine.
 	Progress func()
+	// Timings records each metric's wall time per image (TimingsMS, by
+	// metric name, plus "decode" for reading the files).
+	Timings bool
 }
 
 // ScorePairs scores every pair with every metric. Records come back in the
@@ -31,11 +35,16 @@ func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric,
 	err := workpool.Run(ctx, len(pairs), opts.Workers, func(i int) {
 		p := pairs[i]
 		out[i] = reports.Record{Image: p.ID}
-		vals, err := scorePair(p, ms, opts.Decode)
+		var times map[string]float64
+		if opts.Timings {
+			times = map[string]float64{}
+		}
+		vals, err := scorePair(p, ms, opts.Decode, times)
 		if err != nil {
 			out[i].Error = err.Error()
 		} else {
 			out[i].Values = vals
+			out[i].TimingsMS = times
 		}
 		if opts.Progress != nil {
 			opts.Progress()
@@ -44,7 +53,8 @@ func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric,
 	return out, err
 }
 
-func scorePair(p datasets.Pair, ms []metrics.Metric, dec img.DecodeOptions) (map[string]float64, error) {
+func scorePair(p datasets.Pair, ms []metrics.Metric, dec img.DecodeOptions, times map[string]float64) (map[string]float64, error) {
+	t0 := time.Now()
 	dist, err := img.Load(p.Dist, dec)
 	if err != nil {
 		return nil, err
@@ -61,7 +71,10 @@ func scorePair(p datasets.Pair, ms []metrics.Metric, dec img.DecodeOptions) (map
 			}
 		}
 	}
-	vals, err := ScoreImages(dist, ref, ms)
+	if times != nil {
+		times["decode"] = msSince(t0)
+	}
+	vals, err := scoreImages(dist, ref, ms, times)
 	if err != nil {
 		var sm *metrics.SizeMismatchError
 		if errors.As(err, &sm) {
@@ -74,9 +87,18 @@ func scorePair(p datasets.Pair, ms []metrics.Metric, dec img.DecodeOptions) (map
 
 // ScoreImages applies each metric to one image (and its reference).
 func ScoreImages(dist, ref *img.Image, ms []metrics.Metric) (map[string]float64, error) {
+	return scoreImages(dist, ref, ms, nil)
+}
+
+// scoreImages is ScoreImages, timing each metric into times when it is set.
+func scoreImages(dist, ref *img.Image, ms []metrics.Metric, times map[string]float64) (map[string]float64, error) {
 	vals := make(map[string]float64, len(ms))
 	for _, m := range ms {
+		t0 := time.Now()
 		v, err := m.Score(dist, ref)
+		if times != nil {
+			times[m.Name()] = msSince(t0)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -87,6 +109,8 @@ func ScoreImages(dist, ref *img.Image, ms []metrics.Metric) (map[string]float64,
 	}
 	return vals, nil
 }
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
 
 // Version is the tool's version, recorded in every result.
 var Version = "0.1.0-dev"

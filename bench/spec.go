@@ -43,6 +43,7 @@ type Spec struct {
 	Name         string
 	CropBorder   int
 	MetricModels string // folder of learned metrics' ONNX models
+	MetricDevice string // where learned metrics run: cpu (default), cuda, cuda:N, auto
 	KeepOutputs  bool
 	Datasets     []DatasetSpec
 	Metrics      []MetricSpec
@@ -158,6 +159,11 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 			}
 		case "metric_models":
 			s.MetricModels = v.Value
+		case "metric_device":
+			s.MetricDevice = v.Value
+			if _, err := models.ParseDevice(v.Value); err != nil {
+				bad(v.Line, "metric_device: %v", err)
+			}
 		case "keep_outputs":
 			if err := v.Decode(&s.KeepOutputs); err != nil {
 				bad(v.Line, "keep_outputs must be true or false")
@@ -181,7 +187,7 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 				s.Methods = append(s.Methods, m)
 			}
 		default:
-			bad(k.Line, "unknown key %q (known: name, crop_border, keep_outputs, metric_models, datasets, metrics, methods)", k.Value)
+			bad(k.Line, "unknown key %q (known: name, crop_border, keep_outputs, metric_models, metric_device, datasets, metrics, methods)", k.Value)
 		}
 	}
 	for _, req := range []string{"datasets", "metrics", "methods"} {
@@ -363,6 +369,17 @@ func expandPath(p, dataset string, steps int) string {
 	return strings.ReplaceAll(p, "{steps}", fmt.Sprint(steps))
 }
 
+// CPUThreads is the ONNX Runtime thread count for a session on dev when
+// workers images are in flight at once: cores ÷ workers on the CPU (ORT's
+// default, one pool per session as big as the machine, makes the workers'
+// pools compete), and ORT's default for CUDA.
+func CPUThreads(dev models.Device, workers int) int {
+	if dev.Kind == "cuda" {
+		return 0
+	}
+	return max(1, runtime.GOMAXPROCS(0)/workpool.Workers(workers))
+}
+
 // NewRunner builds the method's runner for one dataset. ONNX sessions are
 // created once per method and shared by all datasets. With workers images in
 // flight at once, a CPU session gets cores ÷ workers threads unless the
@@ -379,8 +396,8 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 			return nil, err
 		}
 		dev.Threads = m.Threads
-		if dev.Threads == 0 && dev.Kind != "cuda" {
-			dev.Threads = max(1, runtime.GOMAXPROCS(0)/workpool.Workers(workers))
+		if dev.Threads == 0 {
+			dev.Threads = CPUThreads(dev, workers)
 		}
 		r, err := runners.NewONNX(s.Resolve(m.Model), runners.ONNXOptions{Device: dev, Tile: m.Tile, Overlap: m.Overlap, Batch: m.Batch})
 		if err != nil {

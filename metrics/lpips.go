@@ -140,7 +140,14 @@ func (m *onnxModel) modelID() string {
 	if m.man != nil {
 		sum = m.man.SHA256
 	}
-	return "model=" + m.stem + ".onnx;sha256=" + sum
+	id := "model=" + m.stem + ".onnx;sha256=" + sum
+	if m.s != nil {
+		// Scores from different execution providers differ in the last
+		// digits: runs scored on a GPU and on a CPU must not be merged.
+		p := m.s.Placement()
+		id += ";ep=" + p.EP + ";ort=" + p.ORTVersion
+	}
+	return id
 }
 
 // prepareNR crops a no-reference metric's image, loads the model and checks

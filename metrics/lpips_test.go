@@ -48,7 +48,7 @@ func TestLPIPSAgainstPyTorch(t *testing.T) {
 			t.Errorf("%s %v: Go+ONNX %.8f, PyTorch %.8f", p.Name, p.Crop, got, p.Value)
 		}
 	}
-	if !strings.Contains(m.Fingerprint(), "sha256=") || strings.Contains(m.Fingerprint(), "missing") {
+	if fp := m.Fingerprint(); !strings.Contains(fp, "sha256=") || strings.Contains(fp, "missing") || !strings.Contains(fp, ";ep=CPUExecutionProvider;ort=1.29.0") {
 		t.Errorf("fingerprint %s", m.Fingerprint())
 	}
 }

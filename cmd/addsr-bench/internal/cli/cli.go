@@ -22,6 +22,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/bench"
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 	"github.com/addsr-bench/addsr-bench/metrics"
 	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/reports"
@@ -88,7 +89,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 		ref, dist, list, format string
 		crop, workers           int
 		maxPixels               int64
-		noVerify                bool
+		noVerify, timings       bool
 		modelsDir, device       string
 		netPixels               int64
 	)
@@ -109,6 +110,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			dev.Threads = bench.CPUThreads(dev, workers)
 			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop, Models: modelsDir, Device: dev, MaxPixels: netPixels})
 			if err != nil {
 				return err
@@ -127,13 +129,27 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Sessions are opened before the clock starts: a timed run times
+			// the scoring, not the model loading.
+			for _, m := range ms {
+				if r, ok := m.(interface{ Ready() error }); ok {
+					if err := r.Ready(); err != nil {
+						return fmt.Errorf("%s: %w", m.Name(), err)
+					}
+				}
+			}
 			step, done := progress(stderr, len(pairs), "scoring")
+			t0 := time.Now()
 			recs, err := bench.ScorePairs(cmd.Context(), pairs, ms, bench.ScoreOptions{
-				Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Progress: step,
+				Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Progress: step, Timings: timings,
 			})
+			wall := time.Since(t0)
 			done()
 			if err != nil {
 				return err
+			}
+			if timings {
+				writeScoreTimings(stderr, recs, ms, wall, workpool.Workers(workers))
 			}
 			for _, p := range problems {
 				recs = append(recs, reports.Record{Image: p.ID, Error: p.Error()})
@@ -167,11 +183,45 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&format, "format", "table", "output: "+strings.Join(reports.Formats, ", "))
 	f.IntVar(&workers, "workers", 0, "parallel images (0: one per CPU)")
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse images larger than this, read from the header (negative: no limit)")
+	f.BoolVar(&timings, "timings", false, "time each metric per image and print the means, medians and images/s on stderr")
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
 	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
 	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
 	f.Int64Var(&netPixels, "metric-max-pixels", 25_000_000, "largest image the full-resolution networks (lpips, musiq, clipiqa) accept")
 	return cmd
+}
+
+// writeScoreTimings prints each metric's mean and median time per image and
+// the run's throughput.
+func writeScoreTimings(w io.Writer, recs []reports.Record, ms []metrics.Metric, wall time.Duration, workers int) {
+	n := 0
+	for _, r := range recs {
+		if !r.Skipped() {
+			n++
+		}
+	}
+	fmt.Fprintf(w, "timings: %d images in %.2f s (%.1f images/s, %d workers; sessions opened before)\n", n, wall.Seconds(), float64(n)/wall.Seconds(), workers)
+	names := []string{"decode"}
+	for _, m := range ms {
+		names = append(names, m.Name())
+	}
+	for _, name := range names {
+		var v []float64
+		for _, r := range recs {
+			if t, ok := r.TimingsMS[name]; ok {
+				v = append(v, t)
+			}
+		}
+		if len(v) == 0 {
+			continue
+		}
+		sort.Float64s(v)
+		sum := 0.0
+		for _, x := range v {
+			sum += x
+		}
+		fmt.Fprintf(w, "  %-14s mean %8.2f ms  median %8.2f ms per image\n", name, sum/float64(len(v)), v[len(v)/2])
+	}
 }
 
 // verifyManifest checks the dataset a --ref folder belongs to (the folder

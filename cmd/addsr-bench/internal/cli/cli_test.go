@@ -74,6 +74,27 @@ func TestScoreFiles(t *testing.T) {
 	golden(t, "score-file.jsonl", out)
 }
 
+// --timings adds a summary on stderr and leaves the scores as they were.
+func TestScoreTimings(t *testing.T) {
+	out, errOut, code := runCLI(t, "score", "--ref", "testdata/ref/a.png", "--dist", "testdata/dist/a.png",
+		"-m", "psnr,ssim", "--format", "jsonl", "--timings")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden(t, "score-file.jsonl", out)
+	for _, want := range []string{"timings: 1 images in", "images/s", "decode ", "psnr ", "ssim ", "ms per image"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	// A learned metric whose model is missing stops the command before any
+	// image is read, naming the file.
+	_, errOut, code = runCLI(t, "score", "--dist", "testdata/dist", "-m", "musiq", "--models", t.TempDir())
+	if code != ExitError || !strings.Contains(errOut, "musiq-koniq.onnx") {
+		t.Errorf("missing model: exit %d, stderr %q", code, errOut)
+	}
+}
+
 func TestScoreIdenticalBasicSRIsInf(t *testing.T) {
 	out, _, code := runCLI(t, "score", "--ref", "testdata/ref/a.png", "--dist", "testdata/ref/a.png",
 		"-m", "psnr-basicsr,psnr", "--format", "jsonl")

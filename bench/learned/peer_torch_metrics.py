@@ -1,0 +1,239 @@
+"""The learned metrics side by side: full-size RANDOM-weight stand-ins
+(bench/learned/standins.py) exported to ONNX for addsr-bench, and the same
+modules run in PyTorch eager with pyiqa's preprocessing written with
+torch.nn.functional, on the same images.
+
+  python3 bench/learned/peer_torch_metrics.py export DIR [--names ...]
+      builds each stand-in (seeded), writes DIR/NAME.onnx + DIR/NAME.json
+      (the manifest addsr-bench's metrics load) and DIR/NAME.pt (its weights,
+      so the torch side runs the very module that was exported).
+  python3 bench/learned/peer_torch_metrics.py time DIR --dist D [--ref R]
+      [--device cpu|cuda] [--names ...] [--threads N] [--json OUT]
+      scores every image of D (LPIPS against R's image with the same stem)
+      and prints per metric: ms per image (preprocessing + forward,
+      synchronised, images already decoded), images/s over the set, and on
+      CUDA the peak memory PyTorch allocated. --json writes the scores.
+  python3 bench/learned/peer_torch_metrics.py compare OUT.json GO.jsonl
+      the largest relative difference per metric between the torch scores
+      and `addsr-bench score --format jsonl` output.
+
+Runs with Debian's python3-torch 1.13 (CPU) and with torch 2.x on a GPU
+machine (the legacy TorchScript exporter is asked for where both exist).
+"""
+import argparse, hashlib, inspect, json, math, os, sys, time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import standins  # noqa: E402
+
+METRIC = {'lpips-alex': 'lpips', 'lpips-vgg': 'lpips-vgg', 'maniqa-koniq': 'maniqa', 'musiq-koniq': 'musiq', 'clipiqa': 'clipiqa'}
+CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
+CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+
+
+def export(out, names):
+    os.makedirs(out, exist_ok=True)
+    kw = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
+    for name in names:
+        net = standins.build(name)
+        torch.save(net.state_dict(), os.path.join(out, name + '.pt'))
+        path = os.path.join(out, name + '.onnx')
+        if name.startswith('lpips'):
+            x = torch.rand(1, 3, 64, 64) * 2 - 1
+            args, ins, outs, dyn = (x, x), ['img0', 'img1'], ['distance'], {'img0': {0: 'n', 2: 'h', 3: 'w'}, 'img1': {0: 'n', 2: 'h', 3: 'w'}}
+        elif name == 'maniqa-koniq':
+            args, ins, outs, dyn = (torch.rand(20, 3, 224, 224) * 2 - 1,), ['image'], ['score', 'weight'], None
+        elif name == 'musiq-koniq':
+            t = torch.zeros(1, 200, 3075)
+            t[..., -1] = 1
+            args, ins, outs, dyn = (t,), ['tokens'], ['score'], {'tokens': {1: 'seq'}}
+        else:
+            args, ins, outs, dyn = (torch.rand(1, 3, 224, 256),), ['image'], ['score'], {'image': {2: 'h', 3: 'w'}}
+        with torch.no_grad():
+            torch.onnx.export(net, args, path, input_names=ins, output_names=outs, opset_version=17,
+                              dynamic_axes=dyn, **kw)
+        with open(path, 'rb') as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        man = {'name': name, 'kind': 'metric', 'metric': METRIC[name], 'scale': 0,
+               'input': {'name': ins[0], 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
+               'output': {'name': outs[0], 'layout': 'N', 'range': [0, 1]},
+               'dtype': 'fp32', 'sha256': digest,
+               'license': 'benchmark stand-in (random weights, not a metric)',
+               'source': f'bench/learned/standins.py build({name!r}), torch {torch.__version__}'}
+        with open(os.path.join(out, name + '.json.tmp'), 'w') as f:
+            json.dump(man, f, indent=2)
+        os.replace(os.path.join(out, name + '.json.tmp'), os.path.join(out, name + '.json'))
+        n = sum(p.numel() for p in net.parameters())
+        print(f'{name}: {n / 1e6:.1f} M parameters, {os.path.getsize(path) / 1e6:.0f} MB → {path}', flush=True)
+
+
+# --- pyiqa's preprocessing, written with torch.nn.functional -----------------
+
+def maniqa_input(x):
+    x = (x - 0.5) / 0.5
+    h, w = x.shape[-2:]
+    if min(h, w) <= 224:
+        x = F.interpolate(x, scale_factor=225 / min(h, w), mode='bilinear', align_corners=False)
+    h, w = x.shape[-2:]
+    sh, sw = (h - 224) // 4, (w - 224) // 4
+    return torch.cat([x[..., i * sh:i * sh + 224, j * sw:j * sw + 224] for i in range(5) for j in range(5)][:20])
+
+
+def musiq_patches(img, scale_id, max_seq=None):
+    n, c, h, w = img.shape
+    ch, cw = math.ceil(h / 32), math.ceil(w / 32)
+    pr, pc = (ch - 1) * 32 + 32 - h, (cw - 1) * 32 + 32 - w
+    x = F.pad(img, (pc // 2, pc - pc // 2, pr // 2, pr - pr // 2))
+    p = F.unfold(x, 32, stride=32)
+    g = torch.arange(10, device=img.device).float().reshape(1, 1, 10)
+    hw = F.interpolate(g, size=cw, mode='nearest').repeat(1, ch, 1)
+    hh = F.interpolate(g, size=ch, mode='nearest').transpose(1, 2).repeat(1, 1, cw)
+    pos = (hh * 10 + hw).reshape(1, 1, -1)
+    out = torch.cat([p, pos, torch.full_like(pos, scale_id), torch.ones_like(pos)], dim=1)
+    if max_seq is not None:
+        out = torch.cat([out, torch.zeros(n, out.shape[1], max_seq, device=img.device)], dim=-1)[..., :max_seq]
+    return out
+
+
+def musiq_input(x):
+    x = (x - 0.5) * 2
+    h, w = x.shape[-2:]
+    outs = []
+    for sid, L in enumerate([224, 384]):
+        r = L / max(h, w)
+        rs = F.interpolate(x, (round(h * r), round(w * r)), mode='bicubic', align_corners=False)
+        outs.append(musiq_patches(rs, sid, int(math.ceil(L / 32) ** 2)))
+    outs.append(musiq_patches(x, 2))
+    return torch.cat(outs, dim=-1).transpose(1, 2)
+
+
+def score_fn(name, net, device):
+    mean = torch.tensor(CLIP_MEAN, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD, device=device).view(1, 3, 1, 1)
+    if name.startswith('lpips'):
+        return lambda x, r: net(x * 2 - 1, r * 2 - 1)[0]
+    if name == 'maniqa-koniq':
+        def f(x, _):
+            s, w = net(maniqa_input(x))
+            return (w * s).sum() / (w.sum() + 1e-8)
+        return f
+    if name == 'musiq-koniq':
+        return lambda x, _: net(musiq_input(x))[0]
+    return lambda x, _: net((x - mean) / std)[0]
+
+
+def load(path):
+    a = np.asarray(Image.open(path).convert('RGB'), np.float32) / 255
+    return torch.from_numpy(a).permute(2, 0, 1)[None].contiguous()
+
+
+def stem(f):
+    return os.path.splitext(f)[0]
+
+
+def time_metrics(a):
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    files = sorted(f for f in os.listdir(a.dist) if f.lower().endswith(('.png', '.jpg', '.jpeg')))
+    dev = torch.device(a.device)
+    t0 = time.perf_counter()
+    dist = [load(os.path.join(a.dist, f)) for f in files]
+    refs = None
+    if a.ref:
+        by = {stem(f): f for f in os.listdir(a.ref)}
+        refs = [load(os.path.join(a.ref, by[stem(f)])) for f in files]
+    decode = time.perf_counter() - t0
+    h, w = dist[0].shape[-2:]
+    print(f'torch {torch.__version__} on {torch.cuda.get_device_name() if dev.type == "cuda" else "cpu"} '
+          f'({torch.get_num_threads()} threads), {len(files)} images, first {w}x{h}; PIL decode {1000 * decode / len(files):.1f} ms/image', flush=True)
+    scores = {}
+    for name in a.names:
+        if name.startswith('lpips') and refs is None:
+            continue
+        net = standins.build(name)
+        net.load_state_dict(torch.load(os.path.join(a.models, name + '.pt')))
+        net = net.to(dev).eval()
+        f = score_fn(name, net, dev)
+        sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+        if dev.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats()
+        with torch.no_grad():
+            for _ in range(a.warmup):
+                f(dist[0].to(dev), refs[0].to(dev) if refs else None)
+            sync()
+            per, vals = [], {}
+            t0 = time.perf_counter()
+            for i, x in enumerate(dist):
+                t = time.perf_counter()
+                v = f(x.to(dev), refs[i].to(dev) if refs else None)
+                vals[stem(files[i])] = float(v)  # .item() synchronises
+                per.append(time.perf_counter() - t)
+            total = time.perf_counter() - t0
+        mem = f', peak {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB allocated' if dev.type == 'cuda' else ''
+        print(f'  {METRIC[name]:<10} torch eager: median {1000 * np.median(per):8.1f} ms/image, '
+              f'{len(files) / total:7.2f} images/s over {len(files)}{mem}', flush=True)
+        scores[METRIC[name]] = vals
+        del net
+        if dev.type == 'cuda':
+            torch.cuda.empty_cache()
+    if a.json:
+        with open(a.json, 'w') as fh:
+            json.dump(scores, fh, indent=1)
+
+
+def compare(a):
+    want = json.load(open(a.torch_json))
+    got = {}
+    for line in open(a.go_jsonl):
+        r = json.loads(line)
+        for k, v in r.items():
+            if k != 'image':
+                got.setdefault(k, {})[r['image']] = v
+    worst_all = 0.0
+    for metric, vals in want.items():
+        worst, where = 0.0, None
+        for img, v in vals.items():
+            g = got.get(metric, {}).get(img)
+            if g is None:
+                print(f'  {metric}: no Go score for {img}')
+                worst = math.inf
+                continue
+            d = abs(g - v) / max(abs(v), 1e-12)
+            if d > worst:
+                worst, where = d, img
+        worst_all = max(worst_all, worst)
+        print(f'  {metric:<10} Go + ONNX vs torch: largest relative difference {worst:.2e} ({where}), {len(vals)} images')
+    if a.tol and worst_all > a.tol:
+        print(f'FAILED: above {a.tol:g}')
+        sys.exit(1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    e = sub.add_parser('export')
+    e.add_argument('out')
+    e.add_argument('--names', nargs='+', default=standins.NAMES)
+    t = sub.add_parser('time')
+    t.add_argument('models')
+    t.add_argument('--dist', required=True)
+    t.add_argument('--ref')
+    t.add_argument('--device', default='cpu')
+    t.add_argument('--names', nargs='+', default=standins.NAMES)
+    t.add_argument('--warmup', type=int, default=2)
+    t.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch default)')
+    t.add_argument('--json')
+    c = sub.add_parser('compare')
+    c.add_argument('torch_json')
+    c.add_argument('go_jsonl')
+    c.add_argument('--tol', type=float, default=0)
+    a = ap.parse_args()
+    {'export': lambda: export(a.out, a.names), 'time': lambda: time_metrics(a), 'compare': lambda: compare(a)}[a.cmd]()
+
+
+if __name__ == '__main__':
+    main()
