@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
@@ -165,14 +166,35 @@ func (m *onnxModel) prepareNR(name string, dist *img.Image) (*img.Image, error) 
 
 // runScalar runs the graph for one image (pair) and returns its one value.
 func (m *onnxModel) runScalar(name string, in ...models.Tensor) (float64, error) {
-	out, err := m.s.Run(in...)
+	out, err := m.run(name, in...)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
+		return 0, err
 	}
 	if len(out[0].Data) != 1 {
 		return 0, fmt.Errorf("%s: the graph returned %d values for one image", name, len(out[0].Data))
 	}
 	return float64(out[0].Data[0]), nil
+}
+
+// run runs the graph; when the runtime could not allocate the activations,
+// the error says what to do about it.
+func (m *onnxModel) run(name string, in ...models.Tensor) ([]models.Tensor, error) {
+	out, err := m.s.Run(in...)
+	if err != nil {
+		return nil, runError(name, m.s.Placement().Device, in[0].Shape, err)
+	}
+	return out, nil
+}
+
+// runError names the metric, and for a failed allocation the device, the
+// input's shape and the ways out.
+func runError(name, device string, shape []int64, err error) error {
+	msg := strings.ToLower(err.Error())
+	if strings.Contains(msg, "allocate") || strings.Contains(msg, "out of memory") {
+		return fmt.Errorf("%s: out of memory on %s for an input of shape %v (%w); crop or downscale the image, score fewer images at once (--workers 1), lower --metric-max-pixels, or use a device with more memory",
+			name, device, shape, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // checkSize refuses images over the pixel limit for full-resolution networks.

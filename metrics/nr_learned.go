@@ -90,9 +90,9 @@ func (m *maniqa) Score(dist, _ *img.Image) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", m.name, err)
 	}
-	out, err := m.s.Run(models.Tensor{Shape: []int64{ManiqaCrops, 3, ManiqaCrop, ManiqaCrop}, Data: in})
+	out, err := m.run(m.name, models.Tensor{Shape: []int64{ManiqaCrops, 3, ManiqaCrop, ManiqaCrop}, Data: in})
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", m.name, err)
+		return 0, err
 	}
 	s, w := out[0].Data, out[1].Data
 	if len(s) != len(w) || len(s) == 0 {

@@ -13,6 +13,9 @@ torch.nn.functional, on the same images.
       and prints per metric: ms per image (preprocessing + forward,
       synchronised, images already decoded), images/s over the set, and on
       CUDA the peak memory PyTorch allocated. --json writes the scores.
+  python3 bench/learned/peer_torch_metrics.py make-images DIR --size WxH --n N
+      N reference images (random crops of datasets/samples, resized to cover
+      WxH) in DIR/ref and distorted copies (blur + noise, seeded) in DIR/dist.
   python3 bench/learned/peer_torch_metrics.py compare OUT.json GO.jsonl
       the largest relative difference per metric between the torch scores
       and `addsr-bench score --format jsonl` output.
@@ -185,6 +188,27 @@ def time_metrics(a):
             json.dump(scores, fh, indent=1)
 
 
+def make_images(a):
+    from PIL import ImageFilter
+    w, h = (int(v) for v in a.size.lower().split('x'))
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'datasets', 'samples')
+    photos = sorted(os.path.join(src, f) for f in os.listdir(src) if f.lower().endswith(('.png', '.jpg')))
+    rng = np.random.default_rng(1)
+    for d in ('ref', 'dist'):
+        os.makedirs(os.path.join(a.out, d), exist_ok=True)
+    for i in range(a.n):
+        im = Image.open(photos[i % len(photos)]).convert('RGB')
+        s = max(w / im.width, h / im.height) * (1 + rng.uniform(0, 0.3))
+        im = im.resize((max(w, round(im.width * s)), max(h, round(im.height * s))), Image.BICUBIC)
+        x, y = rng.integers(0, im.width - w + 1), rng.integers(0, im.height - h + 1)
+        ref = im.crop((x, y, x + w, y + h))
+        dist = np.asarray(ref.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2))), np.float32)
+        dist = np.clip(dist + rng.normal(0, rng.uniform(2, 10), dist.shape), 0, 255).round().astype(np.uint8)
+        ref.save(os.path.join(a.out, 'ref', f'{i:03d}.png'))
+        Image.fromarray(dist).save(os.path.join(a.out, 'dist', f'{i:03d}.png'))
+    print(f'{a.n} pairs of {w}x{h} in {a.out}/ref and {a.out}/dist')
+
+
 def compare(a):
     want = json.load(open(a.torch_json))
     got = {}
@@ -227,12 +251,17 @@ def main():
     t.add_argument('--warmup', type=int, default=2)
     t.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch default)')
     t.add_argument('--json')
+    m = sub.add_parser('make-images')
+    m.add_argument('out')
+    m.add_argument('--size', required=True)
+    m.add_argument('--n', type=int, default=100)
     c = sub.add_parser('compare')
     c.add_argument('torch_json')
     c.add_argument('go_jsonl')
     c.add_argument('--tol', type=float, default=0)
     a = ap.parse_args()
-    {'export': lambda: export(a.out, a.names), 'time': lambda: time_metrics(a), 'compare': lambda: compare(a)}[a.cmd]()
+    {'export': lambda: export(a.out, a.names), 'time': lambda: time_metrics(a), 'compare': lambda: compare(a),
+     'make-images': lambda: make_images(a)}[a.cmd]()
 
 
 if __name__ == '__main__':

@@ -87,7 +87,7 @@ test sets to produce paper-style tables, per-image records and plots.`,
 func newScore(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		ref, dist, list, format string
-		crop, workers           int
+		crop, workers, threads  int
 		maxPixels               int64
 		noVerify, timings       bool
 		modelsDir, device       string
@@ -110,7 +110,10 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dev.Threads = bench.CPUThreads(dev, workers)
+			dev.Threads = threads
+			if threads == 0 {
+				dev.Threads = bench.CPUThreads(dev, workers)
+			}
 			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop, Models: modelsDir, Device: dev, MaxPixels: netPixels})
 			if err != nil {
 				return err
@@ -182,6 +185,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&crop, "crop-border", 0, "pixels removed from each edge before scoring")
 	f.StringVar(&format, "format", "table", "output: "+strings.Join(reports.Formats, ", "))
 	f.IntVar(&workers, "workers", 0, "parallel images (0: one per CPU)")
+	f.IntVar(&threads, "threads", 0, "ONNX Runtime threads per learned-metric inference on the CPU (0: cores ÷ workers)")
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse images larger than this, read from the header (negative: no limit)")
 	f.BoolVar(&timings, "timings", false, "time each metric per image and print the means, medians and images/s on stderr")
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
