@@ -23,7 +23,7 @@ torch.nn.functional, on the same images.
 Runs with Debian's python3-torch 1.13 (CPU) and with torch 2.x on a GPU
 machine (the legacy TorchScript exporter is asked for where both exist).
 """
-import argparse, hashlib, inspect, json, math, os, sys, time
+import argparse, hashlib, json, math, os, sys, time
 
 import numpy as np
 import torch
@@ -31,7 +31,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import standins  # noqa: E402
+import standins  # noqa: E402  (puts models/export on the path too)
+from common import export_onnx  # noqa: E402
 
 METRIC = {'lpips-alex': 'lpips', 'lpips-vgg': 'lpips-vgg', 'maniqa-koniq': 'maniqa', 'musiq-koniq': 'musiq', 'clipiqa': 'clipiqa'}
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -40,7 +41,6 @@ CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 def export(out, names):
     os.makedirs(out, exist_ok=True)
-    kw = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
     for name in names:
         net = standins.build(name)
         torch.save(net.state_dict(), os.path.join(out, name + '.pt'))
@@ -57,8 +57,7 @@ def export(out, names):
         else:
             args, ins, outs, dyn = (torch.rand(1, 3, 224, 256),), ['image'], ['score'], {'image': {2: 'h', 3: 'w'}}
         with torch.no_grad():
-            torch.onnx.export(net, args, path, input_names=ins, output_names=outs, opset_version=17,
-                              dynamic_axes=dyn, **kw)
+            export_onnx(net, args, path, input_names=ins, output_names=outs, opset_version=17, dynamic_axes=dyn)
         with open(path, 'rb') as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         man = {'name': name, 'kind': 'metric', 'metric': METRIC[name], 'scale': 0,

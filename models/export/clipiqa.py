@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, write_manifest
+from common import calibration_scores, export_onnx, write_manifest
 
 
 class ClipIQAScore(torch.nn.Module):
@@ -54,7 +54,7 @@ def main():
     assert abs(want - got) < 1e-4 * abs(want) + 1e-6, (want, got)
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, 'clipiqa.onnx')
-    torch.onnx.export(wrap, ((x - mean) / std,), path, input_names=['image'], output_names=['score'],
+    export_onnx(wrap, ((x - mean) / std,), path, input_names=['image'], output_names=['score'],
                       opset_version=17, dynamic_axes={'image': {2: 'h', 3: 'w'}})
     write_manifest(a.out, 'clipiqa', path, 'clipiqa',
                    {'name': 'image', 'layout': 'NCHW', 'range': [-1.8, 2.2], 'colour': 'RGB'},

@@ -5,7 +5,25 @@ calibration pairs, and the manifest written beside the .onnx file.
 (the manifest's calibration), so they must come from the same pyiqa metric
 object the export was verified against.
 """
-import hashlib, json, os
+import hashlib, inspect, json, os
+
+
+def export_onnx(module, args, path, **kw):
+    """torch.onnx.export with the TorchScript-based exporter, which these
+    graphs were written for: PyTorch 2.9 and later default to the dynamo
+    exporter (needing onnxscript, and tracing hooks differently), so it is
+    turned off where the argument exists. Written to a temp file, then
+    renamed, so a failed export leaves nothing behind."""
+    import torch
+    if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
+        kw.setdefault('dynamo', False)
+    tmp = path + '.tmp'
+    try:
+        torch.onnx.export(module, args, tmp, **kw)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def calibration_scores(score, cal_dir, full_reference=False):

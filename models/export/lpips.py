@@ -16,7 +16,7 @@ import argparse, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, write_manifest
+from common import calibration_scores, export_onnx, write_manifest
 from lpips_arch import LPIPS
 
 
@@ -48,7 +48,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     stem = 'lpips-' + a.net
     path = os.path.join(a.out, stem + '.onnx')
-    torch.onnx.export(ours, (x[:1] * 2 - 1, y[:1] * 2 - 1), path, input_names=['img0', 'img1'], output_names=['distance'],
+    export_onnx(ours, (x[:1] * 2 - 1, y[:1] * 2 - 1), path, input_names=['img0', 'img1'], output_names=['distance'],
                       opset_version=13, dynamic_axes={'img0': {0: 'n', 2: 'h', 3: 'w'}, 'img1': {0: 'n', 2: 'h', 3: 'w'}, 'distance': {0: 'n'}})
     write_manifest(a.out, stem, path, name,
                    {'name': 'img0', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},

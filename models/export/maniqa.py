@@ -18,7 +18,7 @@ import torch
 from einops import rearrange
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, write_manifest
+from common import calibration_scores, export_onnx, write_manifest
 
 
 class ManiqaTokens(torch.nn.Module):
@@ -73,7 +73,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     stem = 'maniqa-' + a.weights
     path = os.path.join(a.out, stem + '.onnx')
-    torch.onnx.export(wrap, (crops,), path, input_names=['image'], output_names=['score', 'weight'], opset_version=17)
+    export_onnx(wrap, (crops,), path, input_names=['image'], output_names=['score', 'weight'], opset_version=17)
     write_manifest(a.out, stem, path, name,
                    {'name': 'image', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
                    {'name': 'score', 'layout': 'NT', 'range': [0, 1]},

@@ -17,7 +17,7 @@ import argparse, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, write_manifest
+from common import calibration_scores, export_onnx, write_manifest
 
 
 class MusiqFromTokens(torch.nn.Module):
@@ -55,7 +55,7 @@ def main():
     assert abs(want - got) < 1e-4 * abs(want), (want, got)
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, 'musiq-koniq.onnx')
-    torch.onnx.export(wrap, (tokens,), path, input_names=['tokens'], output_names=['score'], opset_version=17,
+    export_onnx(wrap, (tokens,), path, input_names=['tokens'], output_names=['score'], opset_version=17,
                       dynamic_axes={'tokens': {1: 'seq'}})
     write_manifest(a.out, 'musiq-koniq', path, 'musiq',
                    {'name': 'tokens', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
