@@ -117,14 +117,27 @@ func musiqHash(n int) []int {
 	return out
 }
 
-func (m *musiq) Score(dist, _ *img.Image) (float64, error) {
-	d, err := m.prepareNR("musiq", dist)
+func (m *musiq) Score(dist, _ *img.Image) (float64, error) { return scoreLearned(m, dist, nil) }
+func (m *musiq) ScoreBatch(dists, _ []*img.Image) ([]float64, []error) {
+	return scoreLearnedBatch(m, dists, nil)
+}
+func (m *musiq) model() *onnxModel { return &m.onnxModel }
+
+func (m *musiq) input(dist, _ *img.Image) (graphInput, error) {
+	d, _, err := prepare("musiq", m.cfg, dist, nil, false)
 	if err != nil {
-		return 0, err
+		return graphInput{}, err
+	}
+	if err := m.checkSize("musiq", d); err != nil {
+		return graphInput{}, err
 	}
 	in, seq, err := MusiqInput(d)
 	if err != nil {
-		return 0, fmt.Errorf("musiq: %w", err)
+		return graphInput{}, fmt.Errorf("musiq: %w", err)
 	}
-	return m.runScalar("musiq", models.Tensor{Shape: []int64{1, int64(seq), MusiqDim}, Data: in})
+	return graphInput{[]models.Tensor{{Shape: []int64{1, int64(seq), MusiqDim}, Data: in}}}, nil
+}
+
+func (m *musiq) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {
+	return rowValue("musiq", out, row0, rows, total)
 }

@@ -77,31 +77,35 @@ func ManiqaInput(m *img.Image) ([]float32, error) {
 	return out, nil
 }
 
-func (m *maniqa) Score(dist, _ *img.Image) (float64, error) {
-	// No pixel limit: MANIQA sees 20 fixed-size crops whatever the size.
+func (m *maniqa) Score(dist, _ *img.Image) (float64, error) { return scoreLearned(m, dist, nil) }
+func (m *maniqa) ScoreBatch(dists, _ []*img.Image) ([]float64, []error) {
+	return scoreLearnedBatch(m, dists, nil)
+}
+func (m *maniqa) model() *onnxModel { return &m.onnxModel }
+
+// No pixel limit: MANIQA sees 20 fixed-size crops whatever the size.
+func (m *maniqa) input(dist, _ *img.Image) (graphInput, error) {
 	d, _, err := prepare(m.name, m.cfg, dist, nil, false)
 	if err != nil {
-		return 0, err
-	}
-	if err := m.Ready(); err != nil {
-		return 0, fmt.Errorf("%s: %w", m.name, err)
+		return graphInput{}, err
 	}
 	in, err := ManiqaInput(d)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", m.name, err)
+		return graphInput{}, fmt.Errorf("%s: %w", m.name, err)
 	}
-	out, err := m.run(m.name, models.Tensor{Shape: []int64{ManiqaCrops, 3, ManiqaCrop, ManiqaCrop}, Data: in})
-	if err != nil {
-		return 0, err
-	}
+	return graphInput{[]models.Tensor{{Shape: []int64{ManiqaCrops, 3, ManiqaCrop, ManiqaCrop}, Data: in}}}, nil
+}
+
+// reduce is Σ(w·s)/(Σw + 1e-8) over every token of the image's crops, as
+// pyiqa's MANIQA does after flattening the crops into one sample.
+func (m *maniqa) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {
 	s, w := out[0].Data, out[1].Data
-	if len(s) != len(w) || len(s) == 0 {
-		return 0, fmt.Errorf("%s: the graph returned %d scores and %d weights", m.name, len(s), len(w))
+	if len(s) != len(w) || len(s) == 0 || len(s)%total != 0 {
+		return 0, fmt.Errorf("%s: the graph returned %d scores and %d weights for %d crops", m.name, len(s), len(w), total)
 	}
-	// Σ(w·s)/(Σw + 1e-8) over every token of every crop, as pyiqa's MANIQA
-	// does after flattening the crops into one sample.
+	t := len(s) / total // tokens per crop
 	var num, den float64
-	for i := range s {
+	for i := row0 * t; i < (row0+rows)*t; i++ {
 		num += float64(w[i]) * float64(s[i])
 		den += float64(w[i])
 	}
@@ -136,13 +140,26 @@ func ClipInput(m *img.Image) []float32 {
 	return out
 }
 
-func (m *clipiqa) Score(dist, _ *img.Image) (float64, error) {
-	d, err := m.prepareNR("clipiqa", dist)
+func (m *clipiqa) Score(dist, _ *img.Image) (float64, error) { return scoreLearned(m, dist, nil) }
+func (m *clipiqa) ScoreBatch(dists, _ []*img.Image) ([]float64, []error) {
+	return scoreLearnedBatch(m, dists, nil)
+}
+func (m *clipiqa) model() *onnxModel { return &m.onnxModel }
+
+func (m *clipiqa) input(dist, _ *img.Image) (graphInput, error) {
+	d, _, err := prepare("clipiqa", m.cfg, dist, nil, false)
 	if err != nil {
-		return 0, err
+		return graphInput{}, err
 	}
 	if d.W < 32 || d.H < 32 {
-		return 0, fmt.Errorf("clipiqa needs at least 32×32 pixels, got %dx%d", d.W, d.H)
+		return graphInput{}, fmt.Errorf("clipiqa needs at least 32×32 pixels, got %dx%d", d.W, d.H)
 	}
-	return m.runScalar("clipiqa", models.Tensor{Shape: []int64{1, 3, int64(d.H), int64(d.W)}, Data: ClipInput(d)})
+	if err := m.checkSize("clipiqa", d); err != nil {
+		return graphInput{}, err
+	}
+	return graphInput{[]models.Tensor{{Shape: []int64{1, 3, int64(d.H), int64(d.W)}, Data: ClipInput(d)}}}, nil
+}
+
+func (m *clipiqa) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {
+	return rowValue("clipiqa", out, row0, rows, total)
 }

@@ -145,7 +145,38 @@ func TestSharedSuite(t *testing.T) {
 			if got == vStrong {
 				t.Errorf("crop border %d did not change the score %v", b, got)
 			}
+			if bs, ok := m.(metrics.BatchScorer); ok {
+				batchSuite(t, bs, ref, mild, strong)
+			}
 		})
+	}
+}
+
+// batchSuite: ScoreBatch gives each image what Score gives it, whatever it
+// shares an inference with, in order; an image that cannot be scored alone
+// (the 8×8 one, for lpips and clipiqa) gets its own error in the batch and
+// the others their scores.
+func batchSuite(t *testing.T, m metrics.BatchScorer, ref, mild, strong *img.Image) {
+	t.Helper()
+	other, _ := mild.Crop(3, 5, 260, 200) // another size: its own group
+	otherRef, _ := ref.Crop(3, 5, 260, 200)
+	tiny, _ := mild.Crop(0, 0, 8, 8) // too small for lpips and clipiqa
+	tinyRef, _ := ref.Crop(0, 0, 8, 8)
+	dists := []*img.Image{mild, other, strong, tiny, mild}
+	refs := []*img.Image{ref, otherRef, ref, tinyRef, ref}
+	vals, errs := m.ScoreBatch(dists, refs)
+	if len(vals) != len(dists) || len(errs) != len(dists) {
+		t.Fatalf("%d values and %d errors for %d images", len(vals), len(errs), len(dists))
+	}
+	for i := range dists {
+		want, wantErr := m.Score(dists[i], refs[i])
+		if (wantErr == nil) != (errs[i] == nil) {
+			t.Errorf("image %d: batch error %v, alone %v", i, errs[i], wantErr)
+			continue
+		}
+		if wantErr == nil && math.Abs(vals[i]-want) > 1e-5*math.Max(1e-3, math.Abs(want)) {
+			t.Errorf("image %d: %v in a batch, %v alone", i, vals[i], want)
+		}
 	}
 }
 

@@ -49,13 +49,14 @@ def export(out, names):
             x = torch.rand(1, 3, 64, 64) * 2 - 1
             args, ins, outs, dyn = (x, x), ['img0', 'img1'], ['distance'], {'img0': {0: 'n', 2: 'h', 3: 'w'}, 'img1': {0: 'n', 2: 'h', 3: 'w'}}
         elif name == 'maniqa-koniq':
-            args, ins, outs, dyn = (torch.rand(20, 3, 224, 224) * 2 - 1,), ['image'], ['score', 'weight'], None
+            args, ins, outs, dyn = ((torch.rand(20, 3, 224, 224) * 2 - 1,), ['image'], ['score', 'weight'],
+                                    {'image': {0: 'crops'}, 'score': {0: 'crops'}, 'weight': {0: 'crops'}})
         elif name == 'musiq-koniq':
             t = torch.zeros(1, 200, 3075)
             t[..., -1] = 1
-            args, ins, outs, dyn = (t,), ['tokens'], ['score'], {'tokens': {1: 'seq'}}
+            args, ins, outs, dyn = (t,), ['tokens'], ['score'], {'tokens': {0: 'n', 1: 'seq'}, 'score': {0: 'n'}}
         else:
-            args, ins, outs, dyn = (torch.rand(1, 3, 224, 256),), ['image'], ['score'], {'image': {2: 'h', 3: 'w'}}
+            args, ins, outs, dyn = (torch.rand(1, 3, 224, 256),), ['image'], ['score'], {'image': {0: 'n', 2: 'h', 3: 'w'}, 'score': {0: 'n'}}
         with torch.no_grad():
             export_onnx(net, args, path, input_names=ins, output_names=outs, opset_version=17, dynamic_axes=dyn)
         with open(path, 'rb') as f:

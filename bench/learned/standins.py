@@ -105,7 +105,7 @@ class Musiq(nn.Module):
         x = self.block(x).permute(0, 2, 3, 1).reshape(b, s, -1)  # TF's channel order
         x = self.embed(x) + self.pos[pos] + self.scale[sid]
         x = torch.cat([self.cls.expand(b, -1, -1), x], dim=1)
-        mask = torch.cat([torch.ones(b, 1, dtype=mask.dtype), mask], dim=1)
+        mask = torch.cat([torch.ones_like(mask[:, :1]), mask], dim=1)  # the cls token
         for blk in self.blocks:
             x = blk(x, mask)
         return self.head(self.norm(x)[:, 0]).view(-1)

@@ -55,7 +55,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, 'clipiqa.onnx')
     export_onnx(wrap, ((x - mean) / std,), path, input_names=['image'], output_names=['score'],
-                      opset_version=17, dynamic_axes={'image': {2: 'h', 3: 'w'}})
+                      opset_version=17, dynamic_axes={'image': {0: 'n', 2: 'h', 3: 'w'}, 'score': {0: 'n'}})
     write_manifest(a.out, 'clipiqa', path, 'clipiqa',
                    {'name': 'image', 'layout': 'NCHW', 'range': [-1.8, 2.2], 'colour': 'RGB'},
                    {'name': 'score', 'layout': 'N', 'range': [0, 1]},

@@ -73,7 +73,8 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     stem = 'maniqa-' + a.weights
     path = os.path.join(a.out, stem + '.onnx')
-    export_onnx(wrap, (crops,), path, input_names=['image'], output_names=['score', 'weight'], opset_version=17)
+    export_onnx(wrap, (crops,), path, input_names=['image'], output_names=['score', 'weight'], opset_version=17,
+                dynamic_axes={'image': {0: 'crops'}, 'score': {0: 'crops'}, 'weight': {0: 'crops'}})
     write_manifest(a.out, stem, path, name,
                    {'name': 'image', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
                    {'name': 'score', 'layout': 'NT', 'range': [0, 1]},

@@ -56,7 +56,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     path = os.path.join(a.out, 'musiq-koniq.onnx')
     export_onnx(wrap, (tokens,), path, input_names=['tokens'], output_names=['score'], opset_version=17,
-                      dynamic_axes={'tokens': {1: 'seq'}})
+                      dynamic_axes={'tokens': {0: 'n', 1: 'seq'}, 'score': {0: 'n'}})
     write_manifest(a.out, 'musiq-koniq', path, 'musiq',
                    {'name': 'tokens', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
                    {'name': 'score', 'layout': 'N', 'range': [0, 100]},

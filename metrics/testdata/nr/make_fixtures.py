@@ -61,10 +61,12 @@ nets = {}
 for name, seed in (('maniqa-koniq', 1), ('maniqa-pipal', 2)):
     torch.manual_seed(seed)
     nets[name] = TinyManiqa().eval()
-    export(nets[name], name, torch.rand(20, 3, 224, 224), ['image'], ['score', 'weight'], None)
+    # the batch dimension is free, so that several images' crops stack
+    export(nets[name], name, torch.rand(20, 3, 224, 224), ['image'], ['score', 'weight'],
+           {'image': {0: 'crops'}, 'score': {0: 'crops'}, 'weight': {0: 'crops'}})
 torch.manual_seed(3)
 nets['clipiqa'] = TinyClipIQA().eval()
-export(nets['clipiqa'], 'clipiqa', torch.rand(1, 3, 96, 128), ['image'], ['score'], {'image': {2: 'h', 3: 'w'}})
+export(nets['clipiqa'], 'clipiqa', torch.rand(1, 3, 96, 128), ['image'], ['score'], {'image': {0: 'n', 2: 'h', 3: 'w'}, 'score': {0: 'n'}})
 
 
 def tensor(path, box=None):

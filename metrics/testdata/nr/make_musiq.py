@@ -64,7 +64,7 @@ torch.manual_seed(4)
 net = TinyMusiq().eval()
 path = os.path.join(here, 'musiq-koniq.onnx')
 torch.onnx.export(net, (torch.zeros(1, 200, 3075),), path, input_names=['tokens'], output_names=['score'],
-                  opset_version=13, dynamic_axes={'tokens': {1: 'seq'}})
+                  opset_version=13, dynamic_axes={'tokens': {0: 'n', 1: 'seq'}, 'score': {0: 'n'}})
 json.dump({'name': 'musiq-koniq', 'kind': 'metric', 'scale': 0,
            'input': {'name': 'tokens', 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
            'output': {'name': 'score', 'layout': 'N', 'range': [0, 100]},

@@ -88,6 +88,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		ref, dist, list, format string
 		crop, workers, threads  int
+		batch                   int
 		maxPixels               int64
 		noVerify, timings       bool
 		modelsDir, device       string
@@ -144,7 +145,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			step, done := progress(stderr, len(pairs), "scoring")
 			t0 := time.Now()
 			recs, err := bench.ScorePairs(cmd.Context(), pairs, ms, bench.ScoreOptions{
-				Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Progress: step, Timings: timings,
+				Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Progress: step, Timings: timings, Batch: batch,
 			})
 			wall := time.Since(t0)
 			done()
@@ -186,6 +187,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&format, "format", "table", "output: "+strings.Join(reports.Formats, ", "))
 	f.IntVar(&workers, "workers", 0, "parallel images (0: one per CPU)")
 	f.IntVar(&threads, "threads", 0, "ONNX Runtime threads per learned-metric inference on the CPU (0: cores ÷ workers)")
+	f.IntVar(&batch, "batch", 1, "images per worker scored together: learned metrics stack same-size images into one inference (for GPUs)")
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse images larger than this, read from the header (negative: no limit)")
 	f.BoolVar(&timings, "timings", false, "time each metric per image and print the means, medians and images/s on stderr")
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")

@@ -1,0 +1,288 @@
+package metrics
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/models"
+)
+
+// The machinery every ONNX-backed metric shares: finding and loading its
+// graph, running it one image at a time or several stacked along the batch
+// dimension, and errors that say what to do.
+
+// BatchScorer is a Metric that can score several images with one inference
+// per group of same-shape inputs, for throughput on GPUs. Each result equals
+// what Score gives for that image (within the runtime's float rounding);
+// errs[i] is that image's error.
+type BatchScorer interface {
+	Metric
+	ScoreBatch(dists, refs []*img.Image) (vals []float64, errs []error)
+}
+
+// graphInput is one image's input to a learned metric's graph: one tensor
+// per graph input, all with the same leading (batch) dimension — 1 for a
+// whole image, 20 for MANIQA's crops.
+type graphInput struct {
+	tensors []models.Tensor
+}
+
+func (g graphInput) rows() int { return int(g.tensors[0].Shape[0]) }
+
+// key is equal for inputs that can be stacked: the same shapes after the
+// batch dimension.
+func (g graphInput) key() string {
+	var b strings.Builder
+	for _, t := range g.tensors {
+		fmt.Fprint(&b, t.Shape[1:], ";")
+	}
+	return b.String()
+}
+
+// learnedMetric is what each ONNX metric gives the shared scoring code.
+type learnedMetric interface {
+	Metric
+	model() *onnxModel
+	// input crops and checks one image (pair) and builds its graph input.
+	input(dist, ref *img.Image) (graphInput, error)
+	// reduce turns the image's rows [row0, row0+rows) of outputs that hold
+	// total rows into its score.
+	reduce(out []models.Tensor, row0, rows, total int) (float64, error)
+}
+
+// scoreLearned is every learned metric's Score.
+func scoreLearned(l learnedMetric, dist, ref *img.Image) (float64, error) {
+	in, err := l.input(dist, ref)
+	if err != nil {
+		return 0, err
+	}
+	m := l.model()
+	if err := m.Ready(); err != nil {
+		return 0, fmt.Errorf("%s: %w", l.Name(), err)
+	}
+	out, err := m.run(l.Name(), in.tensors...)
+	if err != nil {
+		return 0, err
+	}
+	return l.reduce(out, 0, in.rows(), in.rows())
+}
+
+// scoreLearnedBatch is every learned metric's ScoreBatch: same-shape inputs
+// are stacked into one inference when the graph's batch dimension is free;
+// when a stacked inference fails (memory, most often), its images are run
+// one by one so that each gets its own result or error.
+func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []error) {
+	n := len(dists)
+	vals, errs := make([]float64, n), make([]error, n)
+	ins := make([]graphInput, n)
+	for i := range dists {
+		var ref *img.Image
+		if refs != nil {
+			ref = refs[i]
+		}
+		ins[i], errs[i] = l.input(dists[i], ref)
+	}
+	m := l.model()
+	if err := m.Ready(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("%s: %w", l.Name(), err)
+			}
+		}
+		return vals, errs
+	}
+	one := func(i int) {
+		out, err := m.run(l.Name(), ins[i].tensors...)
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		vals[i], errs[i] = l.reduce(out, 0, ins[i].rows(), ins[i].rows())
+	}
+	var order []string
+	groups := map[string][]int{}
+	for i := range ins {
+		if errs[i] != nil {
+			continue
+		}
+		k := ins[i].key()
+		if !m.stackable() {
+			k = fmt.Sprint(i)
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		idx := groups[k]
+		if len(idx) == 1 {
+			one(idx[0])
+			continue
+		}
+		total := 0
+		for _, i := range idx {
+			total += ins[i].rows()
+		}
+		stacked := make([]models.Tensor, len(ins[idx[0]].tensors))
+		for t := range stacked {
+			shape := append([]int64{int64(total)}, ins[idx[0]].tensors[t].Shape[1:]...)
+			data := make([]float32, 0, len(ins[idx[0]].tensors[t].Data)*len(idx))
+			for _, i := range idx {
+				data = append(data, ins[i].tensors[t].Data...)
+			}
+			stacked[t] = models.Tensor{Shape: shape, Data: data}
+		}
+		out, err := m.run(l.Name(), stacked...)
+		if err != nil {
+			for _, i := range idx {
+				one(i)
+			}
+			continue
+		}
+		row := 0
+		for _, i := range idx {
+			vals[i], errs[i] = l.reduce(out, row, ins[i].rows(), total)
+			row += ins[i].rows()
+		}
+	}
+	return vals, errs
+}
+
+// rowValue is the one value per row of a graph that scores each row (LPIPS,
+// MUSIQ, CLIPIQA): the value of row row0.
+func rowValue(name string, out []models.Tensor, row0, rows, total int) (float64, error) {
+	d := out[0].Data
+	if len(d) != total || rows != 1 {
+		return 0, fmt.Errorf("%s: the graph returned %d values for %d images", name, len(d), total)
+	}
+	return float64(d[row0]), nil
+}
+
+// ModelPath finds a metric's ONNX model: in Config.Models when set, else in
+// the project's cache (models/NAME.onnx).
+func ModelPath(cfg Config, stem string) (string, error) {
+	if cfg.Models != "" {
+		p := filepath.Join(cfg.Models, stem+".onnx")
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("%s: %w; export it with models/export/ (see README, Learned metrics)", p, err)
+		}
+		return p, nil
+	}
+	if p, ok := models.CachedFile(filepath.Join("models", stem+".onnx")); ok {
+		return p, nil
+	}
+	return "", fmt.Errorf("no %s.onnx: export it with models/export/ and put it with its manifest in .cache/models/ or a folder given by --models", stem)
+}
+
+// onnxModel is the ONNX graph behind a learned metric, loaded on first use
+// (listing metrics must not need their models) and checked against its
+// manifest.
+type onnxModel struct {
+	cfg             Config
+	stem            string // file stem: lpips-alex, maniqa-koniq, …
+	inputs, outputs int
+
+	once sync.Once
+	runs atomic.Int64 // inferences, for tests of batching
+	s    *models.Session
+	man  *models.Manifest
+	err  error
+}
+
+// Ready loads the model, so that a run fails before it starts, not on every
+// image, when the model is missing or wrong.
+func (m *onnxModel) Ready() error {
+	m.once.Do(func() {
+		p, err := ModelPath(m.cfg, m.stem)
+		if err != nil {
+			m.err = err
+			return
+		}
+		if m.man, err = models.LoadManifest(p); err != nil {
+			m.err = err
+			return
+		}
+		if m.man.Kind != "metric" {
+			m.err = fmt.Errorf("%s is a %q model, not a metric", p, m.man.Kind)
+			return
+		}
+		s, err := models.OpenOn(p, m.cfg.Device)
+		if err != nil {
+			m.err = err
+			return
+		}
+		if len(s.Inputs()) != m.inputs || len(s.Outputs()) != m.outputs {
+			s.Close()
+			m.err = fmt.Errorf("%s has %d inputs and %d outputs; this metric's graph has %d and %d (see models/export/)", p, len(s.Inputs()), len(s.Outputs()), m.inputs, m.outputs)
+			return
+		}
+		m.s = s
+	})
+	return m.err
+}
+
+// modelID names the model file and its SHA-256 for fingerprints.
+func (m *onnxModel) modelID() string {
+	m.Ready()
+	sum := "missing"
+	if m.man != nil {
+		sum = m.man.SHA256
+	}
+	id := "model=" + m.stem + ".onnx;sha256=" + sum
+	if m.s != nil {
+		// Scores from different execution providers differ in the last
+		// digits: runs scored on a GPU and on a CPU must not be merged.
+		p := m.s.Placement()
+		id += ";ep=" + p.EP + ";ort=" + p.ORTVersion
+	}
+	return id
+}
+
+// run runs the graph; when the runtime could not allocate the activations,
+// the error says what to do about it.
+func (m *onnxModel) run(name string, in ...models.Tensor) ([]models.Tensor, error) {
+	m.runs.Add(1)
+	out, err := m.s.Run(in...)
+	if err != nil {
+		return nil, runError(name, m.s.Placement().Device, in[0].Shape, err)
+	}
+	return out, nil
+}
+
+// runError names the metric, and for a failed allocation the device, the
+// input's shape and the ways out.
+func runError(name, device string, shape []int64, err error) error {
+	msg := strings.ToLower(err.Error())
+	if strings.Contains(msg, "allocate") || strings.Contains(msg, "out of memory") {
+		return fmt.Errorf("%s: out of memory on %s for an input of shape %v (%w); crop or downscale the image, score fewer images at once (--workers 1), lower --metric-max-pixels, or use a device with more memory",
+			name, device, shape, err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// checkSize refuses images over the pixel limit for full-resolution networks.
+func (m *onnxModel) checkSize(name string, d *img.Image) error {
+	if lim := m.cfg.MaxPixels; lim > 0 && int64(d.Pixels()) > lim {
+		return fmt.Errorf("%s: a %dx%d image is over the %d-pixel limit for full-resolution networks (activations grow with the area); crop it, or raise the limit (--metric-max-pixels) if the memory is there",
+			name, d.W, d.H, lim)
+	}
+	return nil
+}
+
+// stackable says whether the graph's batch dimension is free, so that
+// several images' inputs can go in one inference (exports before this was
+// supported have a fixed batch of 1, or of MANIQA's 20 crops).
+func (m *onnxModel) stackable() bool {
+	for _, in := range m.s.Inputs() {
+		if len(in.Dimensions) == 0 || in.Dimensions[0] >= 0 {
+			return false
+		}
+	}
+	return true
+}
