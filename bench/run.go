@@ -183,7 +183,8 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	mdev.Threads = CPUThreads(mdev, o.Workers)
 	var ms []metrics.Metric
 	for _, m := range spec.Metrics {
-		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder, Models: spec.Resolve(spec.MetricModels), Device: mdev})
+		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder, Models: spec.Resolve(spec.MetricModels), Device: mdev,
+			Concurrency: workpool.Workers(o.Workers)})
 		if err != nil {
 			return sum, err
 		}

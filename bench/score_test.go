@@ -44,7 +44,7 @@ func TestScorePairsBatched(t *testing.T) {
 
 	var ms []metrics.Metric
 	for _, c := range []struct{ name, models string }{{"psnr", ""}, {"ssim", ""}, {"lpips", "lpips"}, {"clipiqa", "nr"}, {"musiq", "nr"}, {"maniqa", "nr"}} {
-		m, err := metrics.New(c.name, metrics.Config{Models: filepath.Join(src, c.models)})
+		m, err := metrics.New(c.name, metrics.Config{Models: filepath.Join(src, c.models), MaxMemory: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

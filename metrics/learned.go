@@ -30,6 +30,7 @@ type BatchScorer interface {
 // whole image, 20 for MANIQA's crops.
 type graphInput struct {
 	tensors []models.Tensor
+	w, h    int // the image's size, for messages
 }
 
 func (g graphInput) rows() int { return int(g.tensors[0].Shape[0]) }
@@ -53,11 +54,16 @@ type learnedMetric interface {
 	// reduce turns the image's rows [row0, row0+rows) of outputs that hold
 	// total rows into its score.
 	reduce(out []models.Tensor, row0, rows, total int) (float64, error)
+	// memory estimates the activations' peak bytes for the input (memory.go).
+	memory(in graphInput) int64
 }
 
 // scoreLearned is every learned metric's Score.
 func scoreLearned(l learnedMetric, dist, ref *img.Image) (float64, error) {
 	in, err := l.input(dist, ref)
+	if err == nil {
+		err = checkMemory(l, in)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -85,7 +91,9 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 		if refs != nil {
 			ref = refs[i]
 		}
-		ins[i], errs[i] = l.input(dists[i], ref)
+		if ins[i], errs[i] = l.input(dists[i], ref); errs[i] == nil {
+			errs[i] = checkMemory(l, ins[i])
+		}
 	}
 	m := l.model()
 	if err := m.Ready(); err != nil {
@@ -119,8 +127,23 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 		}
 		groups[k] = append(groups[k], i)
 	}
+	// Groups cut so that each stacked inference fits the memory budget.
+	var parts [][]int
+	budget := m.memoryBudget()
 	for _, k := range order {
-		idx := groups[k]
+		var part []int
+		var need int64
+		for _, i := range groups[k] {
+			if len(part) > 0 && budget > 0 && need+l.memory(ins[i]) > budget {
+				parts = append(parts, part)
+				part, need = nil, 0
+			}
+			part = append(part, i)
+			need += l.memory(ins[i])
+		}
+		parts = append(parts, part)
+	}
+	for _, idx := range parts {
 		if len(idx) == 1 {
 			one(idx[0])
 			continue

@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/models"
 	"strings"
 	"testing"
 )
@@ -41,7 +42,7 @@ func TestScoreBatchStacks(t *testing.T) {
 		refs      bool
 		runs      int64
 	}{{"clipiqa", "nr", false, 2}, {"musiq", "nr", false, 2}, {"maniqa", "nr", false, 1}, {"lpips", "lpips", true, 2}} {
-		met, err := New(c.name, Config{Models: "testdata/" + c.dir})
+		met, err := New(c.name, Config{Models: "testdata/" + c.dir, MaxMemory: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,5 +59,57 @@ func TestScoreBatchStacks(t *testing.T) {
 		if n := met.(learnedMetric).model().runs.Load(); n != c.runs {
 			t.Errorf("%s: %d inferences for 3 images of 64×48 and 1 of 80×48, want %d", c.name, n, c.runs)
 		}
+	}
+}
+
+// An input whose activations would not fit the memory budget is refused
+// with the size and the budget; batches are cut to fit.
+func TestMemoryBudget(t *testing.T) {
+	im := img.New(64, 48)
+	need := int64(64 * 48 * clipBytesPerPixel)
+	small, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: need - 1})
+	_, err := small.Score(im, nil)
+	if err == nil || !strings.Contains(err.Error(), "a 64x48 image needs about") || !strings.Contains(err.Error(), "--metric-max-memory") {
+		t.Errorf("over budget: %v", err)
+	}
+	two, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: 2 * need})
+	_, errs := two.(BatchScorer).ScoreBatch([]*img.Image{im, im, im, im, im}, nil)
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := two.(learnedMetric).model().runs.Load(); n != 3 {
+		t.Errorf("5 images with room for 2 per inference: %d inferences, want 3", n)
+	}
+	off, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	if _, err := off.Score(im, nil); err != nil {
+		t.Errorf("no budget: %v", err)
+	}
+	// The default budget on the CPU is a share of the available memory.
+	m := &onnxModel{cfg: Config{Concurrency: 4}}
+	if a := availableMemory(); a > 0 && m.memoryBudget() != a/5*4/4 {
+		t.Errorf("budget %d with %d available and 4 workers", m.memoryBudget(), a)
+	}
+	if (&onnxModel{cfg: Config{Device: models.Device{Kind: "cuda"}}}).memoryBudget() != 0 {
+		t.Error("a GPU without a budget was given one")
+	}
+	if musiqMemory(1, 449) < 449*musiqBytesPerToken {
+		t.Error("musiq estimate")
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+	}{{"16GiB", 16 << 30}, {"512MiB", 512 << 20}, {"8G", 8 << 30}, {"1.5GB", 1500000000}, {"1000", 1000}, {"off", -1}, {"-1", -1}} {
+		got, err := ParseBytes(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+	}
+	if _, err := ParseBytes("lots"); err == nil {
+		t.Error("accepted lots")
 	}
 }

@@ -56,7 +56,15 @@ func (m *lpips) input(dist, ref *img.Image) (graphInput, error) {
 		return graphInput{}, err
 	}
 	shape := []int64{1, 3, int64(d.H), int64(d.W)}
-	return graphInput{[]models.Tensor{{Shape: shape, Data: toSigned(d)}, {Shape: shape, Data: toSigned(r)}}}, nil
+	return graphInput{tensors: []models.Tensor{{Shape: shape, Data: toSigned(d)}, {Shape: shape, Data: toSigned(r)}}, w: d.W, h: d.H}, nil
+}
+
+func (m *lpips) memory(in graphInput) int64 {
+	per := int64(lpipsAlexBytesPerPixel)
+	if m.stem == "lpips-vgg" {
+		per = lpipsVGGBytesPerPixel
+	}
+	return int64(in.rows()) * int64(in.w) * int64(in.h) * per
 }
 
 func (m *lpips) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {

@@ -14,7 +14,9 @@ import (
 // The LPIPS fixtures are random-weight networks (testdata/lpips/make_fixture.py):
 // they test the plumbing — Go's [−1, 1] preprocessing and the ONNX graph —
 // against the same PyTorch module, not LPIPS's values.
-var lpipsFixtures = metrics.Config{Models: filepath.Join("testdata", "lpips")}
+// The fixtures are tiny: the memory estimates of the full networks do not
+// apply to them (MaxMemory -1).
+var lpipsFixtures = metrics.Config{Models: filepath.Join("testdata", "lpips"), MaxMemory: -1}
 
 func TestLPIPSAgainstPyTorch(t *testing.T) {
 	var doc struct {

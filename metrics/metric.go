@@ -70,6 +70,14 @@ type Config struct {
 	Device models.Device
 	// MaxPixels refuses larger images for full-resolution networks (0: 25 MP).
 	MaxPixels int64
+	// MaxMemory is the memory, in bytes, the learned metrics' activations may
+	// take: larger inputs are refused with an error, and batches are cut to
+	// fit (0: on the CPU 80% of the available memory, on a GPU no check;
+	// negative: no check).
+	MaxMemory int64
+	// Concurrency is how many images are scored at once (workers), which
+	// share the default memory budget.
+	Concurrency int
 }
 
 type entry struct {

@@ -135,7 +135,11 @@ func (m *musiq) input(dist, _ *img.Image) (graphInput, error) {
 	if err != nil {
 		return graphInput{}, fmt.Errorf("musiq: %w", err)
 	}
-	return graphInput{[]models.Tensor{{Shape: []int64{1, int64(seq), MusiqDim}, Data: in}}}, nil
+	return graphInput{tensors: []models.Tensor{{Shape: []int64{1, int64(seq), MusiqDim}, Data: in}}, w: d.W, h: d.H}, nil
+}
+
+func (m *musiq) memory(in graphInput) int64 {
+	return musiqMemory(in.rows(), int(in.tensors[0].Shape[1]))
 }
 
 func (m *musiq) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {

@@ -93,8 +93,10 @@ func (m *maniqa) input(dist, _ *img.Image) (graphInput, error) {
 	if err != nil {
 		return graphInput{}, fmt.Errorf("%s: %w", m.name, err)
 	}
-	return graphInput{[]models.Tensor{{Shape: []int64{ManiqaCrops, 3, ManiqaCrop, ManiqaCrop}, Data: in}}}, nil
+	return graphInput{tensors: []models.Tensor{{Shape: []int64{ManiqaCrops, 3, ManiqaCrop, ManiqaCrop}, Data: in}}, w: d.W, h: d.H}, nil
 }
+
+func (m *maniqa) memory(in graphInput) int64 { return int64(in.rows()) * maniqaBytesPerCrop }
 
 // reduce is Σ(w·s)/(Σw + 1e-8) over every token of the image's crops, as
 // pyiqa's MANIQA does after flattening the crops into one sample.
@@ -157,7 +159,11 @@ func (m *clipiqa) input(dist, _ *img.Image) (graphInput, error) {
 	if err := m.checkSize("clipiqa", d); err != nil {
 		return graphInput{}, err
 	}
-	return graphInput{[]models.Tensor{{Shape: []int64{1, 3, int64(d.H), int64(d.W)}, Data: ClipInput(d)}}}, nil
+	return graphInput{tensors: []models.Tensor{{Shape: []int64{1, 3, int64(d.H), int64(d.W)}, Data: ClipInput(d)}}, w: d.W, h: d.H}, nil
+}
+
+func (m *clipiqa) memory(in graphInput) int64 {
+	return int64(in.rows()) * int64(in.w) * int64(in.h) * clipBytesPerPixel
 }
 
 func (m *clipiqa) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {

@@ -15,7 +15,7 @@ import (
 // and CLIPIQA exports (make_fixtures.py): Go's preprocessing plus ONNX must
 // give what PyTorch's preprocessing (F.interpolate, slicing) plus the same
 // module gives.
-var nrFixtures = metrics.Config{Models: filepath.Join("testdata", "nr")}
+var nrFixtures = metrics.Config{Models: filepath.Join("testdata", "nr"), MaxMemory: -1}
 
 func TestLearnedNRAgainstPyTorch(t *testing.T) {
 	var cases []struct {
@@ -184,7 +184,7 @@ func TestLearnedWrongGraph(t *testing.T) {
 	json.Unmarshal(raw, &man)
 	b, _ := json.Marshal(man)
 	os.WriteFile(filepath.Join(dir, "maniqa-koniq.json"), b, 0o644)
-	m, _ := metrics.New("maniqa", metrics.Config{Models: dir})
+	m, _ := metrics.New("maniqa", metrics.Config{Models: dir, MaxMemory: -1})
 	img := load(t, filepath.Join("testdata", "hubble-blur-ref.png"))
 	_, err := m.Score(img, nil)
 	if err == nil || !strings.Contains(err.Error(), "2 inputs and 1 outputs; this metric's graph has 1 and 2") {

@@ -122,7 +122,7 @@ func TestSharedSuite(t *testing.T) {
 			// Crop border: scoring with --crop-border 4 equals scoring the
 			// images cropped by hand.
 			const b = 4
-			mb, err := metrics.New(name, metrics.Config{CropBorder: b, Models: cfg.Models})
+			mb, err := metrics.New(name, metrics.Config{CropBorder: b, Models: cfg.Models, MaxMemory: cfg.MaxMemory})
 			if err != nil {
 				t.Fatal(err)
 			}

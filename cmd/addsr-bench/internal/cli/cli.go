@@ -92,6 +92,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 		maxPixels               int64
 		noVerify, timings       bool
 		modelsDir, device       string
+		maxMemory               string
 		netPixels               int64
 	)
 	cmd := &cobra.Command{
@@ -115,7 +116,12 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if threads == 0 {
 				dev.Threads = bench.CPUThreads(dev, workers)
 			}
-			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop, Models: modelsDir, Device: dev, MaxPixels: netPixels})
+			mem, err := metrics.ParseBytes(maxMemory)
+			if err != nil {
+				return fmt.Errorf("--metric-max-memory: %w", err)
+			}
+			ms, err := metrics.NewList(list, metrics.Config{CropBorder: crop, Models: modelsDir, Device: dev, MaxPixels: netPixels,
+				MaxMemory: mem, Concurrency: workpool.Workers(workers)})
 			if err != nil {
 				return err
 			}
@@ -194,6 +200,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
 	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
 	f.Int64Var(&netPixels, "metric-max-pixels", 25_000_000, "largest image the full-resolution networks (lpips, musiq, clipiqa) accept")
+	f.StringVar(&maxMemory, "metric-max-memory", "0", "memory one learned-metric inference may plan for, e.g. 16GiB, or off (0: on the CPU 80% of the available memory shared by the workers; on a GPU no check)")
 	return cmd
 }
 

@@ -1,0 +1,122 @@
+package metrics
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Memory the learned metrics' networks need for their activations, so that
+// an image too large for the machine gets an error naming the size and the
+// budget instead of an allocation failure or the kernel's OOM killer.
+//
+// The estimates are upper bounds fitted to the peak resident memory of
+// `addsr-bench score` on the full-size stand-ins (bench/learned/standins.py)
+// on the CPU, at 1, 2, 4 and 8.4 MP, less the process and weights, with a
+// margin of about 20% (commands and figures in README, Learned metrics):
+// LPIPS-Alex 155 B per pixel, LPIPS-VGG 1381, CLIP RN50 253; MUSIQ grows
+// with the token count n (one per 32² patch): about 450 KB per token plus
+// four attention matrices of 6 heads × n² float32; MANIQA about 260 MB
+// per 224² crop (5.2 GB for one image's 20 crops — its transposed attention
+// over 3072 channels is 3072² per crop — measured the same for 40 crops).
+const (
+	lpipsAlexBytesPerPixel = 190
+	lpipsVGGBytesPerPixel  = 1650
+	clipBytesPerPixel      = 310
+	musiqBytesPerToken     = 460 << 10
+	musiqHeads             = 6
+	musiqAttentionCopies   = 4
+	// maniqaBytesPerCrop: MANIQA's activations per 224² crop (20 per image).
+	maniqaBytesPerCrop = 260 << 20
+)
+
+// musiqMemory is the estimate for rows inputs of seq tokens (plus the class
+// token).
+func musiqMemory(rows, seq int) int64 {
+	n := int64(seq + 1)
+	return int64(rows) * (int64(seq)*musiqBytesPerToken + musiqAttentionCopies*musiqHeads*n*n*4)
+}
+
+var (
+	availOnce sync.Once
+	avail     int64
+)
+
+// availableMemory is MemAvailable from /proc/meminfo when the program first
+// asks (0 where there is no such file).
+func availableMemory() int64 {
+	availOnce.Do(func() {
+		f, err := os.Open("/proc/meminfo")
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), "MemAvailable:"); ok {
+				kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+				if err == nil {
+					avail = kb << 10
+				}
+			}
+		}
+	})
+	return avail
+}
+
+// memoryBudget is what one inference's activations may take: the
+// configured budget, or on the CPU 80% of the memory available at the first
+// check shared among the images in flight at once; 0 means no check (a GPU
+// without --metric-max-memory: its free memory is not known here, and an
+// allocation failure there is an error, not a crash).
+func (m *onnxModel) memoryBudget() int64 {
+	switch b := m.cfg.MaxMemory; {
+	case b > 0:
+		return b
+	case b < 0 || m.cfg.Device.Kind == "cuda":
+		return 0
+	}
+	return availableMemory() / 5 * 4 / int64(max(m.cfg.Concurrency, 1))
+}
+
+// checkMemory refuses an input whose estimated activations exceed the budget.
+func checkMemory(l learnedMetric, in graphInput) error {
+	budget := l.model().memoryBudget()
+	if need := l.memory(in); budget > 0 && need > budget {
+		return fmt.Errorf("%s: a %dx%d image needs about %.1f GiB for the network's activations (estimated), over the %.1f GiB budget (--metric-max-memory; by default 80%% of the memory available on the CPU, shared by the --workers); crop or downscale it, use fewer workers, or raise the budget if the memory is there",
+			l.Name(), in.w, in.h, gib(need), gib(budget))
+	}
+	return nil
+}
+
+func gib(b int64) float64 { return float64(b) / (1 << 30) }
+
+// ParseBytes reads a size such as 16GiB, 512MiB, 8G or 1000000 (bytes);
+// "off" or a negative number is -1.
+func ParseBytes(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	if t == "off" || t == "none" {
+		return -1, nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"gb", 1e9}, {"mb", 1e6}, {"kb", 1e3}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size: use e.g. 16GiB, 512MiB or off", s)
+	}
+	if v < 0 {
+		return -1, nil
+	}
+	return int64(v * float64(mult)), nil
+}
