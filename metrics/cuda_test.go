@@ -1,0 +1,63 @@
+package metrics_test
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/models"
+)
+
+// On a GPU every learned metric gives the CPU's scores (within float
+// rounding), alone and batched, and says so in its fingerprint. Skipped where
+// there is no CUDA; where ORT_CUDA_EP_LIBRARY names the plugin, CUDA must work.
+func TestLearnedOnCUDA(t *testing.T) {
+	ref := load(t, filepath.Join("testdata", "hubble-blur-ref.png"))
+	mild, strong := noisy(ref, 4, 1), noisy(ref, 30, 2)
+	small, _ := mild.Crop(5, 3, 200, 150)
+	smallRef, _ := ref.Crop(5, 3, 200, 150)
+	dists := []*img.Image{mild, small, strong}
+	refs := []*img.Image{ref, smallRef, ref}
+	for name, sc := range suite {
+		cpuCfg := lpipsFixtures
+		if sc.random {
+			cpuCfg = nrFixtures
+		}
+		probe, _ := metrics.New(name, cpuCfg)
+		if _, ok := probe.(metrics.BatchScorer); !ok {
+			continue // not a learned metric
+		}
+		gpuCfg := cpuCfg
+		gpuCfg.Device = models.Device{Kind: "cuda"}
+		gpu, _ := metrics.New(name, gpuCfg)
+		if err := gpu.(interface{ Ready() error }).Ready(); err != nil {
+			if os.Getenv(models.EnvCUDAPlugin) == "" && strings.Contains(err.Error(), "CUDA is not available") {
+				t.Skip("no CUDA here: ", err)
+			}
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !strings.Contains(gpu.Fingerprint(), "ep=CUDA") {
+			t.Errorf("%s fingerprint %s", name, gpu.Fingerprint())
+		}
+		batched, errs := gpu.(metrics.BatchScorer).ScoreBatch(dists, refs)
+		for i := range dists {
+			want, err := probe.Score(dists[i], refs[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := gpu.Score(dists[i], refs[i])
+			if err != nil || errs[i] != nil {
+				t.Fatalf("%s image %d: %v / %v", name, i, err, errs[i])
+			}
+			for label, v := range map[string]float64{"alone": got, "batched": batched[i]} {
+				if math.Abs(v-want) > 1e-4*math.Max(1e-3, math.Abs(want)) {
+					t.Errorf("%s image %d %s: CUDA %v, CPU %v", name, i, label, v, want)
+				}
+			}
+		}
+	}
+}
