@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
 	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/models"
 )
 
 // benchImages returns a reference and a noisy copy at 512² (astronaut) and
@@ -61,6 +63,9 @@ func BenchmarkMetric(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				if r, ok := m.(interface{ Ready() error }); ok && r.Ready() != nil {
+					b.Skip("no model for ", name, " (BenchmarkLearned times the learned metrics)")
+				}
 				for b.Loop() {
 					if _, err := m.Score(pair[1], pair[0]); err != nil {
 						b.Fatal(err)
@@ -68,6 +73,65 @@ func BenchmarkMetric(b *testing.B) {
 				}
 				px := float64(pair[0].Pixels()) * float64(b.N)
 				b.ReportMetric(px/b.Elapsed().Seconds()/1e6, "MPix/s")
+			})
+		}
+	}
+}
+
+// BenchmarkLearned reports the learned metrics' images/s at 512², one image
+// per inference and 16 stacked, on the models in $ADDSR_BENCH_MODELS (the
+// full-size stand-ins of bench/learned/peer_torch_metrics.py export, or real
+// exports) and the device in $ADDSR_BENCH_DEVICE (default cpu):
+//
+//	ADDSR_BENCH_MODELS=/tmp/addsr-learned/standins go test -run '^$' -bench Learned -benchtime 3x ./metrics
+func BenchmarkLearned(b *testing.B) {
+	dir := os.Getenv("ADDSR_BENCH_MODELS")
+	if dir == "" {
+		b.Skip("set ADDSR_BENCH_MODELS to a folder of learned-metric models")
+	}
+	dev, err := models.ParseDevice(os.Getenv("ADDSR_BENCH_DEVICE"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	imgs, err := benchImages()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ref := imgs["512x512"][0]
+	var dists, refs []*img.Image
+	for i := range 16 {
+		dists = append(dists, noisy(ref, 4+float64(i), uint64(10+i)))
+		refs = append(refs, ref)
+	}
+	for _, name := range []string{"lpips", "lpips-vgg", "maniqa", "musiq", "clipiqa"} {
+		m, err := metrics.New(name, metrics.Config{Models: dir, Device: dev})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.(interface{ Ready() error }).Ready(); err != nil {
+			b.Logf("%s: %v", name, err)
+			continue
+		}
+		for _, batch := range []int{1, 16} {
+			b.Run(fmt.Sprintf("%s/512x512/batch%d", name, batch), func(b *testing.B) {
+				n := 0
+				for b.Loop() {
+					if batch == 1 {
+						if _, err := m.Score(dists[n%16], refs[n%16]); err != nil {
+							b.Fatal(err)
+						}
+						n++
+						continue
+					}
+					_, errs := m.(metrics.BatchScorer).ScoreBatch(dists, refs)
+					for _, err := range errs {
+						if err != nil {
+							b.Fatal(err)
+						}
+					}
+					n += len(dists)
+				}
+				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "images/s")
 			})
 		}
 	}

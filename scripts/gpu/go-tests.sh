@@ -3,6 +3,8 @@
 # CPU, alone and batched), from the test binaries scripts/gpu/prepare.sh
 # built, run in their package folders so that testdata/ is found.
 #   scripts/gpu/go-tests.sh XFER_DIR
+# (after scripts/gpu/metrics-check.sh in the same call, it also runs the
+# learned metrics' Go benchmark on the stand-ins it exported)
 set -euo pipefail
 X=$(cd "$1" && pwd)
 V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
@@ -18,4 +20,11 @@ for p in runners metrics; do
   echo "== go test -run 'CUDA' ./$p"
   (cd $p && /tmp/$p.test -test.run 'CUDA' -test.v) || rc=1
 done
+# With the stand-ins exported (scripts/gpu/metrics-check.sh ran first in the
+# call), the learned metrics' benchmark on CUDA: images/s, alone and 16 stacked.
+if [ -d /tmp/metrics-check/standins ]; then
+  echo "== go test -run '^\$' -bench Learned -benchtime 5x ./metrics, on cuda"
+  (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=cuda \
+    /tmp/metrics.test -test.run '^$' -test.bench Learned -test.benchtime 5x) || rc=1
+fi
 exit $rc
