@@ -2,6 +2,12 @@
 uses, for side-by-side numbers on a GPU machine.
 
   python3 bench/peer_torch_sr.py NCNN_DIR MODEL LR_DIR
+  python3 bench/peer_torch_sr.py --export DIR/random-x4plus.onnx random-x4plus
+  python3 bench/peer_torch_sr.py DIR random-x4plus LR_DIR
+
+MODEL random-x4plus / random-x4fast is the architecture with seeded random
+weights (exported by --export with its manifest and weights), for timing on
+a device the real weights cannot reach.
 
 Per image: host→device copy, forward, device→host copy, synchronised (the Go
 runner's figure includes its host copies too). Prints the median over 50
@@ -17,15 +23,53 @@ from PIL import Image
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts', 'reference'))
 import validate_realesrgan as v
 
-def main():
-    ncnn_dir, model, lr_dir = sys.argv[1:4]
-    convs, slopes = v.read_ncnn(os.path.join(ncnn_dir, model + '.param'), os.path.join(ncnn_dir, model + '.bin'))
-    net = v.RRDBNet() if 'x4plus' in model else v.SRVGGNetCompact(len(convs) - 2)
+def random_net(model):
+    """The architecture of MODEL (random-x4plus: RRDBNet, random-x4fast:
+    SRVGGNetCompact) with seeded random weights, scaled as Real-ESRGAN's own
+    initialisation scales them (×0.1), so activations stay in range: the
+    same shapes and work as the real model, for timing where its 33 MB of
+    weights cannot travel."""
+    torch.manual_seed(0)
+    net = v.RRDBNet() if 'x4plus' in model else v.SRVGGNetCompact(32)
     with torch.no_grad():
-        for m, (w, b) in zip(net.convs(), convs):
-            m.weight.copy_(torch.from_numpy(w)); m.bias.copy_(torch.from_numpy(b))
-        for a, s in zip(getattr(net, 'a', []), slopes):
-            a.weight.copy_(torch.from_numpy(s))
+        for m in net.convs():
+            m.weight.mul_(0.1); m.bias.zero_()
+    return net.eval()
+
+
+def export_random(model, path):
+    """Writes random_net(model) as PATH (ONNX, free batch and size) with the
+    manifest addsr-bench's ONNX runner reads."""
+    import hashlib, inspect, json
+    net = random_net(model)
+    kw = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
+    with torch.no_grad():
+        torch.onnx.export(net, (torch.rand(1, 3, 32, 32),), path, input_names=['lr'], output_names=['sr'], opset_version=17,
+                          dynamic_axes={'lr': {0: 'n', 2: 'h', 3: 'w'}, 'sr': {0: 'n', 2: 'H', 3: 'W'}}, **kw)
+    torch.save(net.state_dict(), path[:-5] + '.pt')
+    io = lambda name: {'name': name, 'layout': 'NCHW', 'range': [0, 1], 'colour': 'RGB'}
+    man = {'name': model, 'kind': 'sr', 'scale': 4, 'input': io('lr'), 'output': io('sr'), 'dtype': 'fp32',
+           'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
+           'license': 'benchmark stand-in (random weights)', 'source': f'bench/peer_torch_sr.py random_net({model!r})'}
+    json.dump(man, open(path[:-5] + '.json', 'w'), indent=2)
+    print('wrote', path)
+
+
+def main():
+    if sys.argv[1] == '--export':
+        return export_random(sys.argv[3], sys.argv[2])
+    ncnn_dir, model, lr_dir = sys.argv[1:4]
+    if model.startswith('random-'):
+        net = random_net(model)
+        net.load_state_dict(torch.load(os.path.join(ncnn_dir, model + '.pt')))
+    else:
+        convs, slopes = v.read_ncnn(os.path.join(ncnn_dir, model + '.param'), os.path.join(ncnn_dir, model + '.bin'))
+        net = v.RRDBNet() if 'x4plus' in model else v.SRVGGNetCompact(len(convs) - 2)
+        with torch.no_grad():
+            for m, (w, b) in zip(net.convs(), convs):
+                m.weight.copy_(torch.from_numpy(w)); m.bias.copy_(torch.from_numpy(b))
+            for a, s in zip(getattr(net, 'a', []), slopes):
+                a.weight.copy_(torch.from_numpy(s))
     net = net.cuda().eval()
     imgs = [np.ascontiguousarray(np.asarray(Image.open(os.path.join(lr_dir, f)).convert('RGB'), np.float32).transpose(2, 0, 1) / 255)
             for f in sorted(os.listdir(lr_dir))]

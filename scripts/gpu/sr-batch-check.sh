@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# One device call for the SR throughput goal (issue: ONNX layer, Real-ESRGAN):
+# addsr-bench sr on CUDA one image at a time and with whole images batched
+# (--batch 4…32) over 100 LR images of 128², beside PyTorch eager (single
+# and batched) with the same weights; batched outputs checked against the
+# single-image ones.
+#   scripts/gpu/sr-batch-check.sh XFER_DIR MODEL
+# MODEL: random-x4plus or random-x4fast (the architecture with seeded random
+# weights, exported here by bench/peer_torch_sr.py: same work as the real
+# model, whose 33 MB of x4plus weights do not fit in a call beside the
+# bundle), or a real model whose ncnn files are in XFER_DIR.
+# About 2 minutes on an H200.
+set -uo pipefail
+X=$1 M=$2
+V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
+if [ ! -f /tmp/ort-env.sh ]; then
+  CUDA_LIBS=$V/cu13/lib:$V/cudnn/lib .gpu/unpack.sh > /tmp/ort-env.sh
+  cp .gpu/zstd /tmp/ort/zstd
+fi
+source /tmp/ort-env.sh
+/tmp/ort/zstd -d -q -f "$X/addsr-bench.zst" -o /tmp/addsr-bench
+chmod +x /tmp/addsr-bench
+B=/tmp/addsr-bench
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+mkdir -p /tmp/m
+if [[ $M == random-* ]]; then
+  python3 bench/peer_torch_sr.py --export /tmp/m/$M.onnx $M 2>&1 | grep -v -i warn
+  W=/tmp/m
+else
+  $B models import-ncnn --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/m/$M.onnx
+  W=$X
+fi
+# 100 random 512² crops of the samples → 128² LR (sr4 preset).
+if [ ! -d /tmp/lr100/LR ]; then
+  rm -rf /tmp/photos /tmp/lr100; mkdir -p /tmp/photos
+  for i in $(seq -w 0 24); do for f in datasets/samples/*.png datasets/samples/*.jpg; do
+    [ -f "$f" ] || continue
+    b=$(basename "$f"); cp "$f" "/tmp/photos/${b%.*}_$i.${b##*.}"; done; done
+  $B degrade --preset sr4 --in /tmp/photos --out /tmp/lr100 --crop random --seed 1 >/dev/null
+fi
+echo "== $M: addsr-bench sr --device cuda over 100 LR images of 128² (runner ms per image: host copies included; a batch member's share)"
+$B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device cuda --warmup 5
+for b in 4 8 16 32; do
+  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b$b --device cuda --warmup 3 --batch $b
+done
+echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
+for b in 8 32; do
+  $B score --dist /tmp/sr-$M-b$b --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
+done
+echo "== $M: PyTorch eager, same weights (single, then batches of 8 and 32)"
+python3 bench/peer_torch_sr.py "$W" "$M" /tmp/lr100/LR
