@@ -56,6 +56,9 @@ func MusiqInput(m *img.Image) ([]float32, int, error) {
 	for id, L := range MusiqScales {
 		ratio := float64(L) / float64(max(m.W, m.H))
 		rh, rw := int(math.RoundToEven(float64(m.H)*ratio)), int(math.RoundToEven(float64(m.W)*ratio))
+		if rh < 1 || rw < 1 {
+			return nil, 0, fmt.Errorf("a %dx%d image is too thin: its %d-pixel scale would be %dx%d (pyiqa fails on it too)", m.W, m.H, L, rw, rh)
+		}
 		r, err := imresize.TorchResize(norm, rw, rh, imresize.Bicubic, 0, 0)
 		if err != nil {
 			return nil, 0, err

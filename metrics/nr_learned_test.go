@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/metrics"
 )
 
@@ -147,6 +148,27 @@ func TestMusiqAgainstPyTorch(t *testing.T) {
 
 // Hashed positions by hand: 7 patches over a 10-cell grid take cells
 // floor(i·10/7) = 0 1 2 4 5 7 8; 12 patches repeat cells.
+// Degenerate sizes get errors, not panics: a 1-pixel-high strip has no
+// 224-pixel scale; tiny images are fine for MUSIQ and MANIQA, too small for
+// CLIPIQA.
+func TestLearnedTinyAndThinImages(t *testing.T) {
+	if _, _, err := metrics.MusiqInput(img.New(500, 1)); err == nil || !strings.Contains(err.Error(), "500x1 image is too thin") {
+		t.Errorf("musiq on 500x1: %v", err)
+	}
+	for _, sz := range [][2]int{{1, 1}, {2, 3}, {224, 1}} {
+		if _, _, err := metrics.MusiqInput(img.New(sz[0], sz[1])); err != nil {
+			t.Errorf("musiq on %v: %v", sz, err)
+		}
+		if _, err := metrics.ManiqaInput(img.New(sz[0], sz[1])); err != nil {
+			t.Errorf("maniqa on %v: %v", sz, err)
+		}
+	}
+	c, _ := metrics.New("clipiqa", nrFixtures)
+	if _, err := c.Score(img.New(31, 33), nil); err == nil || !strings.Contains(err.Error(), "at least 32×32") {
+		t.Errorf("clipiqa on 31x33: %v", err)
+	}
+}
+
 func TestMusiqHashGrid(t *testing.T) {
 	m := load(t, filepath.Join("..", "datasets", "samples", "astronaut.png"))
 	m, _ = m.Crop(0, 0, 224, 32) // native scale: 7×1 patches
