@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -552,6 +553,82 @@ func TestRunWithONNXModel(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no ONNX fingerprint in run.json: %+v", metas[0].Fingerprints)
+	}
+}
+
+// batch_images: the method's images share inferences; each record holds
+// the same values as an unbatched run, says how many shared, and the
+// fingerprint says how the method ran.
+func TestRunBatchImages(t *testing.T) {
+	model, ok := models.CachedFile("models/realesrgan-x4fast.onnx")
+	if !ok {
+		t.Skip("realesrgan-x4fast not installed; run make models")
+	}
+	set := makeSet(t, 3)
+	values := map[string]map[string]reports.Record{}
+	for _, batch := range []int{0, 2} {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "spec.yaml")
+		os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, ssim]\nmethods:\n  - {name: esr, runner: onnx, model: %q, batch_images: %d}\n", set, model, batch)), 0o644)
+		spec, err := LoadSpec(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, "run")
+		sum, err := Run(context.Background(), spec, RunOptions{Out: out, Workers: 2})
+		spec.Close()
+		if err != nil || sum.Failed != 0 || sum.Jobs != 3 {
+			t.Fatalf("batch %d: %+v %v", batch, sum, err)
+		}
+		recs, _ := ReadRunRecords(out)
+		values[fmt.Sprint(batch)] = map[string]reports.Record{}
+		for _, r := range recs {
+			values[fmt.Sprint(batch)][r.Image] = r
+		}
+		metas, _ := LoadRunMeta(out)
+		for _, f := range metas[0].Fingerprints {
+			if got := strings.Contains(f.Runner, "batch-images=2"); got != (batch == 2) {
+				t.Errorf("batch %d: fingerprint %s", batch, f.Runner)
+			}
+		}
+	}
+	for img, want := range values["0"] {
+		got := values["2"][img]
+		for k, v := range want.Values {
+			if math.Abs(got.Values[k]-v) > 1e-9 {
+				t.Errorf("%s %s: %v batched, %v alone", img, k, got.Values[k], v)
+			}
+		}
+		if want.Batch != 0 {
+			t.Errorf("%s ran alone but says batch %d", img, want.Batch)
+		}
+	}
+	// Images are taken in order: img00 and img01 share, img02 runs alone.
+	if b := []int{values["2"]["img00"].Batch, values["2"]["img01"].Batch, values["2"]["img02"].Batch}; fmt.Sprint(b) != "[2 2 0]" {
+		t.Errorf("batch sizes %v, want [2 2 0]", b)
+	}
+}
+
+// An output that cannot be written (keep_outputs) is an error in its record.
+func TestRunOutputWriteErrorIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte("keep_outputs: true\ndatasets:\n  - {name: s, path: "+makeSet(t, 1)+"}\nmetrics: [psnr]\nmethods:\n  - {name: b, runner: bicubic}\n"), 0o644)
+	spec, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spec.Close()
+	out := filepath.Join(dir, "run")
+	os.MkdirAll(out, 0o755)
+	os.WriteFile(filepath.Join(out, "outputs"), []byte("a file where the outputs folder goes"), 0o644)
+	sum, err := Run(context.Background(), spec, RunOptions{Out: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := ReadRunRecords(out)
+	if sum.Failed != 1 || len(recs) != 1 || !strings.Contains(recs[0].Error, "outputs") {
+		t.Errorf("%+v %+v", sum, recs)
 	}
 }
 

@@ -228,7 +228,13 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 				dev = o.Placement().Device
 				meta.Device = dev
 			}
-			fp := Fingerprint{Method: m.Name, Runner: r.Fingerprint(), Metrics: metricFP, Tool: meta.Tool, Device: dev}
+			runnerFP := r.Fingerprint()
+			if m.BatchImages > 1 {
+				// A GPU may pick other kernels for another batch size: the
+				// last bits of the outputs can differ.
+				runnerFP += fmt.Sprintf(";batch-images=%d", m.BatchImages)
+			}
+			fp := Fingerprint{Method: m.Name, Runner: runnerFP, Metrics: metricFP, Tool: meta.Tool, Device: dev}
 			meta.Fingerprints[fp.Hash()] = fp
 			runs[di] = append(runs[di], methodRun{m, r, fp.Hash()})
 			meta.Steps[m.Name] = stepsOrZero(m.Steps)
@@ -257,13 +263,16 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	}
 	defer app.Close()
 
+	// A job is one method on one image, or on up to batch_images images of
+	// a dataset for methods that batch; it is recorded whole or not at all.
 	type job struct {
 		di, mi int
-		item   datasets.Item
+		items  []datasets.Item
 	}
 	var jobs []job
 	for di, ds := range dss {
 		name := spec.Datasets[di].Name
+		pending := make([][]datasets.Item, len(runs[di]))
 		for _, it := range ds.Items {
 			if !o.Shard.Owns(name, it.ID) {
 				continue
@@ -279,7 +288,16 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 					sum.Resumed++
 					continue
 				}
-				jobs = append(jobs, job{di, mi, it})
+				pending[mi] = append(pending[mi], it)
+				if len(pending[mi]) >= max(mr.spec.BatchImages, 1) {
+					jobs = append(jobs, job{di, mi, pending[mi]})
+					pending[mi] = nil
+				}
+			}
+		}
+		for mi, items := range pending {
+			if len(items) > 0 {
+				jobs = append(jobs, job{di, mi, items})
 			}
 		}
 	}
@@ -294,7 +312,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		j := jobs[i]
 		dname := spec.Datasets[j.di].Name
 		mr := runs[j.di][j.mi]
-		recs := runJob(ctx, spec, dname, j.item, mr.spec, mr.r, mr.fp, ms, o)
+		recs := runJob(ctx, spec, dname, j.items, mr.spec, mr.r, mr.fp, ms, o)
 		// Only keys not yet recorded: a job cut short by a kill may have
 		// left some of its steps on disk.
 		var fresh []reports.Record
@@ -314,14 +332,16 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		if err != nil {
 			writeErrs = append(writeErrs, err)
 		}
-		sum.Jobs++
+		sum.Jobs += len(j.items)
 		for _, r := range fresh {
 			if r.Skipped() {
 				sum.Failed++
 			}
 		}
 		mu.Unlock()
-		step(dname + "/" + mr.spec.Name)
+		for range j.items {
+			step(dname + "/" + mr.spec.Name)
+		}
 	})
 	if err := errors.Join(append([]error{werr}, writeErrs...)...); err != nil {
 		return sum, err
@@ -397,43 +417,82 @@ func testJobDelay() time.Duration {
 	return d
 }
 
-// runJob runs one method on one image and scores every output. Failures
-// become records with Error set, one per expected step, so a resumed run
-// does not retry them and a report shows them.
-func runJob(ctx context.Context, spec *Spec, dataset string, it datasets.Item, m MethodSpec, r runners.Runner, fp string, ms []metrics.Metric, o RunOptions) []reports.Record {
-	fail := func(err error) []reports.Record {
+// runJob runs one method on its images (several share inferences when the
+// runner batches) and scores every output. Failures become records with
+// Error set, one per expected step, so a resumed run does not retry them
+// and a report shows them; when a whole batch fails, its images are run one
+// at a time so that each gets its own result or error.
+func runJob(ctx context.Context, spec *Spec, dataset string, items []datasets.Item, m MethodSpec, r runners.Runner, fp string, ms []metrics.Metric, o RunOptions) []reports.Record {
+	fail := func(it datasets.Item, err error) []reports.Record {
 		var out []reports.Record
 		for _, st := range stepsOrZero(m.Steps) {
 			out = append(out, reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: st, Fingerprint: fp, Error: err.Error()})
 		}
 		return out
 	}
-	lr, err := img.Load(it.LR, o.Decode)
-	if err != nil {
-		return fail(err)
+	var out []reports.Record
+	var ok []datasets.Item
+	var ins []runners.Input
+	var hrs []*img.Image
+	for _, it := range items {
+		lr, err := img.Load(it.LR, o.Decode)
+		var hr *img.Image
+		if err == nil && it.HR != "" {
+			hr, err = img.Load(it.HR, o.Decode)
+		}
+		if err != nil {
+			out = append(out, fail(it, err)...)
+			continue
+		}
+		ok = append(ok, it)
+		ins = append(ins, runners.Input{ID: it.ID, Dataset: dataset, LR: lr})
+		hrs = append(hrs, hr)
 	}
-	var hr *img.Image
-	if it.HR != "" {
-		if hr, err = img.Load(it.HR, o.Decode); err != nil {
-			return fail(err)
+	if len(ins) == 0 {
+		return out
+	}
+	res, err := runners.RunBatch(ctx, r, ins)
+	if err != nil && len(ins) > 1 && ctx.Err() == nil {
+		res, err = make([]runners.Result, len(ins)), nil
+		for i, in := range ins {
+			if res[i], err = r.Run(ctx, in); err != nil {
+				out = append(out, fail(ok[i], err)...)
+				res[i], err = runners.Result{}, nil
+			}
 		}
 	}
-	res, err := r.Run(ctx, runners.Input{ID: it.ID, Dataset: dataset, LR: lr})
-	if err != nil {
-		return fail(err)
+	for i, it := range ok {
+		if err != nil {
+			out = append(out, fail(it, err)...)
+			continue
+		}
+		if len(res[i].Outputs) > 0 {
+			out = append(out, scoreResult(spec, dataset, it, m, fp, ms, o, hrs[i], res[i])...)
+		}
 	}
+	return out
+}
+
+// scoreResult saves (when the spec keeps outputs) and scores one image's
+// outputs, one record per output sorted by steps.
+func scoreResult(spec *Spec, dataset string, it datasets.Item, m MethodSpec, fp string, ms []metrics.Metric, o RunOptions, hr *img.Image, res runners.Result) []reports.Record {
 	timings := map[string]float64{}
 	for _, s := range res.Stages {
 		timings[s.Name] += float64(s.Duration.Microseconds()) / 1000
 	}
 	timings["total"] = float64(res.Total().Microseconds()) / 1000
+	batch := 0
+	if res.Batch > 1 {
+		batch = res.Batch
+	}
 	var out []reports.Record
 	for _, op := range res.Outputs {
-		rec := reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, TimingsMS: timings}
+		rec := reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, TimingsMS: timings, Batch: batch}
 		sr := op.Image.Quantized()
 		if spec.KeepOutputs {
 			dir := filepath.Join(o.Out, "outputs", dataset, m.Name, "steps"+strconv.Itoa(op.Steps))
-			if err := os.MkdirAll(dir, 0o755); err == nil {
+			err := os.MkdirAll(dir, 0o755)
+			if err == nil {
 				err = sr.SavePNG(filepath.Join(dir, it.ID+".png"))
 			}
 			if err != nil {

@@ -88,11 +88,15 @@ type MethodSpec struct {
 	Overlap int
 	Batch   int
 	Threads int // onnx runner: intra-op threads on the CPU (0: cores ÷ workers)
-	Scale   int
-	Steps   []int
-	Base    string
-	Labels  map[string]string
-	Line    int
+	// BatchImages hands this many images of a dataset to the runner at once
+	// (runners.RunBatch): same-size images share inferences, for GPU
+	// throughput; records then time each image as its share (0, 1: alone).
+	BatchImages int
+	Scale       int
+	Steps       []int
+	Base        string
+	Labels      map[string]string
+	Line        int
 }
 
 // SpecError is a problem in a spec, at a line.
@@ -183,7 +187,7 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 				m := MethodSpec{Line: n.Line}
 				decodeMapping(n, map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
 					"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
-					"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads}, bad)
+					"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads, "batch_images": &m.BatchImages}, bad)
 				s.Methods = append(s.Methods, m)
 			}
 		default:
@@ -348,6 +352,9 @@ func (s *Spec) validate(checkFiles bool) []error {
 		default:
 			bad(m.Line, "method %q: unknown runner %q (known: bicubic, nearest, folder, onnx)", m.Name, m.Runner)
 		}
+		if m.BatchImages < 0 {
+			bad(m.Line, "method %q: batch_images must be ≥ 0", m.Name)
+		}
 		for _, st := range m.Steps {
 			if st < 1 {
 				bad(m.Line, "method %q: steps must be positive", m.Name)
@@ -399,7 +406,8 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 		if dev.Threads == 0 {
 			dev.Threads = CPUThreads(dev, workers)
 		}
-		r, err := runners.NewONNX(s.Resolve(m.Model), runners.ONNXOptions{Device: dev, Tile: m.Tile, Overlap: m.Overlap, Batch: m.Batch})
+		// Images handed over together must be allowed to share an inference.
+		r, err := runners.NewONNX(s.Resolve(m.Model), runners.ONNXOptions{Device: dev, Tile: m.Tile, Overlap: m.Overlap, Batch: max(m.Batch, m.BatchImages)})
 		if err != nil {
 			return nil, err
 		}

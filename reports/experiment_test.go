@@ -102,8 +102,19 @@ func TestAggregatesFromRecords(t *testing.T) {
 			total = r
 		}
 	}
-	if math.Abs(total.P90-4.8) > 1e-12 || total.N != 2 || math.Abs(total.Mean-4) > 1e-12 {
-		t.Errorf("bicubic total = %+v, want mean 4, p90 4.8 (linear interpolation of 3 and 5)", total)
+	if math.Abs(total.P90-4.8) > 1e-12 || total.N != 2 || math.Abs(total.Mean-4) > 1e-12 || total.Batch != 0 {
+		t.Errorf("bicubic total = %+v, want mean 4, p90 4.8 (linear interpolation of 3 and 5), no batch", total)
+	}
+	// Records of batched runs: the timing table says their times are shares.
+	for i := range e.Records {
+		if e.Records[i].Method == "bicubic" {
+			e.Records[i].Batch = 8
+		}
+	}
+	var tim strings.Builder
+	WriteTimingsMarkdown(&tim, e.Timings())
+	if !strings.Contains(tim.String(), "share of its batch's inferences, not its latency: bicubic (up to 8).") {
+		t.Errorf("timing table of a batched method:\n%s", tim.String())
 	}
 	ab := e.Ablations()
 	if len(ab) != 2 || ab[0].Title != "DIV2K-sr4 — variants of AddSR" || len(ab[0].Methods) != 3 || ab[1].Methods[0] != "AddSR-noPSR-4 [psr=off]" {

@@ -17,6 +17,9 @@ type Record struct {
 	Values  map[string]float64 `json:"values,omitempty"`
 	// TimingsMS holds per-stage wall times of the SR run, in milliseconds.
 	TimingsMS map[string]float64 `json:"timings_ms,omitempty"`
+	// Batch is how many images shared the SR inferences of this one (0: it
+	// ran alone); its timings are then its share of the batch's.
+	Batch int `json:"batch,omitempty"`
 	// Fingerprint identifies the method, metric configuration and tool that
 	// produced the record (a hash; the run's run.json spells it out).
 	Fingerprint string `json:"fingerprint,omitempty"`
