@@ -609,6 +609,40 @@ func TestRunBatchImages(t *testing.T) {
 	}
 }
 
+// A batched run that lost records (a kill mid-write) resumes with the images
+// that have none, once each.
+func TestRunBatchImagesResume(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte("datasets:\n  - {name: s, path: "+makeSet(t, 5)+"}\nmetrics: [psnr]\nmethods:\n  - {name: b, runner: bicubic, batch_images: 2}\n"), 0o644)
+	spec, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spec.Close()
+	out := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), spec, RunOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	sum0 := RecordsFileName(Shard{})
+	data, _ := os.ReadFile(filepath.Join(out, sum0))
+	lines := strings.SplitAfter(strings.TrimSpace(string(data)), "\n")
+	// Keep 2 whole records and half of the third.
+	os.WriteFile(filepath.Join(out, sum0), []byte(lines[0]+lines[1]+lines[2][:len(lines[2])/2]), 0o644)
+	sum, err := Run(context.Background(), spec, RunOptions{Out: out, Resume: true})
+	if err != nil || sum.Resumed != 2 || sum.Jobs != 3 {
+		t.Fatalf("resume: %+v %v", sum, err)
+	}
+	recs, _ := ReadRunRecords(out)
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.Image]++
+	}
+	if len(recs) != 5 || len(seen) != 5 {
+		t.Errorf("after resume: %d records, %v", len(recs), seen)
+	}
+}
+
 // An output that cannot be written (keep_outputs) is an error in its record.
 func TestRunOutputWriteErrorIsRecorded(t *testing.T) {
 	dir := t.TempDir()

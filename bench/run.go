@@ -264,7 +264,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	defer app.Close()
 
 	// A job is one method on one image, or on up to batch_images images of
-	// a dataset for methods that batch; it is recorded whole or not at all.
+	// a dataset for methods that batch; its records are appended together.
 	type job struct {
 		di, mi int
 		items  []datasets.Item
