@@ -461,21 +461,62 @@ func runJob(ctx context.Context, spec *Spec, dataset string, items []datasets.It
 			}
 		}
 	}
+	// One record per image and output; the outputs of all the job's images
+	// are scored together, so that learned metrics can stack them.
+	type scored struct {
+		rec  reports.Record
+		item *scoreItem // nil when the output could not be saved
+	}
+	var recs []scored
+	var toScore []*scoreItem
 	for i, it := range ok {
 		if err != nil {
 			out = append(out, fail(it, err)...)
 			continue
 		}
-		if len(res[i].Outputs) > 0 {
-			out = append(out, scoreResult(spec, dataset, it, m, fp, ms, o, hrs[i], res[i])...)
+		for _, rec := range outputRecords(spec, dataset, it, m, fp, o, res[i]) {
+			s := scored{rec: rec.Record}
+			if rec.err == nil {
+				s.item = &scoreItem{dist: rec.sr, ref: hrs[i], vals: map[string]float64{},
+					wrap: func(m metrics.Metric, err error) error { return fmt.Errorf("%s: %v", m.Name(), err) }}
+				toScore = append(toScore, s.item)
+			} else {
+				s.rec.Error = rec.err.Error()
+			}
+			recs = append(recs, s)
 		}
 	}
+	scoreAll(toScore, ms)
+	for _, s := range recs {
+		if s.item != nil {
+			if s.item.err != nil {
+				s.rec.Error = s.item.err.Error()
+			} else {
+				s.rec.Values = s.item.vals
+			}
+		}
+		out = append(out, s.rec)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Image != out[j].Image {
+			return out[i].Image < out[j].Image
+		}
+		return out[i].Steps < out[j].Steps
+	})
 	return out
 }
 
-// scoreResult saves (when the spec keeps outputs) and scores one image's
-// outputs, one record per output sorted by steps.
-func scoreResult(spec *Spec, dataset string, it datasets.Item, m MethodSpec, fp string, ms []metrics.Metric, o RunOptions, hr *img.Image, res runners.Result) []reports.Record {
+// outputRecord is one output of an image: its record (values to come), the
+// 8-bit output to score, or the error that kept it from being saved.
+type outputRecord struct {
+	reports.Record
+	sr  *img.Image
+	err error
+}
+
+// outputRecords makes one record per output of an image's result, saving
+// the outputs when the spec keeps them.
+func outputRecords(spec *Spec, dataset string, it datasets.Item, m MethodSpec, fp string, o RunOptions, res runners.Result) []outputRecord {
 	timings := map[string]float64{}
 	for _, s := range res.Stages {
 		timings[s.Name] += float64(s.Duration.Microseconds()) / 1000
@@ -485,36 +526,18 @@ func scoreResult(spec *Spec, dataset string, it datasets.Item, m MethodSpec, fp 
 	if res.Batch > 1 {
 		batch = res.Batch
 	}
-	var out []reports.Record
+	var out []outputRecord
 	for _, op := range res.Outputs {
-		rec := reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, TimingsMS: timings, Batch: batch}
-		sr := op.Image.Quantized()
+		r := outputRecord{Record: reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, TimingsMS: timings, Batch: batch},
+			sr: op.Image.Quantized()}
 		if spec.KeepOutputs {
 			dir := filepath.Join(o.Out, "outputs", dataset, m.Name, "steps"+strconv.Itoa(op.Steps))
-			err := os.MkdirAll(dir, 0o755)
-			if err == nil {
-				err = sr.SavePNG(filepath.Join(dir, it.ID+".png"))
-			}
-			if err != nil {
-				rec.Error = err.Error()
-				out = append(out, rec)
-				continue
+			r.err = os.MkdirAll(dir, 0o755)
+			if r.err == nil {
+				r.err = r.sr.SavePNG(filepath.Join(dir, it.ID+".png"))
 			}
 		}
-		rec.Values = map[string]float64{}
-		for _, mt := range ms {
-			if mt.NeedsReference() && hr == nil {
-				continue // LR-only sets get no-reference metrics only
-			}
-			v, err := mt.Score(sr, hr)
-			if err != nil {
-				rec.Values, rec.Error = nil, fmt.Sprintf("%s: %v", mt.Name(), err)
-				break
-			}
-			rec.Values[mt.Name()] = v
-		}
-		out = append(out, rec)
+		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Steps < out[j].Steps })
 	return out
 }

@@ -51,82 +51,92 @@ func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric,
 	return out, err
 }
 
-// scoredPair is one pair on its way through scoreChunk.
-type scoredPair struct {
-	p         datasets.Pair
+// scoreItem is one image (and its reference) on its way through scoreAll.
+type scoreItem struct {
 	dist, ref *img.Image
 	vals      map[string]float64
 	times     map[string]float64 // nil unless timing
 	err       error
+	// wrap makes a metric's error the item's (naming its files, say).
+	wrap func(m metrics.Metric, err error) error
 }
 
-// scoreChunk scores pairs into out, metric by metric.
-func scoreChunk(pairs []datasets.Pair, out []reports.Record, ms []metrics.Metric, opts ScoreOptions) {
-	sp := make([]scoredPair, len(pairs))
-	for i, p := range pairs {
-		s := &sp[i]
-		t0 := time.Now()
-		s.p, s.vals = p, make(map[string]float64, len(ms))
-		s.dist, s.ref, s.err = loadPair(p, ms, opts.Decode)
-		if opts.Timings {
-			s.times = map[string]float64{"decode": msSince(t0)}
-		}
-	}
+// scoreAll scores the items with every metric, metric by metric: metrics
+// that batch (metrics.BatchScorer) score all live items together, each
+// image timed as its share. Items without a reference skip full-reference
+// metrics; an item's first error stops it.
+func scoreAll(items []*scoreItem, ms []metrics.Metric) {
 	for _, m := range ms {
-		var live []*scoredPair
-		for i := range sp {
-			if sp[i].err == nil {
-				live = append(live, &sp[i])
+		var live []*scoreItem
+		for _, it := range items {
+			if it.err == nil && !(m.NeedsReference() && it.ref == nil) {
+				live = append(live, it)
 			}
 		}
 		if bs, ok := m.(metrics.BatchScorer); ok && len(live) > 1 {
 			dists, refs := make([]*img.Image, len(live)), make([]*img.Image, len(live))
-			for k, s := range live {
-				dists[k], refs[k] = s.dist, s.ref
+			for k, it := range live {
+				dists[k], refs[k] = it.dist, it.ref
 			}
 			t0 := time.Now()
 			vals, errs := bs.ScoreBatch(dists, refs)
-			share := msSince(t0) / float64(len(live)) // each image's share of the batch
-			for k, s := range live {
-				s.record(m, vals[k], errs[k], share)
+			share := msSince(t0) / float64(len(live))
+			for k, it := range live {
+				it.record(m, vals[k], errs[k], share)
 			}
 			continue
 		}
-		for _, s := range live {
+		for _, it := range live {
 			t0 := time.Now()
-			v, err := m.Score(s.dist, s.ref)
-			s.record(m, v, err, msSince(t0))
-		}
-	}
-	for i, s := range sp {
-		out[i] = reports.Record{Image: s.p.ID}
-		if s.err != nil {
-			out[i].Error = s.err.Error()
-		} else {
-			out[i].Values, out[i].TimingsMS = s.vals, s.times
+			v, err := m.Score(it.dist, it.ref)
+			it.record(m, v, err, msSince(t0))
 		}
 	}
 }
 
-// record keeps metric m's result for the pair, or its error, which then
-// stops the pair.
-func (s *scoredPair) record(m metrics.Metric, v float64, err error, ms float64) {
-	if s.times != nil {
-		s.times[m.Name()] = ms
+// record keeps metric m's result for the item, or its error, which then
+// stops the item.
+func (it *scoreItem) record(m metrics.Metric, v float64, err error, ms float64) {
+	if it.times != nil {
+		it.times[m.Name()] = ms
 	}
 	if err == nil && math.IsNaN(v) {
 		err = fmt.Errorf("%s gave NaN", m.Name())
 	}
 	if err != nil {
-		var sm *metrics.SizeMismatchError
-		if errors.As(err, &sm) {
-			s.err = fmt.Errorf("%s is %dx%d but its reference %s is %dx%d", s.p.Dist, sm.Dist[0], sm.Dist[1], s.p.Ref, sm.Ref[0], sm.Ref[1])
-		} else {
-			s.err = fmt.Errorf("%s: %w", s.p.Dist, err)
-		}
+		it.err = it.wrap(m, err)
 		return
 	}
-	s.vals[m.Name()] = v
+	it.vals[m.Name()] = v
+}
+
+// scoreChunk scores pairs into out.
+func scoreChunk(pairs []datasets.Pair, out []reports.Record, ms []metrics.Metric, opts ScoreOptions) {
+	items := make([]*scoreItem, len(pairs))
+	for i, p := range pairs {
+		t0 := time.Now()
+		it := &scoreItem{vals: make(map[string]float64, len(ms)), wrap: func(_ metrics.Metric, err error) error {
+			var sm *metrics.SizeMismatchError
+			if errors.As(err, &sm) {
+				return fmt.Errorf("%s is %dx%d but its reference %s is %dx%d", p.Dist, sm.Dist[0], sm.Dist[1], p.Ref, sm.Ref[0], sm.Ref[1])
+			}
+			return fmt.Errorf("%s: %w", p.Dist, err)
+		}}
+		it.dist, it.ref, it.err = loadPair(p, ms, opts.Decode)
+		if opts.Timings {
+			it.times = map[string]float64{"decode": msSince(t0)}
+		}
+		items[i] = it
+	}
+	scoreAll(items, ms)
+	for i, it := range items {
+		out[i] = reports.Record{Image: pairs[i].ID}
+		if it.err != nil {
+			out[i].Error = it.err.Error()
+		} else {
+			out[i].Values, out[i].TimingsMS = it.vals, it.times
+		}
+	}
 }
 
 // loadPair decodes a pair's images.
