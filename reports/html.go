@@ -79,7 +79,7 @@ figcaption{font-size:small;text-align:center}
 {{range .Tables}}<h2>{{.Title}}</h2>{{template "table" .}}{{end}}
 {{if .Ablations}}<h2>Ablations</h2>{{range .Ablations}}<h3>{{.Title}}</h3>{{template "table" .}}{{end}}{{end}}
 {{if .Timings}}<h2>Timing</h2><table><tr><th>Method</th><th>Stage</th><th>Mean (ms)</th><th>p90 (ms)</th><th>Images</th></tr>
-{{range .Timings}}<tr><td>{{.Method}}</td><td>{{.Stage}}</td><td>{{printf "%.2f" .Mean}}</td><td>{{printf "%.2f" .P90}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
+{{range .Timings}}<tr><td>{{.Method}}{{if gt .Batch 1}} (batched, up to {{.Batch}}: per-image shares){{end}}</td><td>{{.Stage}}</td><td>{{printf "%.2f" .Mean}}</td><td>{{printf "%.2f" .P90}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
 {{range .Plots}}<h2>{{.Label}}</h2><img alt="{{.Label}}" src="{{png .PNG}}">{{end}}
 {{if .Crops}}<h2>Side by side</h2>{{range .Crops}}<h3>{{.Dataset}} / {{.Image}}</h3><p>{{.Why}}</p>
 <div class="crops">{{range .Tiles}}<figure><img alt="{{.Label}}" src="{{png .PNG}}"><figcaption>{{.Label}}</figcaption></figure>{{end}}</div>{{end}}{{end}}
