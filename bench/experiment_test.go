@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
 	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/reports"
@@ -610,6 +611,45 @@ func TestRunBatchImages(t *testing.T) {
 	// Images are taken in order: img00 and img01 share, img02 runs alone.
 	if b := []int{values["2"]["img00"].Batch, values["2"]["img01"].Batch, values["2"]["img02"].Batch}; fmt.Sprint(b) != "[2 2 0]" {
 		t.Errorf("batch sizes %v, want [2 2 0]", b)
+	}
+}
+
+// batch_images takes a dataset's images in order of size, so that batches
+// hold one size: with sizes alternating, each image still shares.
+func TestRunBatchImagesBySize(t *testing.T) {
+	model, ok := models.CachedFile("models/realesrgan-x4fast.onnx")
+	if !ok {
+		t.Skip("realesrgan-x4fast not installed; run make models")
+	}
+	set := makeSet(t, 4)
+	for _, id := range []string{"img01", "img03"} { // 96×48 HR instead of 192×96
+		for dir, scale := range map[string]float64{"HR": 1, "LR": 0.25} {
+			p := filepath.Join(set, dir, id+".png")
+			m, err := img.Load(p, img.DecodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, _ := m.Crop(0, 0, int(96*scale), int(48*scale))
+			c.SavePNG(p)
+		}
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr]\nmethods:\n  - {name: esr, runner: onnx, model: %q, batch_images: 2}\n", set, model)), 0o644)
+	spec, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spec.Close()
+	out := filepath.Join(dir, "run")
+	if sum, err := Run(context.Background(), spec, RunOptions{Out: out}); err != nil || sum.Failed != 0 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	recs, _ := ReadRunRecords(out)
+	for _, r := range recs {
+		if r.Batch != 2 {
+			t.Errorf("%s shared an inference with %d images, want 2", r.Image, r.Batch)
+		}
 	}
 }
 

@@ -273,7 +273,17 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	for di, ds := range dss {
 		name := spec.Datasets[di].Name
 		pending := make([][]datasets.Item, len(runs[di]))
-		for _, it := range ds.Items {
+		// A method that batches takes the images in order of LR size, so
+		// that its batches hold one size and share inferences.
+		batched := false
+		for _, mr := range runs[di] {
+			batched = batched || mr.spec.BatchImages > 1
+		}
+		items := ds.Items
+		if batched {
+			items = bySize(items, func(it datasets.Item) string { return it.LR })
+		}
+		for _, it := range items {
 			if !o.Shard.Owns(name, it.ID) {
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 // UpscaleOptions control Upscale.
 type UpscaleOptions struct {
 	// Batch is how many images go to the runner per call (runners.RunBatch);
-	// same-size images then share inferences. ≤ 1: one at a time.
+	// same-size images then share inferences, and the files are taken in
+	// order of size (from their headers) so that batches hold one size.
+	// ≤ 1: one at a time, in the given order.
 	Batch int
 	// Workers decode and encode PNGs beside the inference (≤ 0: one per CPU).
 	Workers int
@@ -56,6 +59,9 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 	batch := max(o.Batch, 1)
 	workers := workpool.Workers(o.Workers)
 	start := time.Now()
+	if batch > 1 {
+		files = bySize(files, func(f string) string { return f })
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -160,4 +166,30 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 		return sum, fmt.Errorf("upscaling stopped after %d of %d images: %w", sum.Done+sum.Failed, len(files), err)
 	}
 	return sum, nil
+}
+
+// bySize orders xs by the size in the header of each one's image file
+// (height, then width; unreadable first, as decoding will report them), so
+// that batches taken in order hold one size and share inferences.
+func bySize[T any](xs []T, path func(T) string) []T {
+	type sized struct {
+		x    T
+		w, h int
+	}
+	s := make([]sized, len(xs))
+	for i, x := range xs {
+		s[i].x = x
+		s[i].w, s[i].h, _ = img.Size(path(x))
+	}
+	sort.SliceStable(s, func(a, b int) bool {
+		if s[a].h != s[b].h {
+			return s[a].h < s[b].h
+		}
+		return s[a].w < s[b].w
+	})
+	out := make([]T, len(s))
+	for i := range s {
+		out[i] = s[i].x
+	}
+	return out
 }

@@ -22,6 +22,7 @@ type pickyBatcher struct {
 	runners.Bicubic
 	mu      sync.Mutex
 	batches []int
+	widths  [][]int
 }
 
 func (p *pickyBatcher) Run(ctx context.Context, in runners.Input) (runners.Result, error) {
@@ -34,6 +35,11 @@ func (p *pickyBatcher) Run(ctx context.Context, in runners.Input) (runners.Resul
 func (p *pickyBatcher) RunBatch(ctx context.Context, ins []runners.Input) ([]runners.Result, error) {
 	p.mu.Lock()
 	p.batches = append(p.batches, len(ins))
+	var w []int
+	for _, in := range ins {
+		w = append(w, in.LR.W)
+	}
+	p.widths = append(p.widths, w)
 	p.mu.Unlock()
 	var res []runners.Result
 	for _, in := range ins {
@@ -94,10 +100,12 @@ func TestUpscale(t *testing.T) {
 	if len(skipped) != 2 || !strings.Contains(strings.Join(skipped, "\n"), "broken.png") || !strings.Contains(strings.Join(skipped, "\n"), "bad.png: cannot take this one") {
 		t.Errorf("skipped: %q", skipped)
 	}
-	// Batches of 3 files; the broken one is left out of the first, and the
-	// last (im05, im06, bad) failed whole and was retried one by one.
-	if fmt.Sprint(r.batches) != "[2 3 3]" {
-		t.Errorf("batches %v, want [2 3 3]", r.batches)
+	// Batches of 3 files, ordered by size (widths 12, 13, 14 alternate in
+	// the folder) so that same-size images share batches: the unreadable
+	// file first (left out of its batch), then im00 im03 | im06 bad im01
+	// (failed whole for "bad", retried one by one) | im04 im02 im05.
+	if fmt.Sprint(r.batches) != "[2 3 3]" || fmt.Sprint(r.widths) != "[[12 12] [12 12 13] [13 14 14]]" {
+		t.Errorf("batches %v of widths %v, want [2 3 3] of [[12 12] [12 12 13] [13 14 14]]", r.batches, r.widths)
 	}
 	// Each PNG is that image's own bicubic output, whatever it shared.
 	for _, f := range files {

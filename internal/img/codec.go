@@ -1,6 +1,7 @@
 package img
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -51,6 +52,20 @@ func Load(path string, opts DecodeOptions) (*Image, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// Size reads an image file's width and height from its header alone.
+func Size(path string) (w, h int, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", path, describe(err, ""))
+	}
+	return cfg.Width, cfg.Height, nil
 }
 
 // Decode decodes PNG (8/16-bit, grey, palette, alpha), JPEG, BMP, TIFF, WebP

@@ -207,3 +207,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// Size reads every good file's size from its header, the same as decoding
+// gives, and names the file when it cannot.
+func TestSizeFromHeader(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "good", "*"))
+	for _, f := range files {
+		m, err := Load(f, DecodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, h, err := Size(f); err != nil || w != m.W || h != m.H {
+			t.Errorf("%s: Size %dx%d %v, decoded %dx%d", f, w, h, err, m.W, m.H)
+		}
+	}
+	bad := filepath.Join("testdata", "bad", "not-an-image.png")
+	if _, _, err := Size(bad); err == nil || !strings.Contains(err.Error(), "not-an-image.png") {
+		t.Errorf("Size of a non-image: %v", err)
+	}
+}
