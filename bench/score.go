@@ -33,17 +33,32 @@ type ScoreOptions struct {
 // ScorePairs scores every pair with every metric. Records come back in the
 // order of pairs; a pair that cannot be scored (unreadable file, size
 // mismatch, metric error) gets a record with Error set and the rest go on.
-// With Batch > 1, each worker takes Batch pairs at a time and metrics that
-// can (metrics.BatchScorer) score them together.
+// With Batch > 1, each worker takes Batch pairs at a time, in order of size,
+// and metrics that can (metrics.BatchScorer) score them together.
 func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric, opts ScoreOptions) ([]reports.Record, error) {
 	out := make([]reports.Record, len(pairs))
 	batch := max(opts.Batch, 1)
+	order := make([]int, len(pairs))
+	for i := range order {
+		order[i] = i
+	}
+	if batch > 1 { // batches of one size stack into one inference
+		order = bySize(order, func(i int) string { return pairs[i].Dist })
+	}
 	chunks := (len(pairs) + batch - 1) / batch
 	err := workpool.Run(ctx, chunks, opts.Workers, func(c int) {
-		lo, hi := c*batch, min(len(pairs), (c+1)*batch)
-		scoreChunk(pairs[lo:hi], out[lo:hi], ms, opts)
+		idx := order[c*batch : min(len(pairs), (c+1)*batch)]
+		chunk := make([]datasets.Pair, len(idx))
+		for k, i := range idx {
+			chunk[k] = pairs[i]
+		}
+		recs := make([]reports.Record, len(idx))
+		scoreChunk(chunk, recs, ms, opts)
+		for k, i := range idx {
+			out[i] = recs[k]
+		}
 		if opts.Progress != nil {
-			for range hi - lo {
+			for range idx {
 				opts.Progress()
 			}
 		}
