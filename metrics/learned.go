@@ -61,9 +61,6 @@ type learnedMetric interface {
 // scoreLearned is every learned metric's Score.
 func scoreLearned(l learnedMetric, dist, ref *img.Image) (float64, error) {
 	in, err := l.input(dist, ref)
-	if err == nil {
-		err = checkMemory(l, in)
-	}
 	if err != nil {
 		return 0, err
 	}
@@ -71,11 +68,51 @@ func scoreLearned(l learnedMetric, dist, ref *img.Image) (float64, error) {
 	if err := m.Ready(); err != nil {
 		return 0, fmt.Errorf("%s: %w", l.Name(), err)
 	}
-	out, err := m.run(l.Name(), in.tensors...)
+	out, err := runFitted(l, in)
 	if err != nil {
 		return 0, err
 	}
 	return l.reduce(out, 0, in.rows(), in.rows())
+}
+
+// runFitted runs one image's input; when its activations would not fit the
+// memory budget but its rows can go separately (MANIQA's 20 crops), it runs
+// as many rows at a time as fit and joins the outputs, which gives the same
+// result; otherwise an input over the budget is refused (checkMemory).
+func runFitted(l learnedMetric, in graphInput) ([]models.Tensor, error) {
+	m := l.model()
+	budget, need, rows := m.memoryBudget(), l.memory(in), in.rows()
+	if budget <= 0 || need <= budget {
+		return m.run(l.Name(), in.tensors...)
+	}
+	if err := checkMemory(l, in); err != nil {
+		return nil, err
+	}
+	step := int(budget / (need / int64(rows)))
+	var out []models.Tensor
+	for r := 0; r < rows; r += step {
+		n := min(step, rows-r)
+		part := make([]models.Tensor, len(in.tensors))
+		for t, x := range in.tensors {
+			per := len(x.Data) / rows
+			part[t] = models.Tensor{Shape: append([]int64{int64(n)}, x.Shape[1:]...), Data: x.Data[r*per : (r+n)*per]}
+		}
+		o, err := m.run(l.Name(), part...)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = make([]models.Tensor, len(o))
+			for t := range o {
+				out[t].Shape = append([]int64{0}, o[t].Shape[1:]...)
+			}
+		}
+		for t := range o {
+			out[t].Shape[0] += o[t].Shape[0]
+			out[t].Data = append(out[t].Data, o[t].Data...)
+		}
+	}
+	return out, nil
 }
 
 // scoreLearnedBatch is every learned metric's ScoreBatch: same-shape inputs
@@ -91,9 +128,7 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 		if refs != nil {
 			ref = refs[i]
 		}
-		if ins[i], errs[i] = l.input(dists[i], ref); errs[i] == nil {
-			errs[i] = checkMemory(l, ins[i])
-		}
+		ins[i], errs[i] = l.input(dists[i], ref)
 	}
 	m := l.model()
 	if err := m.Ready(); err != nil {
@@ -104,8 +139,13 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 		}
 		return vals, errs
 	}
+	for i := range ins {
+		if errs[i] == nil {
+			errs[i] = checkMemory(l, ins[i])
+		}
+	}
 	one := func(i int) {
-		out, err := m.run(l.Name(), ins[i].tensors...)
+		out, err := runFitted(l, ins[i])
 		if err != nil {
 			errs[i] = err
 			return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/models"
+	"math"
 	"strings"
 	"testing"
 )
@@ -111,5 +112,39 @@ func TestParseBytes(t *testing.T) {
 	}
 	if _, err := ParseBytes("lots"); err == nil {
 		t.Error("accepted lots")
+	}
+}
+
+// MANIQA's crops run in parts when the whole image does not fit the budget:
+// the same score, more inferences; below one crop's need it is refused.
+func TestMemoryBudgetSplitsCrops(t *testing.T) {
+	im := img.New(300, 260)
+	for c := range im.Planes {
+		for i := range im.Planes[c] {
+			im.Planes[c][i] = float32((i*7+c*3)%255) / 255
+		}
+	}
+	whole, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	want, err := whole.Score(im, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: 3 * maniqaBytesPerCrop})
+	got, err := split.Score(im, nil)
+	if err != nil || math.Abs(got-want) > 1e-6*math.Abs(want) {
+		t.Errorf("split into parts of 3 crops: %v %v, whole %v", got, err, want)
+	}
+	if n := split.(learnedMetric).model().runs.Load(); n != 7 {
+		t.Errorf("%d inferences for 20 crops, 3 at a time; want 7", n)
+	}
+	vals, errs := split.(BatchScorer).ScoreBatch([]*img.Image{im, im}, nil)
+	for i := range vals {
+		if errs[i] != nil || math.Abs(vals[i]-want) > 1e-6*math.Abs(want) {
+			t.Errorf("batched image %d: %v %v", i, vals[i], errs[i])
+		}
+	}
+	tiny, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: maniqaBytesPerCrop - 1})
+	if _, err := tiny.Score(im, nil); err == nil || !strings.Contains(err.Error(), "--metric-max-memory") {
+		t.Errorf("budget under one crop: %v", err)
 	}
 }

@@ -82,14 +82,17 @@ func (m *onnxModel) memoryBudget() int64 {
 	return availableMemory() / 5 * 4 / int64(max(m.cfg.Concurrency, 1))
 }
 
-// checkMemory refuses an input whose estimated activations exceed the budget.
+// checkMemory refuses an input whose estimated activations exceed the
+// budget, unless its rows can run in parts that fit (runFitted). Call it
+// once the model is loaded.
 func checkMemory(l learnedMetric, in graphInput) error {
-	budget := l.model().memoryBudget()
-	if need := l.memory(in); budget > 0 && need > budget {
-		return fmt.Errorf("%s: a %dx%d image needs about %.1f GiB for the network's activations (estimated), over the %.1f GiB budget (--metric-max-memory; by default 80%% of the memory available on the CPU, shared by the --workers); crop or downscale it, use fewer workers, or raise the budget if the memory is there",
-			l.Name(), in.w, in.h, gib(need), gib(budget))
+	m := l.model()
+	budget, need, rows := m.memoryBudget(), l.memory(in), int64(in.rows())
+	if budget <= 0 || need <= budget || (rows > 1 && need/rows <= budget && m.stackable()) {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s: a %dx%d image needs about %.1f GiB for the network's activations (estimated), over the %.1f GiB budget (--metric-max-memory; by default 80%% of the memory available on the CPU, shared by the --workers); crop or downscale it, use fewer workers, or raise the budget if the memory is there",
+		l.Name(), in.w, in.h, gib(need), gib(budget))
 }
 
 func gib(b int64) float64 { return float64(b) / (1 << 30) }
