@@ -88,7 +88,7 @@ func runFitted(l learnedMetric, in graphInput) ([]models.Tensor, error) {
 	if err := checkMemory(l, in); err != nil {
 		return nil, err
 	}
-	step := int(budget / (need / int64(rows)))
+	step := int(budget / max(need/int64(rows), 1))
 	var out []models.Tensor
 	for r := 0; r < rows; r += step {
 		n := min(step, rows-r)
