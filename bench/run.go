@@ -461,16 +461,7 @@ func runJob(ctx context.Context, spec *Spec, dataset string, items []datasets.It
 	if len(ins) == 0 {
 		return out
 	}
-	res, err := runners.RunBatch(ctx, r, ins)
-	if err != nil && len(ins) > 1 && ctx.Err() == nil {
-		res, err = make([]runners.Result, len(ins)), nil
-		for i, in := range ins {
-			if res[i], err = r.Run(ctx, in); err != nil {
-				out = append(out, fail(ok[i], err)...)
-				res[i], err = runners.Result{}, nil
-			}
-		}
-	}
+	res, errs := runners.RunEach(ctx, r, ins)
 	// One record per image and output; the outputs of all the job's images
 	// are scored together, so that learned metrics can stack them.
 	type scored struct {
@@ -480,8 +471,8 @@ func runJob(ctx context.Context, spec *Spec, dataset string, items []datasets.It
 	var recs []scored
 	var toScore []*scoreItem
 	for i, it := range ok {
-		if err != nil {
-			out = append(out, fail(it, err)...)
+		if errs[i] != nil {
+			out = append(out, fail(it, errs[i])...)
 			continue
 		}
 		for _, rec := range outputRecords(spec, dataset, it, m, fp, o, res[i]) {

@@ -98,24 +98,9 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 				}
 			}
 			if len(ins) > 0 {
-				res, err := runners.RunBatch(ctx, r, ins)
-				if err != nil && len(ins) > 1 && ctx.Err() == nil {
-					// Find the image at fault (or run with less memory).
-					res, err = make([]runners.Result, len(ins)), nil
-					for i, in := range ins {
-						if res[i], ok[i].err = r.Run(ctx, in); ok[i].err != nil && ctx.Err() != nil {
-							err = ctx.Err()
-							break
-						}
-					}
-				}
+				res, errs := runners.RunEach(ctx, r, ins)
 				for i, it := range ok {
-					if err != nil {
-						it.err = err
-					} else if it.err == nil {
-						it.res = res[i]
-					}
-					it.lr = nil
+					it.res, it.err, it.lr = res[i], errs[i], nil
 				}
 			}
 			for _, it := range items {

@@ -83,3 +83,23 @@ func RunBatch(ctx context.Context, r Runner, ins []Input) ([]Result, error) {
 	}
 	return res, nil
 }
+
+// RunEach runs ins through r with a result or an error for each input: a
+// Batcher gets them in one call, and when that whole batch fails (memory,
+// one input the model cannot take) they are run one at a time so that each
+// gets its own; other runners run them one at a time. Once ctx is done, the
+// inputs not yet run get its error.
+func RunEach(ctx context.Context, r Runner, ins []Input) ([]Result, []error) {
+	res, errs := make([]Result, len(ins)), make([]error, len(ins))
+	if b, ok := r.(Batcher); ok && len(ins) > 1 {
+		if out, err := b.RunBatch(ctx, ins); err == nil {
+			return out, errs
+		}
+	}
+	for i, in := range ins {
+		if errs[i] = ctx.Err(); errs[i] == nil {
+			res[i], errs[i] = r.Run(ctx, in)
+		}
+	}
+	return res, errs
+}

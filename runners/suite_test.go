@@ -2,6 +2,7 @@ package runners
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -132,5 +133,45 @@ func TestInterpolationKeepsConstant(t *testing.T) {
 	}
 	if _, err := New("bicubic", 0); err == nil {
 		t.Error("scale 0 accepted")
+	}
+}
+
+// failingBatcher is bicubic ×2 whose batches always fail and which refuses
+// the input "bad" alone, as a model out of memory for a batch would.
+type failingBatcher struct{ Bicubic }
+
+func (f failingBatcher) Run(ctx context.Context, in Input) (Result, error) {
+	if in.ID == "bad" {
+		return Result{}, errors.New("cannot take this one")
+	}
+	return f.Bicubic.Run(ctx, in)
+}
+
+func (failingBatcher) RunBatch(context.Context, []Input) ([]Result, error) {
+	return nil, errors.New("out of memory")
+}
+
+// RunEach: a failed batch is retried input by input, so each gets its own
+// result or error; a done context fails what has not run.
+func TestRunEach(t *testing.T) {
+	lr := img.New(5, 4)
+	ins := []Input{{ID: "a", LR: lr}, {ID: "bad", LR: lr}, {ID: "c", LR: lr}}
+	for _, r := range []Runner{failingBatcher{Bicubic{Factor: 2}}, Bicubic{Factor: 2}} {
+		res, errs := RunEach(context.Background(), r, ins)
+		for i, in := range ins {
+			_, picky := r.(failingBatcher)
+			wantErr := in.ID == "bad" && picky
+			if (errs[i] != nil) != wantErr || (errs[i] == nil && res[i].Outputs[0].Image.W != 10) {
+				t.Errorf("%T input %s: %v", r, in.ID, errs[i])
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, errs := RunEach(ctx, Bicubic{Factor: 2}, ins)
+	for i, err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("input %d with a done context: %v", i, err)
+		}
 	}
 }
