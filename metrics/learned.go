@@ -58,21 +58,10 @@ type learnedMetric interface {
 	memory(in graphInput) int64
 }
 
-// scoreLearned is every learned metric's Score.
+// scoreLearned is every learned metric's Score: a batch of one.
 func scoreLearned(l learnedMetric, dist, ref *img.Image) (float64, error) {
-	in, err := l.input(dist, ref)
-	if err != nil {
-		return 0, err
-	}
-	m := l.model()
-	if err := m.Ready(); err != nil {
-		return 0, fmt.Errorf("%s: %w", l.Name(), err)
-	}
-	out, err := runFitted(l, in)
-	if err != nil {
-		return 0, err
-	}
-	return l.reduce(out, 0, in.rows(), in.rows())
+	vals, errs := scoreLearnedBatch(l, []*img.Image{dist}, []*img.Image{ref})
+	return vals[0], errs[0]
 }
 
 // runFitted runs one image's input; when its activations would not fit the
