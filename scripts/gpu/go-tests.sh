@@ -7,16 +7,10 @@
 # learned metrics' Go benchmark on the stand-ins it exported)
 set -euo pipefail
 X=$(cd "$1" && pwd)
-V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
-if [ ! -f /tmp/ort-env.sh ]; then
-  CUDA_LIBS=$V/cu13/lib:$V/cudnn/lib .gpu/unpack.sh > /tmp/ort-env.sh
-  cp .gpu/zstd /tmp/ort/zstd
-fi
-source /tmp/ort-env.sh
+source scripts/gpu/env.sh
 rc=0
 for p in runners metrics; do
-  /tmp/ort/zstd -d -q -f "$X/$p.test.zst" -o /tmp/$p.test
-  chmod +x /tmp/$p.test
+  unzst "$X/$p.test.zst" /tmp/$p.test
   echo "== go test -run 'CUDA' ./$p"
   (cd $p && /tmp/$p.test -test.run 'CUDA' -test.v) || rc=1
 done

@@ -28,20 +28,14 @@ paper=$(for m in lpips maniqa musiq clipiqa; do [[ " $METRICS " == *" $m "* ]] &
 paper=${paper%,}
 
 if [ "$DEVICE" = cuda ]; then
-  V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
-  if [ ! -f /tmp/ort-env.sh ]; then
-    CUDA_LIBS=$V/cu13/lib:$V/cudnn/lib .gpu/unpack.sh > /tmp/ort-env.sh
-    cp .gpu/zstd /tmp/ort/zstd
-  fi
-  source /tmp/ort-env.sh
-  /tmp/ort/zstd -d -q -f "$X/addsr-bench.zst" -o "$W/addsr-bench"
+  source scripts/gpu/env.sh
+  unzst "$X/addsr-bench.zst" "$W/addsr-bench"
   PY=python3
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 else
-  zstd -d -q -f "$X/addsr-bench.zst" -o "$W/addsr-bench"
+  zstd -d -q -f "$X/addsr-bench.zst" -o "$W/addsr-bench" && chmod +x "$W/addsr-bench"
   PY=/usr/bin/python3
 fi
-chmod +x "$W/addsr-bench"
 B=$W/addsr-bench
 P=bench/learned/peer_torch_metrics.py
 [ -f "$W/standins/clipiqa.json" ] || $PY $P export "$W/standins" 2>&1 | grep -v -i warn | grep -v '^  '

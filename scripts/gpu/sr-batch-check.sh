@@ -12,14 +12,8 @@
 # About 2 minutes on an H200.
 set -uo pipefail
 X=$1 M=$2
-V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
-if [ ! -f /tmp/ort-env.sh ]; then
-  CUDA_LIBS=$V/cu13/lib:$V/cudnn/lib .gpu/unpack.sh > /tmp/ort-env.sh
-  cp .gpu/zstd /tmp/ort/zstd
-fi
-source /tmp/ort-env.sh
-/tmp/ort/zstd -d -q -f "$X/addsr-bench.zst" -o /tmp/addsr-bench
-chmod +x /tmp/addsr-bench
+source scripts/gpu/env.sh
+unzst "$X/addsr-bench.zst" /tmp/addsr-bench
 B=/tmp/addsr-bench
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 mkdir -p /tmp/m

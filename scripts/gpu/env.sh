@@ -1,0 +1,12 @@
+# Sourced by the device scripts: ONNX Runtime with its CUDA plugin (the
+# bundle in .gpu/, unpacked once per machine into /tmp/ort) in the
+# environment, and unzst FILE.zst OUT to unpack what prepare.sh compressed.
+V=/opt/torch/.venv/lib/python3.12/site-packages/nvidia
+if [ ! -f /tmp/ort-env.sh ]; then
+  CUDA_LIBS=$V/cu13/lib:$V/cudnn/lib .gpu/unpack.sh > /tmp/ort-env.sh
+  cp .gpu/zstd /tmp/ort/zstd
+fi
+source /tmp/ort-env.sh
+unzst() {
+  /tmp/ort/zstd -d -q -f "$1" -o "$2" && chmod +x "$2"
+}
