@@ -27,16 +27,15 @@ import argparse, hashlib, json, math, os, sys, time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import standins  # noqa: E402  (puts models/export on the path too)
 from common import export_onnx  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'metrics', 'testdata', 'nr'))
+from pyiqa_torch import clip_input, maniqa_input, musiq_input  # noqa: E402  (pyiqa's preprocessing in torch)
 
 METRIC = {'lpips-alex': 'lpips', 'lpips-vgg': 'lpips-vgg', 'maniqa-koniq': 'maniqa', 'musiq-koniq': 'musiq', 'clipiqa': 'clipiqa'}
-CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
-CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 
 def export(out, names):
@@ -74,49 +73,7 @@ def export(out, names):
         print(f'{name}: {n / 1e6:.1f} M parameters, {os.path.getsize(path) / 1e6:.0f} MB → {path}', flush=True)
 
 
-# --- pyiqa's preprocessing, written with torch.nn.functional -----------------
-
-def maniqa_input(x):
-    x = (x - 0.5) / 0.5
-    h, w = x.shape[-2:]
-    if min(h, w) <= 224:
-        x = F.interpolate(x, scale_factor=225 / min(h, w), mode='bilinear', align_corners=False)
-    h, w = x.shape[-2:]
-    sh, sw = (h - 224) // 4, (w - 224) // 4
-    return torch.cat([x[..., i * sh:i * sh + 224, j * sw:j * sw + 224] for i in range(5) for j in range(5)][:20])
-
-
-def musiq_patches(img, scale_id, max_seq=None):
-    n, c, h, w = img.shape
-    ch, cw = math.ceil(h / 32), math.ceil(w / 32)
-    pr, pc = (ch - 1) * 32 + 32 - h, (cw - 1) * 32 + 32 - w
-    x = F.pad(img, (pc // 2, pc - pc // 2, pr // 2, pr - pr // 2))
-    p = F.unfold(x, 32, stride=32)
-    g = torch.arange(10, device=img.device).float().reshape(1, 1, 10)
-    hw = F.interpolate(g, size=cw, mode='nearest').repeat(1, ch, 1)
-    hh = F.interpolate(g, size=ch, mode='nearest').transpose(1, 2).repeat(1, 1, cw)
-    pos = (hh * 10 + hw).reshape(1, 1, -1)
-    out = torch.cat([p, pos, torch.full_like(pos, scale_id), torch.ones_like(pos)], dim=1)
-    if max_seq is not None:
-        out = torch.cat([out, torch.zeros(n, out.shape[1], max_seq, device=img.device)], dim=-1)[..., :max_seq]
-    return out
-
-
-def musiq_input(x):
-    x = (x - 0.5) * 2
-    h, w = x.shape[-2:]
-    outs = []
-    for sid, L in enumerate([224, 384]):
-        r = L / max(h, w)
-        rs = F.interpolate(x, (round(h * r), round(w * r)), mode='bicubic', align_corners=False)
-        outs.append(musiq_patches(rs, sid, int(math.ceil(L / 32) ** 2)))
-    outs.append(musiq_patches(x, 2))
-    return torch.cat(outs, dim=-1).transpose(1, 2)
-
-
-def score_fn(name, net, device):
-    mean = torch.tensor(CLIP_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(CLIP_STD, device=device).view(1, 3, 1, 1)
+def score_fn(name, net):
     if name.startswith('lpips'):
         return lambda x, r: net(x * 2 - 1, r * 2 - 1)[0]
     if name == 'maniqa-koniq':
@@ -126,7 +83,7 @@ def score_fn(name, net, device):
         return f
     if name == 'musiq-koniq':
         return lambda x, _: net(musiq_input(x))[0]
-    return lambda x, _: net((x - mean) / std)[0]
+    return lambda x, _: net(clip_input(x))[0]
 
 
 def load(path):
@@ -160,7 +117,7 @@ def time_metrics(a):
         net = standins.build(name)
         net.load_state_dict(torch.load(os.path.join(a.models, name + '.pt')))
         net = net.to(dev).eval()
-        f = score_fn(name, net, dev)
+        f = score_fn(name, net)
         sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
         if dev.type == 'cuda':
             torch.cuda.reset_peak_memory_stats()

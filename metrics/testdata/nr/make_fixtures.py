@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
+from pyiqa_torch import clip_input, maniqa_input  # the script's folder is on sys.path
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.abspath(os.path.join(here, '..', '..', '..'))
@@ -77,21 +78,12 @@ def tensor(path, box=None):
 
 
 def maniqa(net, x):
-    x = (x - 0.5) / 0.5
-    h, w = x.shape[-2:]
-    if min(h, w) <= 224:
-        x = F.interpolate(x, scale_factor=225 / min(h, w), mode='bilinear', align_corners=False)
-    h, w = x.shape[-2:]
-    sh, sw = (h - 224) // 4, (w - 224) // 4
-    crops = [x[..., i * sh:i * sh + 224, j * sw:j * sw + 224] for i in range(5) for j in range(5)][:20]
-    s, wt = net(torch.cat(crops))
+    s, wt = net(maniqa_input(x))
     return float((wt * s).sum() / (wt.sum() + 1e-8))
 
 
 def clipiqa(net, x):
-    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(1, 3, 1, 1)
-    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(1, 3, 1, 1)
-    return float(net((x - mean) / std)[0])
+    return float(net(clip_input(x))[0])
 
 
 images = [('metrics/testdata/hubble-blur-ref.png', None), ('datasets/samples/astronaut.png', None),

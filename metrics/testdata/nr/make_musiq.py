@@ -6,12 +6,12 @@ rounded size, TF-SAME padding, F.unfold, nearest-interpolated hash grid).
 
 Run: /usr/bin/python3 metrics/testdata/nr/make_musiq.py
 """
-import hashlib, json, math, os
+import hashlib, json, os
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from PIL import Image
+from pyiqa_torch import musiq_input  # the script's folder is on sys.path
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.abspath(os.path.join(here, '..', '..', '..'))
@@ -30,34 +30,6 @@ class TinyMusiq(nn.Module):
         m = x[..., -1:]
         pooled = (torch.tanh(t) * m).sum(dim=1) / m.sum(dim=1)
         return self.head(pooled).view(-1)
-
-
-def patches(img, scale_id, max_seq=None):
-    n, c, h, w = img.shape
-    ch, cw = math.ceil(h / 32), math.ceil(w / 32)
-    pr, pc = (ch - 1) * 32 + 32 - h, (cw - 1) * 32 + 32 - w
-    x = F.pad(img, (pc // 2, pc - pc // 2, pr // 2, pr - pr // 2))
-    p = F.unfold(x, 32, stride=32)                                  # n, 3072, L
-    g = torch.arange(10).float().reshape(1, 1, 10)
-    hw = F.interpolate(g, size=cw, mode='nearest').repeat(1, ch, 1)
-    hh = F.interpolate(g, size=ch, mode='nearest').transpose(1, 2).repeat(1, 1, cw)
-    pos = (hh * 10 + hw).reshape(1, 1, -1)
-    out = torch.cat([p, pos, torch.full_like(pos, scale_id), torch.ones_like(pos)], dim=1)
-    if max_seq is not None:
-        out = torch.cat([out, torch.zeros(n, out.shape[1], max_seq)], dim=-1)[..., :max_seq]
-    return out
-
-
-def tokens(x):
-    x = (x - 0.5) * 2
-    h, w = x.shape[-2:]
-    outs = []
-    for sid, L in enumerate([224, 384]):
-        r = L / max(h, w)
-        rs = F.interpolate(x, (round(h * r), round(w * r)), mode='bicubic', align_corners=False)
-        outs.append(patches(rs, sid, int(math.ceil(L / 32) ** 2)))
-    outs.append(patches(x, 2))
-    return torch.cat(outs, dim=-1).transpose(1, 2)
 
 
 torch.manual_seed(4)
@@ -80,7 +52,7 @@ for path_, box in [('metrics/testdata/hubble-blur-ref.png', None), ('datasets/sa
     if box:
         im = im.crop(box)
     x = torch.from_numpy(np.asarray(im, np.float32) / 255).permute(2, 0, 1)[None]
-    t = tokens(x)
+    t = musiq_input(x)
     with torch.no_grad():
         out.append({'image': path_, 'box': box, 'seq': t.shape[1], 'musiq': float(net(t)[0]),
                     'token_checksum': float(t.double().sum())})
