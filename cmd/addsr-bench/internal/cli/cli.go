@@ -228,13 +228,22 @@ func writeScoreTimings(w io.Writer, recs []reports.Record, ms []metrics.Metric, 
 		if len(v) == 0 {
 			continue
 		}
-		sort.Float64s(v)
-		sum := 0.0
-		for _, x := range v {
-			sum += x
-		}
-		fmt.Fprintf(w, "  %-14s mean %8.2f ms  median %8.2f ms per image\n", name, sum/float64(len(v)), v[len(v)/2])
+		mean, median := meanMedian(v)
+		fmt.Fprintf(w, "  %-14s mean %8.2f ms  median %8.2f ms per image\n", name, mean, median)
 	}
+}
+
+// meanMedian is the mean and the upper median of v (sorted in place); 0, 0
+// for none.
+func meanMedian(v []float64) (mean, median float64) {
+	if len(v) == 0 {
+		return 0, 0
+	}
+	sort.Float64s(v)
+	for _, x := range v {
+		mean += x
+	}
+	return mean / float64(len(v)), v[len(v)/2]
 }
 
 // verifyManifest checks the dataset a --ref folder belongs to (the folder

@@ -7,9 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -167,23 +165,17 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var total time.Duration
 			times := make([]float64, len(sum.Times))
 			for i, t := range sum.Times {
-				total += t
 				times[i] = float64(t.Microseconds()) / 1000
 			}
-			sort.Float64s(times)
-			median := 0.0
-			if len(times) > 0 {
-				median = times[len(times)/2]
-			}
+			mean, median := meanMedian(times)
 			shared := ""
 			if sum.Shared > 1 {
 				shared = fmt.Sprintf(", up to %d images per inference", sum.Shared)
 			}
 			fmt.Fprintf(stdout, "%d images → %s (runner: mean %.1f ms, median %.1f ms per image%s, %d warm-up runs before; wall %.2f s, %.1f images/s with decoding and PNG writing)\n",
-				sum.Done, out, float64(total.Microseconds())/1000/float64(max(sum.Done, 1)), median, shared, warmup,
+				sum.Done, out, mean, median, shared, warmup,
 				sum.Wall.Seconds(), float64(sum.Done)/sum.Wall.Seconds())
 			if sum.Failed > 0 {
 				return &exitError{ExitSkipped, fmt.Sprintf("%d images failed", sum.Failed)}
