@@ -26,7 +26,8 @@ class ClipIQAScore(torch.nn.Module):
         super().__init__()
         self.clip = arch.clip_model[0] if isinstance(arch.clip_model, list) else arch.clip_model
         with torch.no_grad():
-            text = self.clip.encode_text(arch.prompts.to(next(self.clip.parameters()).device))
+            # pyiqa's tokenized prompts: five (positive, negative) pairs
+            text = self.clip.encode_text(arch.prompt_pairs.to(next(self.clip.parameters()).device))
         self.register_buffer('text', F.normalize(text.float(), dim=-1))
         self.register_buffer('scale', self.clip.logit_scale.exp().detach().float())
 

@@ -15,7 +15,6 @@ CI (no pyiqa there): `addsr-bench models verify` checks the result.
 import argparse, os, sys
 
 import torch
-from einops import rearrange
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import calibration_scores, export_onnx, write_manifest
@@ -27,21 +26,19 @@ class ManiqaTokens(torch.nn.Module):
         self.net = net
 
     def forward(self, x):
+        # pyiqa's MANIQA forward from the ViT on (its einops rearranges
+        # written as reshapes): b·(h w)·c tokens, TAB over the 784 positions.
         n = self.net
+        s = n.input_size
         n.vit(x)
-        f = n.extract_feature(n.save_output)
+        f = n.extract_feature(n.save_output).transpose(1, 2)  # b, c, h·w
         n.save_output.outputs.clear()
-        f = rearrange(f, 'b (h w) c -> b c (h w)', h=n.input_size, w=n.input_size)
         for tab in n.tablock1:
             f = tab(f)
-        f = rearrange(f, 'b c (h w) -> b c h w', h=n.input_size, w=n.input_size)
-        f = n.swintransformer1(n.conv1(f))
-        f = rearrange(f, 'b c h w -> b c (h w)', h=n.input_size, w=n.input_size)
+        f = n.swintransformer1(n.conv1(f.reshape(f.shape[0], -1, s, s))).flatten(2)
         for tab in n.tablock2:
             f = tab(f)
-        f = rearrange(f, 'b c (h w) -> b c h w', h=n.input_size, w=n.input_size)
-        f = n.swintransformer2(n.conv2(f))
-        f = rearrange(f, 'b c h w -> b (h w) c', h=n.input_size, w=n.input_size)
+        f = n.swintransformer2(n.conv2(f.reshape(f.shape[0], -1, s, s))).flatten(2).transpose(1, 2)
         return n.fc_score(f).flatten(1), n.fc_weight(f).flatten(1)
 
 
@@ -61,14 +58,19 @@ def main():
     with torch.no_grad():
         s, w = wrap(crops)
         got = float((w * s).sum() / (w.sum() + 1e-8))
-        # pyiqa's own forward on the same crops: its random crop step is
-        # replaced by these crops (its normalisation then acts on a dummy).
-        orig = arch.random_crop
-        arch.random_crop = lambda x, crop_size, crop_num: crops
+        # pyiqa's own forward on the same crops: its crop step (uniform_crop
+        # in eval mode in current pyiqa, random_crop in older releases) is
+        # replaced by these crops; its normalisation then acts on a dummy.
+        patched = {f: getattr(arch, f) for f in ('uniform_crop', 'random_crop') if hasattr(arch, f)}
+        if not patched:
+            sys.exit('pyiqa.archs.maniqa_arch has neither uniform_crop nor random_crop: unknown pyiqa version')
+        for f in patched:
+            setattr(arch, f, lambda x, crop_size, crop_num: crops)
         try:
             want = float(net(torch.rand(1, 3, 256, 256)))
         finally:
-            arch.random_crop = orig
+            for f, fn in patched.items():
+                setattr(arch, f, fn)
     assert abs(want - got) < 1e-4 * abs(want) + 1e-6, (want, got)
     os.makedirs(a.out, exist_ok=True)
     stem = 'maniqa-' + a.weights

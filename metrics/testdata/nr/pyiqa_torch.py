@@ -51,10 +51,14 @@ def musiq_patches(img, scale_id, max_seq=None):
 
 
 def musiq_input(x):
-    """(x−0.5)·2; bicubic resizes to longer sides 224 and 384 (Python-rounded
-    sizes) cut or padded to 49 and 144 tokens, then the native patches:
-    1 × seq × 3075."""
-    x = (x - 0.5) * 2
+    """(x−0.5)·2, then musiq_tokens."""
+    return musiq_tokens((x - 0.5) * 2)
+
+
+def musiq_tokens(x):
+    """pyiqa's get_multiscale_patches on an image already in [-1, 1]: bicubic
+    resizes to longer sides 224 and 384 (Python-rounded sizes) cut or padded
+    to 49 and 144 tokens, then the native patches: N × seq × 3075."""
     h, w = x.shape[-2:]
     outs = []
     for sid, L in enumerate([224, 384]):

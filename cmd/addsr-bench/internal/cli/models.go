@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -232,7 +234,7 @@ Exit 0 when every model agrees, 1 otherwise.`,
 			if err != nil {
 				return err
 			}
-			checked, bad := 0, 0
+			checked, bad, worst := 0, 0, 0.0
 			for _, f := range files {
 				m, err := models.LoadManifest(f)
 				if err != nil {
@@ -251,7 +253,8 @@ Exit 0 when every model agrees, 1 otherwise.`,
 				if strings.HasPrefix(m.Metric, "musiq") {
 					tol = 3e-2
 				}
-				for file, want := range m.Calibration {
+				for _, file := range slices.Sorted(maps.Keys(m.Calibration)) {
+					want := m.Calibration[file]
 					checked++
 					ref, err1 := img.Load(filepath.Join(pairs, "ref", file), img.DecodeOptions{})
 					dist, err2 := img.Load(filepath.Join(pairs, "dist", file), img.DecodeOptions{})
@@ -259,14 +262,17 @@ Exit 0 when every model agrees, 1 otherwise.`,
 						return fmt.Errorf("%w (pass --pairs with ref/ and dist/ folders)", err)
 					}
 					got, err := met.Score(dist, ref)
+					rel := math.Abs(got-want) / math.Abs(want)
 					status := "ok"
 					if err != nil || math.Abs(got-want) > tol*math.Abs(want) {
 						status, bad = "MISMATCH", bad+1
 					}
 					if err != nil {
 						status += " (" + err.Error() + ")"
+					} else if got != want {
+						worst = max(worst, rel)
 					}
-					fmt.Fprintf(stdout, "%-12s %-12s pyiqa %.4f  addsr-bench %.4f  %s\n", m.Metric, file, want, got, status)
+					fmt.Fprintf(stdout, "%-12s %-12s pyiqa %.6g  addsr-bench %.6g  rel %.1e  %s\n", m.Metric, file, want, got, rel, status)
 				}
 			}
 			if checked == 0 && bad == 0 {
@@ -275,7 +281,7 @@ Exit 0 when every model agrees, 1 otherwise.`,
 			if bad > 0 {
 				return &exitError{ExitSkipped, fmt.Sprintf("%d of %d checks failed", bad, checked)}
 			}
-			fmt.Fprintf(stdout, "%d checks agree with pyiqa\n", checked)
+			fmt.Fprintf(stdout, "%d checks agree with pyiqa (largest relative difference %.1e)\n", checked, worst)
 			return nil
 		},
 	}
