@@ -3,6 +3,7 @@ uses, for side-by-side numbers on a GPU machine.
 
   python3 bench/peer_torch_sr.py NCNN_DIR MODEL LR_DIR
   python3 bench/peer_torch_sr.py --export DIR/random-x4plus.onnx random-x4plus
+  python3 bench/peer_torch_sr.py --export DIR/random-x4plus-fp16.onnx random-x4plus-fp16   (CUDA)
   python3 bench/peer_torch_sr.py DIR random-x4plus LR_DIR
 
 MODEL random-x4plus / random-x4fast is the architecture with seeded random
@@ -39,16 +40,25 @@ def random_net(model):
 
 def export_random(model, path):
     """Writes random_net(model) as PATH (ONNX, free batch and size) with the
-    manifest addsr-bench's ONNX runner reads."""
+    manifest addsr-bench's ONNX runner reads. MODEL ending in -fp16 (say
+    random-x4plus-fp16) writes the same weights as a float16 graph (weights,
+    input and output in float16, as `import-ncnn --fp16` writes), traced on
+    CUDA: PyTorch's CPU convolutions have no float16 in torch 1.13."""
     import hashlib, inspect, json
+    fp16 = model.endswith('-fp16')
     net = random_net(model)
+    x = torch.rand(1, 3, 32, 32)
+    if fp16:
+        if not torch.cuda.is_available():
+            sys.exit(f'{model}: the float16 export runs on CUDA (no CUDA device here)')
+        net, x = net.half().cuda(), x.half().cuda()
     kw = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
     with torch.no_grad():
-        torch.onnx.export(net, (torch.rand(1, 3, 32, 32),), path, input_names=['lr'], output_names=['sr'], opset_version=17,
+        torch.onnx.export(net, (x,), path, input_names=['lr'], output_names=['sr'], opset_version=17,
                           dynamic_axes={'lr': {0: 'n', 2: 'h', 3: 'w'}, 'sr': {0: 'n', 2: 'H', 3: 'W'}}, **kw)
-    torch.save(net.state_dict(), path[:-5] + '.pt')
+    torch.save(random_net(model).state_dict(), path[:-5] + '.pt')
     io = lambda name: {'name': name, 'layout': 'NCHW', 'range': [0, 1], 'colour': 'RGB'}
-    man = {'name': model, 'kind': 'sr', 'scale': 4, 'input': io('lr'), 'output': io('sr'), 'dtype': 'fp32',
+    man = {'name': model, 'kind': 'sr', 'scale': 4, 'input': io('lr'), 'output': io('sr'), 'dtype': 'fp16' if fp16 else 'fp32',
            'sha256': hashlib.sha256(open(path, 'rb').read()).hexdigest(),
            'license': 'benchmark stand-in (random weights)', 'source': f'bench/peer_torch_sr.py random_net({model!r})'}
     json.dump(man, open(path[:-5] + '.json', 'w'), indent=2)

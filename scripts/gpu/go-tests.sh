@@ -4,13 +4,15 @@
 # built, run in their package folders so that testdata/ is found.
 #   scripts/gpu/go-tests.sh XFER_DIR
 # (after scripts/gpu/metrics-check.sh in the same call, it also runs the
-# learned metrics' Go benchmark on the stand-ins it exported)
+# learned metrics' Go benchmark on the stand-ins it exported; BENCH_ONLY=1
+# skips the tests and runs only that benchmark)
 set -euo pipefail
 X=$(cd "$1" && pwd)
 source scripts/gpu/env.sh
 rc=0
 for p in runners metrics; do
   unzst "$X/$p.test.zst" /tmp/$p.test
+  [ -n "${BENCH_ONLY:-}" ] && continue  # the tests ran in an earlier call
   echo "== go test -run 'CUDA' ./$p"
   (cd $p && /tmp/$p.test -test.run 'CUDA' -test.v) || rc=1
 done

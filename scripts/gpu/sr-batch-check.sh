@@ -9,7 +9,9 @@
 # weights, exported here by bench/peer_torch_sr.py: same work as the real
 # model, whose 33 MB of x4plus weights do not fit in a call beside the
 # bundle), or a real model whose ncnn files are in XFER_DIR.
-# About 2 minutes on an H200.
+# For random-* models also the float16 graph of the same weights (batches
+# 1, 8, 32, NHWC) and its outputs against the float32 ones.
+# About 3 minutes on an H200.
 set -uo pipefail
 X=$1 M=$2
 source scripts/gpu/env.sh
@@ -41,5 +43,22 @@ echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
 for b in 8 32; do
   $B score --dist /tmp/sr-$M-b$b --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
 done
+if [[ $M == random-* ]]; then
+  # The same weights as a float16 graph (traced on the GPU), batched, with
+  # and without NHWC convolutions: the tensor-core path to the 5 ms goal.
+  python3 bench/peer_torch_sr.py --export /tmp/m/$M-fp16.onnx $M-fp16 2>&1 | grep -v -i warn
+  echo "== $M-fp16: addsr-bench sr --device cuda, float16 graph"
+  for b in 1 8 32; do
+    $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-b$b --device cuda --warmup 3 --batch $b
+  done
+  for b in 8 32; do
+    echo "-- --batch $b --ep-option prefer_nhwc=1"
+    $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b$b --device cuda --warmup 3 --batch $b --ep-option prefer_nhwc=1
+  done
+  echo "-- fp32 --batch 32 --ep-option prefer_nhwc=1"
+  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-nhwc-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1
+  echo "== float16 outputs against the float32 ones (PSNR)"
+  $B score --dist /tmp/sr-$M-fp16-b32 --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
+fi
 echo "== $M: PyTorch eager, same weights (single, then batches of 8 and 32)"
 python3 bench/peer_torch_sr.py "$W" "$M" /tmp/lr100/LR
