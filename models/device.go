@@ -28,6 +28,12 @@ type Device struct {
 	// CPU (0: its default, one per physical core). With several images in
 	// flight at once (--workers), 1 avoids their thread pools competing.
 	Threads int
+	// IOBinding keeps inputs and outputs in the device's memory, bound once
+	// per shape (internal/ortio): no per-run allocations, pinned staging,
+	// and the fixed addresses a CUDA graph (enable_cuda_graph=1) needs.
+	// Needs the outputs' shapes (Session.RunShaped) and, for CUDA, the
+	// plugin execution provider.
+	IOBinding bool
 }
 
 func (d Device) String() string {
@@ -68,6 +74,7 @@ type Placement struct {
 	ORTVersion string            `json:"ort_version"`
 	Note       string            `json:"note,omitempty"` // e.g. why auto fell back to the CPU
 	Options    map[string]string `json:"options,omitempty"`
+	IOBinding  string            `json:"io_binding,omitempty"` // how inputs and outputs are bound, when they are
 }
 
 var (

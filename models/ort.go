@@ -125,6 +125,7 @@ type Session struct {
 	inputs    []ort.InputOutputInfo
 	outputs   []ort.InputOutputInfo
 	s         *ort.DynamicAdvancedSession
+	bound     *bound // Device.IOBinding: runs go through internal/ortio instead of s
 	placement Placement
 }
 
@@ -154,6 +155,13 @@ func OpenOn(path string, dev Device) (*Session, error) {
 			n = append(n, i.Name)
 		}
 		return n
+	}
+	if dev.IOBinding {
+		b, place, err := openBound(path, ins, outs, dev)
+		if err != nil {
+			return nil, err
+		}
+		return &Session{path: path, inputs: ins, outputs: outs, bound: b, placement: place}, nil
 	}
 	opts, place, err := sessionOptions(dev)
 	if err != nil {
@@ -195,7 +203,6 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 	if len(in) != len(s.inputs) {
 		return nil, fmt.Errorf("%s takes %d inputs, got %d", s.path, len(s.inputs), len(in))
 	}
-	vals := make([]ort.Value, len(in))
 	for i, t := range in {
 		if err := checkShape(s.inputs[i], t.Shape); err != nil {
 			return nil, fmt.Errorf("%s: input %q: %w", s.path, s.inputs[i].Name, err)
@@ -203,6 +210,19 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 		if int64(len(t.Data)) != ort.NewShape(t.Shape...).FlattenedSize() {
 			return nil, fmt.Errorf("%s: input %q: %d values for shape %v", s.path, s.inputs[i].Name, len(t.Data), t.Shape)
 		}
+	}
+	if s.bound != nil {
+		res, err := s.bound.run(outShapes, in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.path, err)
+		}
+		if err := checkNaN(s, res); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	vals := make([]ort.Value, len(in))
+	for i, t := range in {
 		var v ort.Value
 		var err error
 		if s.inputs[i].DataType == ort.TensorElementDataTypeFloat16 {
@@ -263,13 +283,22 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 		default:
 			return nil, fmt.Errorf("%s: output %q has an unsupported type", s.path, s.outputs[i].Name)
 		}
+	}
+	if err := checkNaN(s, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func checkNaN(s *Session, res []Tensor) error {
+	for i := range res {
 		for _, v := range res[i].Data {
 			if v != v { // NaN
-				return nil, fmt.Errorf("%s: output %q contains NaN; the model or its input is broken", s.path, s.outputs[i].Name)
+				return fmt.Errorf("%s: output %q contains NaN; the model or its input is broken", s.path, s.outputs[i].Name)
 			}
 		}
 	}
-	return res, nil
+	return nil
 }
 
 func checkShape(info ort.InputOutputInfo, shape []int64) error {
@@ -286,4 +315,10 @@ func checkShape(info ort.InputOutputInfo, shape []int64) error {
 }
 
 // Close releases the session.
-func (s *Session) Close() error { return s.s.Destroy() }
+func (s *Session) Close() error {
+	if s.bound != nil {
+		s.bound.close()
+		return nil
+	}
+	return s.s.Destroy()
+}

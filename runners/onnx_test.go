@@ -84,6 +84,9 @@ func TestONNXRunnerSuite(t *testing.T) {
 		{"sr2_conv", "fp32", ONNXOptions{Tile: 8, Overlap: 2, Batch: 4}},
 		{"sr2_fixed", "fp32", ONNXOptions{Overlap: 2}},
 		{"sr2_fp16", "fp16", ONNXOptions{Tile: 6, Overlap: 1}},
+		// inputs and outputs bound in place (internal/ortio), as on a GPU
+		{"sr2_conv", "fp32", ONNXOptions{Tile: 8, Overlap: 2, Batch: 4, Device: models.Device{Kind: "cpu", IOBinding: true}}},
+		{"sr2_fp16", "fp16", ONNXOptions{Device: models.Device{Kind: "cpu", IOBinding: true}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := NewONNX(fixture(t, c.name, c.dtype), c.o)

@@ -9,9 +9,11 @@
 # weights, exported here by bench/peer_torch_sr.py: same work as the real
 # model, whose 33 MB of x4plus weights do not fit in a call beside the
 # bundle), or a real model whose ncnn files are in XFER_DIR.
-# For random-* models also the float16 graph of the same weights (batches
-# 1, 8, 32, NHWC) and its outputs against the float32 ones.
-# About 3 minutes on an H200.
+# Then with inputs and outputs bound in GPU memory (--io-binding) and a CUDA
+# graph per shape (enable_cuda_graph=1), batches 1 and 32. For random-*
+# models also the float16 graph of the same weights (batches 1, 8, 32, NHWC,
+# CUDA graph) and its outputs against the float32 ones.
+# About 3–4 minutes on an H200.
 set -uo pipefail
 X=$1 M=$2
 source scripts/gpu/env.sh
@@ -39,9 +41,15 @@ $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device cud
 for b in 4 8 16 32; do
   $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b$b --device cuda --warmup 3 --batch $b
 done
+echo "== $M: inputs and outputs bound in GPU memory (--io-binding), then a CUDA graph per shape on top"
+for b in 1 32; do
+  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-io-b$b --device cuda --warmup 3 --batch $b --io-binding
+  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-graph-b$b --device cuda --warmup 3 --batch $b --io-binding --ep-option enable_cuda_graph=1
+done
 echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
-for b in 8 32; do
-  $B score --dist /tmp/sr-$M-b$b --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
+for d in b8 b32 io-b32 graph-b1 graph-b32; do
+  echo "-- $d"
+  $B score --dist /tmp/sr-$M-$d --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
 done
 if [[ $M == random-* ]]; then
   # The same weights as a float16 graph (traced on the GPU), batched, with
@@ -55,6 +63,8 @@ if [[ $M == random-* ]]; then
     echo "-- --batch $b --ep-option prefer_nhwc=1"
     $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b$b --device cuda --warmup 3 --batch $b --ep-option prefer_nhwc=1
   done
+  echo "-- --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1"
+  $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-graph-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1
   echo "-- fp32 --batch 32 --ep-option prefer_nhwc=1"
   $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-nhwc-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1
   echo "== float16 outputs against the float32 ones (PSNR)"

@@ -96,6 +96,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	var model, in, out, device string
 	var tile, overlap, batch, warmup, workers, threads int
 	var epOpts []string
+	var ioBinding bool
 	cmd := &cobra.Command{
 		Use:   "sr --model MODEL --in DIR --out DIR [--device cpu|cuda[:N]|auto]",
 		Short: "Run one SR method over a folder of LR images and write PNGs",
@@ -110,7 +111,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dev.Threads = threads
+			dev.Threads, dev.IOBinding = threads, ioBinding
 			for _, kv := range epOpts {
 				k, v, ok := strings.Cut(kv, "=")
 				if !ok {
@@ -128,6 +129,9 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if o, ok := r.(*runners.ONNX); ok {
 				p := o.Placement()
 				fmt.Fprintf(stderr, "%s on %s (%s, ONNX Runtime %s)\n", o.Name(), p.Device, p.EP, p.ORTVersion)
+				if p.IOBinding != "" {
+					fmt.Fprintf(stderr, "IO binding: %s\n", p.IOBinding)
+				}
 				if p.Note != "" {
 					fmt.Fprintln(stderr, p.Note)
 				}
@@ -197,6 +201,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&workers, "workers", 0, "goroutines decoding and writing PNGs beside the inference (0: one per CPU)")
 	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option key=value (repeatable), e.g. prefer_nhwc=1")
 	f.IntVar(&warmup, "warmup", 0, "untimed runs on the first image before timing (use ≥ 3 on a GPU)")
+	f.BoolVar(&ioBinding, "io-binding", false, "keep inputs and outputs in the device's memory, bound once per shape (CUDA: the plugin provider; with --ep-option enable_cuda_graph=1, a CUDA graph per shape)")
 	return cmd
 }
 

@@ -1,0 +1,76 @@
+package models
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIOBindingMatches: the IO-bound path (internal/ortio) gives the same
+// outputs as the onnxruntime_go session, float32 and float16 graphs, over
+// changes of batch and size; it needs the outputs' shapes.
+func TestIOBindingMatches(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, name := range []string{"sr2_conv", "sr2_fp16"} {
+		path := filepath.Join("testdata", name+".onnx")
+		plain, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer plain.Close()
+		b, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if p := b.Placement(); p.IOBinding == "" || p.EP != "CPUExecutionProvider" {
+			t.Errorf("%s: placement %+v", name, p)
+		}
+		for _, sh := range [][]int64{{1, 3, 5, 7}, {3, 3, 5, 7}, {2, 3, 8, 4}, {1, 3, 5, 7}} {
+			in := Tensor{Shape: sh, Data: make([]float32, sh[0]*sh[1]*sh[2]*sh[3])}
+			for i := range in.Data {
+				in.Data[i] = rng.Float32()
+			}
+			out := [][]int64{{sh[0], 3, 2 * sh[2], 2 * sh[3]}}
+			want, err := plain.RunShaped(out, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.RunShaped(out, in)
+			if err != nil {
+				t.Fatalf("%s %v: %v", name, sh, err)
+			}
+			for i, v := range want[0].Data {
+				if got[0].Data[i] != v {
+					t.Fatalf("%s %v: [%d] = %v, want %v", name, sh, i, got[0].Data[i], v)
+				}
+			}
+		}
+		if _, err := b.Run(Tensor{Shape: []int64{1, 3, 2, 2}, Data: make([]float32, 12)}); err == nil || !strings.Contains(err.Error(), "shapes") {
+			t.Errorf("%s: Run without output shapes: %v", name, err)
+		}
+	}
+}
+
+// TestIOBindingCUDAUnavailable: CUDA with IO binding and no plugin is an
+// error naming the fix; auto falls back to the CPU and says so.
+func TestIOBindingCUDAUnavailable(t *testing.T) {
+	if os.Getenv(EnvCUDAPlugin) != "" {
+		t.Skip(EnvCUDAPlugin + " is set")
+	}
+	path := filepath.Join("testdata", "sr2_conv.onnx")
+	_, err := OpenOn(path, Device{Kind: "cuda", IOBinding: true})
+	if err == nil || !strings.Contains(err.Error(), EnvCUDAPlugin) {
+		t.Errorf("cuda: %v", err)
+	}
+	s, err := OpenOn(path, Device{Kind: "auto", IOBinding: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if p := s.Placement(); p.Device != "cpu" || !strings.Contains(p.Note, "auto") {
+		t.Errorf("auto: %+v", p)
+	}
+}
