@@ -246,18 +246,26 @@ func mustRead(t *testing.T, p string) []byte {
 // building, blending, conversions) around a trivial ×2 model on a 256² LR
 // image: go test -run '^$' -bench ONNXOverhead ./runners
 func BenchmarkONNXOverhead(b *testing.B) {
-	r, err := NewONNX(fixture(b, "sr2_nearest", "fp32"), ONNXOptions{})
-	if err != nil {
-		b.Fatal(err)
+	for _, c := range []struct {
+		name string
+		dev  models.Device
+	}{{"onnxruntime_go", models.Device{}}, {"io-binding", models.Device{IOBinding: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			r, err := NewONNX(fixture(b, "sr2_nearest", "fp32"), ONNXOptions{Device: c.dev})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer r.Close()
+			lr := randomImage(256, 256, 1)
+			var infer time.Duration
+			for b.Loop() {
+				res, err := r.Run(context.Background(), Input{ID: "x", LR: lr})
+				if err != nil {
+					b.Fatal(err)
+				}
+				infer += res.Stages[1].Duration
+			}
+			b.ReportMetric(float64((b.Elapsed()-infer).Microseconds())/float64(b.N)/1000, "ms-go/op")
+		})
 	}
-	lr := randomImage(256, 256, 1)
-	var infer time.Duration
-	for b.Loop() {
-		res, err := r.Run(context.Background(), Input{ID: "x", LR: lr})
-		if err != nil {
-			b.Fatal(err)
-		}
-		infer += res.Stages[1].Duration
-	}
-	b.ReportMetric(float64((b.Elapsed()-infer).Microseconds())/float64(b.N)/1000, "ms-go/op")
 }

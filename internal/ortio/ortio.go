@@ -48,7 +48,7 @@ func (t ElemType) Size() int {
 
 var (
 	initOnce sync.Once
-	initErr  error
+	initErr  = errors.New("ortio: Init has not been called")
 )
 
 // Init loads the C API from lib, the library onnxruntime_go already loaded.
@@ -56,8 +56,7 @@ func Init(lib string) error {
 	initOnce.Do(func() {
 		c := C.CString(lib)
 		defer C.free(unsafe.Pointer(c))
-		initErr = status(C.ortio_init(c))
-		if initErr != nil {
+		if initErr = status(C.ortio_init(c)); initErr != nil {
 			initErr = fmt.Errorf("ortio: %s: %w", lib, initErr)
 		}
 	})
