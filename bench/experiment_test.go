@@ -513,6 +513,10 @@ func TestSpecONNXMethods(t *testing.T) {
 	if _, err := LoadSpec(p); err == nil || !strings.Contains(err.Error(), `:6: method "m": tile, overlap, batch and threads must be ≥ 0`) {
 		t.Errorf("negative threads: %v", err)
 	}
+	os.WriteFile(p, []byte("datasets:\n  - name: a\n    path: "+set+"\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: bicubic\n    io_binding: true\n"), 0o644)
+	if _, err := LoadSpec(p); err == nil || !strings.Contains(err.Error(), `:6: method "b": ep_options and io_binding are for runner: onnx`) {
+		t.Errorf("io_binding on bicubic: %v", err)
+	}
 }
 
 // TestRunWithONNXModel runs an experiment whose method is the cached
@@ -525,14 +529,14 @@ func TestRunWithONNXModel(t *testing.T) {
 	dir := t.TempDir()
 	set := makeSet(t, 2)
 	p := filepath.Join(dir, "spec.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, niqe]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: esr, runner: onnx, model: %q, tile: 16, overlap: 4, threads: 1}\n", set, model)), 0o644)
+	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, niqe]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: esr, runner: onnx, model: %q, tile: 16, overlap: 4, threads: 1, io_binding: true, ep_options: {prefer_nhwc: \"1\"}}\n", set, model)), 0o644)
 	spec, err := LoadSpec(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer spec.Close()
-	if spec.Methods[1].Threads != 1 {
-		t.Errorf("threads: %d, want 1", spec.Methods[1].Threads)
+	if m := spec.Methods[1]; m.Threads != 1 || !m.IOBinding || m.EPOptions["prefer_nhwc"] != "1" {
+		t.Errorf("threads %d, io_binding %v, ep_options %v", m.Threads, m.IOBinding, m.EPOptions)
 	}
 	out := filepath.Join(dir, "run")
 	sum, err := Run(context.Background(), spec, RunOptions{Out: out})

@@ -88,6 +88,13 @@ type MethodSpec struct {
 	Overlap int
 	Batch   int
 	Threads int // onnx runner: intra-op threads on the CPU (0: cores ÷ workers)
+	// EPOptions go to the CUDA execution provider as they are (ep_options:
+	// {prefer_nhwc: "1"}), and into the runner's fingerprint.
+	EPOptions map[string]string
+	// IOBinding keeps inputs and outputs in the device's memory
+	// (models.Device.IOBinding); with ep_options enable_cuda_graph: "1", a
+	// CUDA graph per input shape.
+	IOBinding bool
 	// BatchImages hands this many images of a dataset to the runner at once
 	// (runners.RunBatch): same-size images share inferences, for GPU
 	// throughput; records then time each image as its share (0, 1: alone).
@@ -187,7 +194,8 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 				m := MethodSpec{Line: n.Line}
 				decodeMapping(n, map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
 					"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
-					"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads, "batch_images": &m.BatchImages}, bad)
+					"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads, "batch_images": &m.BatchImages,
+					"ep_options": &m.EPOptions, "io_binding": &m.IOBinding}, bad)
 				s.Methods = append(s.Methods, m)
 			}
 		default:
@@ -352,6 +360,9 @@ func (s *Spec) validate(checkFiles bool) []error {
 		default:
 			bad(m.Line, "method %q: unknown runner %q (known: bicubic, nearest, folder, onnx)", m.Name, m.Runner)
 		}
+		if m.Runner != "onnx" && (len(m.EPOptions) > 0 || m.IOBinding) {
+			bad(m.Line, "method %q: ep_options and io_binding are for runner: onnx", m.Name)
+		}
 		if m.BatchImages < 0 {
 			bad(m.Line, "method %q: batch_images must be ≥ 0", m.Name)
 		}
@@ -402,7 +413,7 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 		if err != nil {
 			return nil, err
 		}
-		dev.Threads = m.Threads
+		dev.Threads, dev.EPOptions, dev.IOBinding = m.Threads, m.EPOptions, m.IOBinding
 		if dev.Threads == 0 {
 			dev.Threads = CPUThreads(dev, workers)
 		}
