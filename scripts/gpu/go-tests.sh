@@ -4,8 +4,9 @@
 # built, run in their package folders so that testdata/ is found.
 #   scripts/gpu/go-tests.sh XFER_DIR
 # (after scripts/gpu/metrics-check.sh in the same call, it also runs the
-# learned metrics' Go benchmark on the stand-ins it exported; BENCH_ONLY=1
-# skips the tests and runs only that benchmark)
+# learned metrics' Go benchmark on the stand-ins it exported; after
+# scripts/gpu/sr-batch-check.sh random-x4plus, the SR benchmark on its model;
+# BENCH_ONLY=1 skips the tests and runs only the benchmarks)
 set -euo pipefail
 X=$(cd "$1" && pwd)
 source scripts/gpu/env.sh
@@ -22,5 +23,14 @@ if [ -d /tmp/metrics-check/standins ]; then
   echo "== go test -run '^\$' -bench Learned -benchtime 5x ./metrics, on cuda"
   (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=cuda \
     /tmp/metrics.test -test.run '^$' -test.bench Learned -test.benchtime 5x) || rc=1
+fi
+# With an SR model exported (scripts/gpu/sr-batch-check.sh ran first in the
+# call, or SR_MODEL names one), the SR benchmark on CUDA: host tensors, IO
+# binding, CUDA graph, at batches 1, 8 and 32.
+SR_MODEL=${SR_MODEL:-/tmp/m/random-x4plus.onnx}
+if [ -f "$SR_MODEL" ]; then
+  echo "== go test -run '^\$' -bench 'SR\$' -benchtime 20x ./runners, on cuda, $SR_MODEL"
+  (cd runners && ADDSR_BENCH_SR_MODEL=$SR_MODEL ADDSR_BENCH_DEVICE=cuda \
+    /tmp/runners.test -test.run '^$' -test.bench 'SR$' -test.benchtime 20x) || rc=1
 fi
 exit $rc

@@ -6,8 +6,8 @@
 # by .git/info/exclude).
 #   scripts/gpu/prepare.sh [none|realesrgan-x4fast|realesrgan-x4plus]
 # Then, in one device call carrying .gpu and .xfer, for example:
-#   scripts/gpu/go-tests.sh .xfer; scripts/gpu/sr-batch-check.sh .xfer random-x4plus
-#   scripts/gpu/metrics-check.sh .xfer; BENCH_ONLY=1 scripts/gpu/go-tests.sh .xfer
+#   scripts/gpu/sr-batch-check.sh .xfer random-x4plus; scripts/gpu/go-tests.sh .xfer
+#   scripts/gpu/metrics-check.sh .xfer; SR_MODEL=none BENCH_ONLY=1 scripts/gpu/go-tests.sh .xfer
 # A call carries at most 64 MiB with the working tree: the tracked files
 # (4 MiB), the bundle (47 MiB) and the builds (13 MiB) leave no room for
 # either model's weights, so device-check.sh needs a call of its own
