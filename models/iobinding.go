@@ -85,6 +85,9 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	}
 	b.first = s
 	place.IOBinding = "device buffers"
+	if !s.OnDevice() {
+		place.IOBinding = "bound buffers in CPU memory"
+	}
 	if s.Pinned() {
 		place.IOBinding += ", pinned host staging"
 	}
