@@ -15,14 +15,14 @@ for p in runners metrics; do
   unzst "$X/$p.test.zst" /tmp/$p.test
   [ -n "${BENCH_ONLY:-}" ] && continue  # the tests ran in an earlier call
   echo "== go test -run 'CUDA' ./$p"
-  (cd $p && /tmp/$p.test -test.run 'CUDA' -test.v) || rc=1
+  (cd $p && timeout 300 /tmp/$p.test -test.run 'CUDA' -test.v) || rc=1
 done
 # With the stand-ins exported (scripts/gpu/metrics-check.sh ran first in the
 # call), the learned metrics' benchmark on CUDA: images/s, alone and 16 stacked.
 if [ -d /tmp/metrics-check/standins ]; then
   echo "== go test -run '^\$' -bench Learned -benchtime 5x ./metrics, on cuda"
   (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=cuda \
-    /tmp/metrics.test -test.run '^$' -test.bench Learned -test.benchtime 5x) || rc=1
+    timeout 300 /tmp/metrics.test -test.run '^$' -test.bench Learned -test.benchtime 5x) || rc=1
 fi
 # With an SR model exported (scripts/gpu/sr-batch-check.sh ran first in the
 # call, or SR_MODEL names one), the SR benchmark on CUDA: host tensors, IO
@@ -31,6 +31,6 @@ SR_MODEL=${SR_MODEL:-/tmp/m/random-x4plus.onnx}
 if [ -f "$SR_MODEL" ]; then
   echo "== go test -run '^\$' -bench 'SR\$' -benchtime 20x ./runners, on cuda, $SR_MODEL"
   (cd runners && ADDSR_BENCH_SR_MODEL=$SR_MODEL ADDSR_BENCH_DEVICE=cuda \
-    /tmp/runners.test -test.run '^$' -test.bench 'SR$' -test.benchtime 20x) || rc=1
+    timeout 240 /tmp/runners.test -test.run '^$' -test.bench 'SR$' -test.benchtime 20x) || rc=1
 fi
 exit $rc

@@ -19,6 +19,8 @@ X=$1 M=$2
 source scripts/gpu/env.sh
 unzst "$X/addsr-bench.zst" /tmp/addsr-bench
 B=/tmp/addsr-bench
+# Every run under a time limit: one that hangs must not eat the call.
+SR() { timeout 120 $B sr "$@" || echo "sr $*: exit $?"; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 mkdir -p /tmp/m
 if [[ $M == random-* ]]; then
@@ -37,14 +39,14 @@ if [ ! -d /tmp/lr100/LR ]; then
   $B degrade --preset sr4 --in /tmp/photos --out /tmp/lr100 --crop random --seed 1 >/dev/null
 fi
 echo "== $M: addsr-bench sr --device cuda over 100 LR images of 128² (runner ms per image: host copies included; a batch member's share)"
-$B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device cuda --warmup 5
+SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device cuda --warmup 5
 for b in 4 8 16 32; do
-  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b$b --device cuda --warmup 3 --batch $b
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b$b --device cuda --warmup 3 --batch $b
 done
 echo "== $M: inputs and outputs bound in GPU memory (--io-binding), then a CUDA graph per shape on top"
 for b in 1 32; do
-  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-io-b$b --device cuda --warmup 3 --batch $b --io-binding
-  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-graph-b$b --device cuda --warmup 3 --batch $b --io-binding --ep-option enable_cuda_graph=1
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-io-b$b --device cuda --warmup 3 --batch $b --io-binding
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-graph-b$b --device cuda --warmup 3 --batch $b --io-binding --ep-option enable_cuda_graph=1
 done
 echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
 for d in b8 b32 io-b32 graph-b1 graph-b32; do
@@ -57,18 +59,18 @@ if [[ $M == random-* ]]; then
   python3 bench/peer_torch_sr.py --export /tmp/m/$M-fp16.onnx $M-fp16 2>&1 | grep -v -i warn
   echo "== $M-fp16: addsr-bench sr --device cuda, float16 graph"
   for b in 1 8 32; do
-    $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-b$b --device cuda --warmup 3 --batch $b
+    SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-b$b --device cuda --warmup 3 --batch $b
   done
   for b in 8 32; do
     echo "-- --batch $b --ep-option prefer_nhwc=1"
-    $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b$b --device cuda --warmup 3 --batch $b --ep-option prefer_nhwc=1
+    SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b$b --device cuda --warmup 3 --batch $b --ep-option prefer_nhwc=1
   done
   echo "-- --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1"
-  $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-graph-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1
+  SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-graph-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1
   echo "-- fp32 --batch 32 --ep-option prefer_nhwc=1"
-  $B sr --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-nhwc-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-nhwc-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1
   echo "== float16 outputs against the float32 ones (PSNR)"
   $B score --dist /tmp/sr-$M-fp16-b32 --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
 fi
 echo "== $M: PyTorch eager, same weights (single, then batches of 8 and 32)"
-python3 bench/peer_torch_sr.py "$W" "$M" /tmp/lr100/LR
+timeout 240 python3 bench/peer_torch_sr.py "$W" "$M" /tmp/lr100/LR
