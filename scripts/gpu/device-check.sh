@@ -45,6 +45,17 @@ $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M-fp16 --
 for b in 8 32; do
   $B sr --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M-fp16-b$b --device cuda --warmup 3 --batch $b
 done
+echo "== $M: inputs and outputs bound in GPU memory (--io-binding), and a CUDA graph per shape"
+for g in "" "-fp16"; do
+  for b in 1 32; do
+    echo "-- $M$g --batch $b --io-binding"
+    timeout 120 $B sr --model /tmp/m/$M$g.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M$g-io-b$b --device cuda --warmup 3 --batch $b --io-binding || true
+    echo "-- $M$g --batch $b --io-binding --ep-option enable_cuda_graph=1"
+    timeout 120 $B sr --model /tmp/m/$M$g.onnx --in /tmp/lr100/LR --out /tmp/sr100-$M$g-graph-b$b --device cuda --warmup 3 --batch $b --io-binding --ep-option enable_cuda_graph=1 || true
+  done
+done
+timeout 120 $B sr --model /tmp/m/$M.onnx --in /tmp/lr4/LR --out /tmp/sr4g-$M --device cuda --batch 4 --io-binding --ep-option enable_cuda_graph=1 || true
+python3 scripts/reference/validate_realesrgan.py "$X" "$M" /tmp/lr4/LR /tmp/sr4g-$M --device cuda || echo "CUDA GRAPH VALIDATION FAILED"
 echo "== $M: CUDA provider options"
 for o in "prefer_nhwc=1" "cudnn_conv_algo_search=EXHAUSTIVE" ; do
   for g in "" "-fp16"; do
