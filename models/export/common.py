@@ -4,6 +4,10 @@ calibration pairs, and the manifest written beside the .onnx file.
 `addsr-bench models verify` checks the exported model against these scores
 (the manifest's calibration), so they must come from the same pyiqa metric
 object the export was verified against.
+
+models/export/selftest/run.sh runs every exporter end to end against a
+stand-in for pyiqa (small random networks in pyiqa's module layout), where
+pyiqa and its checkpoints are not installed.
 """
 import hashlib, inspect, json, os
 
