@@ -1,7 +1,6 @@
 package models
 
 import (
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -165,9 +164,7 @@ func (b *bound) run(outShapes [][]int64, in []Tensor) ([]Tensor, error) {
 	}
 	for i := range res {
 		if b.outs[i].Type == ortio.Float16 {
-			for k := range res[i].Data {
-				res[i].Data[k] = half.ToFloat32(binary.LittleEndian.Uint16(outs[i].Data[2*k:]))
-			}
+			half.Decode(res[i].Data, outs[i].Data)
 		}
 	}
 	return res, nil
@@ -178,11 +175,7 @@ func toBytes(v []float32, t ortio.ElemType) []byte {
 	if t == ortio.Float32 {
 		return f32view(v)
 	}
-	raw := make([]byte, 2*len(v))
-	for k, x := range v {
-		binary.LittleEndian.PutUint16(raw[2*k:], half.FromFloat32(x))
-	}
-	return raw
+	return half.Encode(v)
 }
 
 // f32view is v's memory as bytes (little-endian machines only: amd64, arm64).

@@ -3,7 +3,6 @@
 package models
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -226,11 +225,7 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 		var v ort.Value
 		var err error
 		if s.inputs[i].DataType == ort.TensorElementDataTypeFloat16 {
-			raw := make([]byte, 2*len(t.Data))
-			for k, x := range t.Data {
-				binary.LittleEndian.PutUint16(raw[2*k:], half.FromFloat32(x))
-			}
-			v, err = ort.NewCustomDataTensor(ort.NewShape(t.Shape...), raw, ort.TensorElementDataTypeFloat16)
+			v, err = ort.NewCustomDataTensor(ort.NewShape(t.Shape...), half.Encode(t.Data), ort.TensorElementDataTypeFloat16)
 		} else {
 			v, err = ort.NewTensor(ort.NewShape(t.Shape...), t.Data)
 		}
@@ -276,9 +271,7 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 		case *ort.CustomDataTensor:
 			raw := t.GetData()
 			data := make([]float32, len(raw)/2)
-			for k := range data {
-				data[k] = half.ToFloat32(binary.LittleEndian.Uint16(raw[2*k:]))
-			}
+			half.Decode(data, raw)
 			res[i] = Tensor{Shape: t.GetShape(), Data: data}
 		default:
 			return nil, fmt.Errorf("%s: output %q has an unsupported type", s.path, s.outputs[i].Name)

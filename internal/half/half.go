@@ -1,7 +1,10 @@
 // Package half converts between float32 and IEEE 754 binary16.
 package half
 
-import "math"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // ToFloat32 converts a binary16 value.
 func ToFloat32(h uint16) float32 {
@@ -64,4 +67,20 @@ func FromFloat32(f float32) uint16 {
 		h++ // may carry into the exponent, which is right
 	}
 	return sign | uint16(h)
+}
+
+// Encode is v as little-endian float16 bytes (ONNX and ncnn tensors).
+func Encode(v []float32) []byte {
+	raw := make([]byte, 2*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint16(raw[2*i:], FromFloat32(x))
+	}
+	return raw
+}
+
+// Decode fills dst from little-endian float16 bytes (2·len(dst) of raw).
+func Decode(dst []float32, raw []byte) {
+	for i := range dst {
+		dst[i] = ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+	}
 }

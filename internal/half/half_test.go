@@ -30,3 +30,19 @@ func TestKnownValues(t *testing.T) {
 		t.Error("overflow or NaN")
 	}
 }
+
+// Encode and Decode are FromFloat32 and ToFloat32 over little-endian bytes.
+func TestEncodeDecode(t *testing.T) {
+	v := []float32{0, 1, -2.5, 65504, 1e-3}
+	raw := Encode(v)
+	if len(raw) != 10 || raw[2] != 0x00 || raw[3] != 0x3c { // 1.0 = 0x3c00
+		t.Fatalf("Encode: % x", raw)
+	}
+	got := make([]float32, len(v))
+	Decode(got, raw)
+	for i, x := range v {
+		if want := ToFloat32(FromFloat32(x)); got[i] != want {
+			t.Errorf("[%d] = %v, want %v", i, got[i], want)
+		}
+	}
+}

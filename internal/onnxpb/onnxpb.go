@@ -40,11 +40,7 @@ func FloatTensor(name string, dims []int64, v []float32) Tensor {
 // Float16Tensor builds a float16 initializer from float32 values (rounded
 // to nearest even).
 func Float16Tensor(name string, dims []int64, v []float32) Tensor {
-	raw := make([]byte, 2*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint16(raw[2*i:], half.FromFloat32(x))
-	}
-	return Tensor{Name: name, Dims: dims, Type: Float16, Raw: raw}
+	return Tensor{Name: name, Dims: dims, Type: Float16, Raw: half.Encode(v)}
 }
 
 // Int64Tensor builds an int64 initializer.

@@ -165,9 +165,7 @@ func (w *weights) load(n int, auto bool, layer string) ([]float32, error) {
 				return nil, w.short(layer, err)
 			}
 			w.off += int64(len(raw))
-			for i := range out {
-				out[i] = half.ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
-			}
+			half.Decode(out, raw)
 			return out, nil
 		case flag == flagInt8:
 			return nil, fmt.Errorf("%s: layer %s has int8 weights; only float32 and float16 models are supported", w.name, layer)
