@@ -119,24 +119,21 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	var tried []string
 	if err := registerCUDAPlugin(); err == nil {
 		devices, err := ort.GetEpDevices()
-		var cuda []ort.EpDevice
+		var names []string
 		for _, d := range devices {
-			if strings.Contains(d.EpName(), "CUDA") {
-				cuda = append(cuda, d)
+			names = append(names, d.EpName())
+		}
+		var k int
+		if err == nil {
+			k, err = cudaDevice(names, idx)
+		}
+		if err == nil {
+			cuda := devices[k]
+			if _, err = withGoSignalHandlers(func() error { return opts.AppendExecutionProviderV2([]ort.EpDevice{cuda}, dev.EPOptions) }); err == nil {
+				return opts, Placement{EP: cuda.EpName(), Device: fmt.Sprintf("cuda:%d (%s)", idx, cuda.EpVendor()), Path: "plugin", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}, nil
 			}
 		}
-		switch {
-		case err != nil:
-			tried = append(tried, "plugin: "+err.Error())
-		case idx >= len(cuda):
-			tried = append(tried, fmt.Sprintf("plugin: %d CUDA devices, asked for cuda:%d", len(cuda), idx))
-		default:
-			if _, err := withGoSignalHandlers(func() error { return opts.AppendExecutionProviderV2([]ort.EpDevice{cuda[idx]}, dev.EPOptions) }); err == nil {
-				return opts, Placement{EP: cuda[idx].EpName(), Device: fmt.Sprintf("cuda:%d (%s)", idx, cuda[idx].EpVendor()), Path: "plugin", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}, nil
-			} else {
-				tried = append(tried, "plugin: "+err.Error())
-			}
-		}
+		tried = append(tried, "plugin: "+err.Error())
 	} else {
 		tried = append(tried, "plugin: "+err.Error())
 	}
@@ -164,12 +161,32 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 		if err != nil {
 			return nil, cpu, err
 		}
-		cpu.Note = "auto: CUDA unavailable (" + why + "), running on the CPU"
+		cpu.Note = autoCPUNote(why)
 		return opts, cpu, nil
 	}
 	opts.Destroy()
 	return nil, cpu, fmt.Errorf("--device %s: CUDA is not available (%s); set %s to the CUDA EP plugin, use a GPU build of ONNX Runtime %s, or pass --device cpu or auto",
 		dev, why, EnvCUDAPlugin, ORTVersion)
+}
+
+// cudaDevice is the position among the execution providers' devices (their
+// names, in GetEpDevices order) of the idx-th CUDA one: cuda:N.
+func cudaDevice(names []string, idx int) (int, error) {
+	n := 0
+	for k, name := range names {
+		if strings.Contains(name, "CUDA") {
+			if n == idx {
+				return k, nil
+			}
+			n++
+		}
+	}
+	return 0, fmt.Errorf("%d CUDA devices, asked for cuda:%d", n, idx)
+}
+
+// autoCPUNote says why --device auto runs on the CPU.
+func autoCPUNote(why string) string {
+	return "auto: CUDA unavailable (" + why + "), running on the CPU"
 }
 
 // newOptions is a fresh set of session options with dev's thread count.

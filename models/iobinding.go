@@ -45,41 +45,34 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	}
 	place := cpu
 	if dev.Kind == "cuda" || dev.Kind == "auto" {
-		var why string
-		if err := registerCUDAPlugin(); err != nil {
-			why = err.Error()
-		} else if devs, err := ortio.EpDevices(); err != nil {
-			why = err.Error()
-		} else {
-			var cuda []ortio.EpDevice
+		var devs []ortio.EpDevice
+		var k int
+		err := registerCUDAPlugin()
+		if err == nil {
+			devs, err = ortio.EpDevices()
+		}
+		if err == nil {
+			var names []string
 			for _, d := range devs {
-				if strings.Contains(d.Name, "CUDA") {
-					cuda = append(cuda, d)
-				}
+				names = append(names, d.Name)
 			}
-			if dev.Index < len(cuda) {
-				d := cuda[dev.Index]
-				b.opts.Device = &d
-				place = Placement{EP: d.Name, Device: fmt.Sprintf("cuda:%d (%s)", dev.Index, d.Vendor), Path: "plugin", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}
-			} else {
-				why = fmt.Sprintf("%d CUDA devices among the execution providers' devices, asked for cuda:%d", len(cuda), dev.Index)
-			}
+			k, err = cudaDevice(names, dev.Index)
 		}
 		switch {
-		case b.opts.Device == nil && dev.Kind == "cuda":
-			return nil, cpu, fmt.Errorf("--device %s with --io-binding: no CUDA execution provider device (%s); IO binding takes the plugin path: set %s to the CUDA EP plugin, or drop --io-binding", dev, why, EnvCUDAPlugin)
-		case b.opts.Device == nil:
-			cpu.Note = "auto: CUDA unavailable (" + why + "), running on the CPU"
+		case err == nil:
+			d := devs[k]
+			b.opts.Device = &d
+			place = Placement{EP: d.Name, Device: fmt.Sprintf("cuda:%d (%s)", dev.Index, d.Vendor), Path: "plugin", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}
+		case dev.Kind == "cuda":
+			return nil, cpu, fmt.Errorf("--device %s with --io-binding: no CUDA execution provider device (%v); IO binding takes the plugin path: set %s to the CUDA EP plugin, or drop --io-binding", dev, err, EnvCUDAPlugin)
+		default:
+			cpu.Note = autoCPUNote(err.Error())
 			place = cpu
 		}
 	}
 	b.perShape = b.opts.Device != nil && dev.EPOptions["enable_cuda_graph"] == "1"
-	var s *ortio.Session
-	if _, err := withGoSignalHandlers(func() error {
-		var e error
-		s, e = ortio.Open(path, b.ins, b.outs, b.opts)
-		return e
-	}); err != nil {
+	s, err := b.open()
+	if err != nil {
 		return nil, place, fmt.Errorf("%s: creating the IO-bound session on %s: %w", path, place.Device, err)
 	}
 	b.first = s
@@ -94,6 +87,18 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 		place.IOBinding += ", a session (CUDA graph) per input shape"
 	}
 	return b, place, nil
+}
+
+// open creates one ortio session, with Go's signal handlers kept (the CUDA
+// provider may install its own while it starts).
+func (b *bound) open() (*ortio.Session, error) {
+	var s *ortio.Session
+	_, err := withGoSignalHandlers(func() error {
+		var e error
+		s, e = ortio.Open(b.path, b.ins, b.outs, b.opts)
+		return e
+	})
+	return s, err
 }
 
 func elemType(io ort.InputOutputInfo) ortio.ElemType {
@@ -120,11 +125,7 @@ func (b *bound) session(in []Tensor) (*ortio.Session, error) {
 	s := b.first
 	if len(b.sessions) > 0 { // the first shape takes the eager session
 		var err error
-		if _, err = withGoSignalHandlers(func() error {
-			var e error
-			s, e = ortio.Open(b.path, b.ins, b.outs, b.opts)
-			return e
-		}); err != nil {
+		if s, err = b.open(); err != nil {
 			return nil, fmt.Errorf("a session for input shape %s: %w", key.String(), err)
 		}
 	}

@@ -74,3 +74,16 @@ func TestIOBindingCUDAUnavailable(t *testing.T) {
 		t.Errorf("auto: %+v", p)
 	}
 }
+
+// cudaDevice maps cuda:N to the N-th CUDA entry among all providers' devices.
+func TestCUDADevice(t *testing.T) {
+	names := []string{"CPUExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider", "CUDAExecutionProvider"}
+	for idx, want := range []int{1, 3} {
+		if k, err := cudaDevice(names, idx); err != nil || k != want {
+			t.Errorf("cuda:%d → %d, %v; want %d", idx, k, err, want)
+		}
+	}
+	if _, err := cudaDevice(names, 2); err == nil || !strings.Contains(err.Error(), "2 CUDA devices, asked for cuda:2") {
+		t.Errorf("cuda:2: %v", err)
+	}
+}
