@@ -13,15 +13,23 @@ CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 
 def maniqa_input(x):
-    """(x−0.5)/0.5; short side ≤ 224 → bilinear ×225/short; the first 20 of
-    a 5×5 grid of 224² crops at steps (H−224)//4, (W−224)//4."""
-    x = (x - 0.5) / 0.5
-    h, w = x.shape[-2:]
-    if min(h, w) <= 224:
-        x = F.interpolate(x, scale_factor=225 / min(h, w), mode='bilinear', align_corners=False)
-    h, w = x.shape[-2:]
-    sh, sw = (h - 224) // 4, (w - 224) // 4
-    return torch.cat([x[..., i * sh:i * sh + 224, j * sw:j * sw + 224] for i in range(5) for j in range(5)][:20])
+    """(x−0.5)/0.5, then the 20 uniform 224² crops."""
+    return uniform_crop((x - 0.5) / 0.5, 224, 20)
+
+
+def uniform_crop(x, crop_size, crop_num):
+    """pyiqa's uniform crops: short side ≤ crop_size → bilinear by
+    (crop_size+1)/short (the scale factor given to F.interpolate); then
+    crops on a ⌈√n⌉² grid at steps (H−crop)//⌊√n⌋, (W−crop)//⌊√n⌋, the
+    first crop_num in row-major order, image by image (N·crop_num crops)."""
+    n, c, h, w = x.shape
+    if min(h, w) <= crop_size:
+        x = F.interpolate(x, scale_factor=(crop_size + 1) / min(h, w), mode='bilinear', align_corners=False)
+        h, w = x.shape[-2:]
+    k, g = int(math.sqrt(crop_num)), math.ceil(math.sqrt(crop_num))
+    sh, sw = (h - crop_size) // k, (w - crop_size) // k
+    crops = [x[..., i * sh:i * sh + crop_size, j * sw:j * sw + crop_size] for i in range(g) for j in range(g)]
+    return torch.stack(crops[:crop_num], dim=1).reshape(n * crop_num, c, crop_size, crop_size)
 
 
 def clip_input(x):

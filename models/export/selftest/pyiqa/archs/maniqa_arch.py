@@ -6,9 +6,8 @@ random_crop (training), looked up at call time as pyiqa's are."""
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from ._blocks import EncoderBlock, Swin, TABlock
+from ._blocks import EncoderBlock, Swin, TABlock, pyiqa_torch
 
 
 def random_crop(x, crop_size, crop_num):
@@ -20,19 +19,8 @@ def random_crop(x, crop_size, crop_num):
     return torch.stack(out, dim=1).reshape(b * crop_num, c, crop_size, crop_size)
 
 
-def uniform_crop(x, crop_size, crop_num):
-    """pyiqa: short side ≤ crop_size → bilinear by (crop_size+1)/short (the
-    scale factor given to F.interpolate), then ceil(√n)² crops at steps
-    (H−crop)//⌊√n⌋, the first crop_num."""
-    b, c, h, w = x.shape
-    if min(h, w) <= crop_size:
-        x = F.interpolate(x, scale_factor=(crop_size + 1) / min(h, w), mode='bilinear')
-        b, c, h, w = x.shape
-    k = int(np.sqrt(crop_num))
-    sh, sw = (h - crop_size) // k, (w - crop_size) // k
-    g = int(np.ceil(np.sqrt(crop_num)))
-    crops = [x[..., i * sh:i * sh + crop_size, j * sw:j * sw + crop_size] for i in range(g) for j in range(g)]
-    return torch.stack(crops[:crop_num], dim=1).reshape(b * crop_num, c, crop_size, crop_size)
+# A module-level name, as in pyiqa, so that the exporter can replace it.
+uniform_crop = pyiqa_torch.uniform_crop
 
 
 class Block(EncoderBlock):
