@@ -15,14 +15,7 @@ B=/tmp/addsr-bench
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 mkdir -p /tmp/m
 $B models import-ncnn --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/m/$M.onnx
-# LR sets: the 4 demo crops, and 100 random 512² crops → 128² LR (sr4 preset).
-if [ ! -d /tmp/lr100/LR ]; then
-  rm -rf /tmp/photos /tmp/lr4 /tmp/lr100; mkdir -p /tmp/photos
-  for i in $(seq -w 0 24); do for f in datasets/samples/*.png datasets/samples/*.jpg; do
-    b=$(basename "$f"); cp "$f" "/tmp/photos/${b%.*}_$i.${b##*.}"; done; done
-  $B degrade --preset sr4 --in datasets/samples --out /tmp/lr4 >/dev/null
-  $B degrade --preset sr4 --in /tmp/photos --out /tmp/lr100 --crop random --seed 1 >/dev/null
-fi
+lr_sets $B
 echo "== $M: CUDA through the Go runner (4 demo images), then PyTorch on the GPU with the same weights"
 $B sr --model /tmp/m/$M.onnx --in /tmp/lr4/LR --out /tmp/sr4-$M --device cuda
 python3 scripts/reference/validate_realesrgan.py "$X" "$M" /tmp/lr4/LR /tmp/sr4-$M --device cuda || echo "VALIDATION FAILED"

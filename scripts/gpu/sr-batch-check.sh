@@ -30,14 +30,7 @@ else
   $B models import-ncnn --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/m/$M.onnx
   W=$X
 fi
-# 100 random 512² crops of the samples → 128² LR (sr4 preset).
-if [ ! -d /tmp/lr100/LR ]; then
-  rm -rf /tmp/photos /tmp/lr100; mkdir -p /tmp/photos
-  for i in $(seq -w 0 24); do for f in datasets/samples/*.png datasets/samples/*.jpg; do
-    [ -f "$f" ] || continue
-    b=$(basename "$f"); cp "$f" "/tmp/photos/${b%.*}_$i.${b##*.}"; done; done
-  $B degrade --preset sr4 --in /tmp/photos --out /tmp/lr100 --crop random --seed 1 >/dev/null
-fi
+lr_sets $B
 echo "== $M: addsr-bench sr --device cuda over 100 LR images of 128² (runner ms per image: host copies included; a batch member's share)"
 SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device cuda --warmup 5
 for b in 4 8 16 32; do
