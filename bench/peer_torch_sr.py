@@ -80,25 +80,32 @@ def main():
                 m.weight.copy_(torch.from_numpy(w)); m.bias.copy_(torch.from_numpy(b))
             for a, s in zip(getattr(net, 'a', []), slopes):
                 a.weight.copy_(torch.from_numpy(s))
-    net = net.cuda().eval()
+    # CUDA where there is one; the CPU only for a dry run of the scripts.
+    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+    sync = torch.cuda.synchronize if dev == 'cuda' else (lambda: None)
+    net = net.to(dev).eval()
     imgs = [np.ascontiguousarray(np.asarray(Image.open(os.path.join(lr_dir, f)).convert('RGB'), np.float32).transpose(2, 0, 1) / 255)
             for f in sorted(os.listdir(lr_dir))]
-    print(f'torch {torch.__version__}, {torch.cuda.get_device_name()}, {len(imgs)} images of {imgs[0].shape[2]}x{imgs[0].shape[1]}')
-    for label, ctx in (('fp32 eager', torch.autocast('cuda', enabled=False)), ('fp16 autocast', torch.autocast('cuda', dtype=torch.float16))):
+    name = torch.cuda.get_device_name() if dev == 'cuda' else f'CPU, {torch.get_num_threads()} threads'
+    print(f'torch {torch.__version__}, {name}, {len(imgs)} images of {imgs[0].shape[2]}x{imgs[0].shape[1]}')
+    modes = [('fp32 eager', torch.autocast(dev, enabled=False))]
+    if dev == 'cuda':
+        modes.append(('fp16 autocast', torch.autocast('cuda', dtype=torch.float16)))
+    for label, ctx in modes:
         def one(x):
             with torch.no_grad(), ctx:
-                y = net(torch.from_numpy(x)[None].cuda())
+                y = net(torch.from_numpy(x)[None].to(dev))
             return y.float().cpu().numpy()
         for _ in range(10):
             one(imgs[0])
-        torch.cuda.synchronize()
+        sync()
         ts = []
         for _ in range(50):
-            t = time.perf_counter(); one(imgs[0]); torch.cuda.synchronize(); ts.append(time.perf_counter() - t)
+            t = time.perf_counter(); one(imgs[0]); sync(); ts.append(time.perf_counter() - t)
         t = time.perf_counter()
         for x in imgs:
             one(x)
-        torch.cuda.synchronize()
+        sync()
         total = time.perf_counter() - t
         print(f'{model} torch {label}: median {1000 * np.median(ts):.2f} ms/image (single), '
               f'{len(imgs) / total:.1f} images/s over {len(imgs)} ({1000 * total / len(imgs):.2f} ms/image)')
@@ -106,15 +113,15 @@ def main():
         for bs in (8, 32):
             def many(xs):
                 with torch.no_grad(), ctx:
-                    y = net(torch.from_numpy(np.stack(xs)).cuda())
+                    y = net(torch.from_numpy(np.stack(xs)).to(dev))
                 return y.float().cpu().numpy()
             for _ in range(3):
                 many(imgs[:bs])
-            torch.cuda.synchronize()
+            sync()
             t = time.perf_counter()
             for b in range(0, len(imgs), bs):
                 many(imgs[b:b + bs])
-            torch.cuda.synchronize()
+            sync()
             total = time.perf_counter() - t
             print(f'{model} torch {label} batch {bs}: {len(imgs) / total:.1f} images/s over {len(imgs)} '
                   f'({1000 * total / len(imgs):.2f} ms/image)')

@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
 	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 )
 
@@ -13,6 +13,10 @@ import (
 // so that caches of converted models know to convert again.
 // 2: a symbolic batch dimension (images batched in one inference).
 const ConverterVersion = 2
+
+// maxDim bounds the .param's sizes (channels, kernel, stride, factors): far
+// above any real model, low enough that products of a few cannot overflow.
+const maxDim = 1 << 16
 
 // Converted is an ONNX model made from an ncnn one.
 type Converted struct {
@@ -194,6 +198,9 @@ func Convert(layers []Layer, r io.Reader, binName string, o Options) (*Converted
 				return nil, err
 			}
 			f := l.Int(0, 1)
+			if f < 1 || f > maxDim {
+				return nil, fail(l, "upscale factor %d", f)
+			}
 			mode := "CRD" // PyTorch's pixel_shuffle
 			if l.Int(1, 0) == 1 {
 				mode = "DCR"
@@ -215,6 +222,9 @@ func Convert(layers []Layer, r io.Reader, binName string, o Options) (*Converted
 				return nil, err
 			}
 			n := l.Int(0, 0)
+			if n < 1 || n > maxDim {
+				return nil, fail(l, "num_slope %d", n)
+			}
 			slope, err := c.w.load(n, false, l.Name)
 			if err != nil {
 				return nil, err
@@ -279,7 +289,12 @@ func (c *converter) conv(l Layer) error {
 	if l.Type == "ConvolutionDepthWise" {
 		group = l.Int(7, 1)
 	}
-	if outC <= 0 || kw <= 0 || size <= 0 || size%(outC*kh*kw) != 0 {
+	for _, v := range []int{outC, kw, kh, dw, dh, sw, sh, group} {
+		if v < 1 || v > maxDim {
+			return fmt.Errorf("layer %s: sizes out of range (num_output %d, kernel %dx%d, dilation %dx%d, stride %dx%d, group %d)", l.Name, outC, kw, kh, dw, dh, sw, sh, group)
+		}
+	}
+	if size <= 0 || size%(outC*kh*kw) != 0 {
 		return fmt.Errorf("layer %s: inconsistent sizes (num_output %d, kernel %dx%d, weight_data_size %d)", l.Name, outC, kw, kh, size)
 	}
 	inPerGroup := size / (outC * kh * kw)
@@ -347,6 +362,9 @@ func (c *converter) conv(l Layer) error {
 func (c *converter) eltwise(l Layer) error {
 	op := l.Int(0, 1)
 	coef := l.Array(1)
+	if len(coef) > 0 && len(coef) != len(l.Bottoms) {
+		return fmt.Errorf("%d coefficients for %d inputs", len(coef), len(l.Bottoms))
+	}
 	ins := make([]string, len(l.Bottoms))
 	for i, b := range l.Bottoms {
 		ins[i] = c.blob(b)
@@ -355,9 +373,6 @@ func (c *converter) eltwise(l Layer) error {
 			c.node("Mul", []string{ins[i], c.constFloat(l.Name+"_coef", nil, []float32{float32(coef[i])})}, []string{scaled})
 			ins[i] = scaled
 		}
-	}
-	if len(coef) > 0 && len(coef) != len(ins) {
-		return fmt.Errorf("%d coefficients for %d inputs", len(coef), len(ins))
 	}
 	ops := map[int]string{0: "Mul", 1: "Sum", 2: "Max"}
 	name, ok := ops[op]
@@ -448,7 +463,8 @@ func (c *converter) padding(l Layer) error {
 	return nil
 }
 
-// WriteFile writes the ONNX model.
+// WriteFile writes the ONNX model, atomically (a failed write leaves no
+// partial model behind).
 func (c *Converted) WriteFile(path string) error {
-	return os.WriteFile(path, c.Model.Marshal(), 0o644)
+	return atomicfile.WriteBytes(path, c.Model.Marshal())
 }

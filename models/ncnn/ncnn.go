@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -151,7 +152,9 @@ const (
 // (float16, or float32), as ncnn's ModelBin type 0 does; otherwise n raw
 // float32 values follow (type 1, used for biases and slopes).
 func (w *weights) load(n int, auto bool, layer string) ([]float32, error) {
-	out := make([]float32, n)
+	if n < 0 {
+		return nil, fmt.Errorf("%s: layer %s asks for %d weights", w.name, layer, n)
+	}
 	if auto {
 		var flag uint32
 		if err := binary.Read(w.r, binary.LittleEndian, &flag); err != nil {
@@ -160,11 +163,11 @@ func (w *weights) load(n int, auto bool, layer string) ([]float32, error) {
 		w.off += 4
 		switch {
 		case flag == flagFP16:
-			raw := make([]byte, (2*n+3)/4*4) // aligned to 4 bytes
-			if _, err := io.ReadFull(w.r, raw); err != nil {
-				return nil, w.short(layer, err)
+			raw, err := w.bytes((2*n+3)/4*4, layer) // aligned to 4 bytes
+			if err != nil {
+				return nil, err
 			}
-			w.off += int64(len(raw))
+			out := make([]float32, n)
 			half.Decode(out, raw)
 			return out, nil
 		case flag == flagInt8:
@@ -174,11 +177,29 @@ func (w *weights) load(n int, auto bool, layer string) ([]float32, error) {
 			return nil, fmt.Errorf("%s: layer %s has quantised weights (flag %#x at byte %d); only float32 and float16 models are supported", w.name, layer, flag, w.off-4)
 		}
 	}
-	if err := binary.Read(w.r, binary.LittleEndian, out); err != nil {
+	raw, err := w.bytes(4*n, layer)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return out, nil
+}
+
+// bytes reads the next n bytes. The buffer grows with what the file holds,
+// not with what the .param claims, so a wrong size cannot exhaust memory.
+func (w *weights) bytes(n int, layer string) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(w.r, int64(n)))
+	w.off += int64(len(raw))
+	if err == nil && len(raw) < n {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return nil, w.short(layer, err)
 	}
-	w.off += int64(4 * n)
-	return out, nil
+	return raw, nil
 }
 
 func (w *weights) short(layer string, err error) error {

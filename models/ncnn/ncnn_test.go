@@ -1,6 +1,7 @@
 package ncnn
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -184,4 +185,32 @@ func TestTinyModelFP16(t *testing.T) {
 			t.Fatalf("output[%d] = %v, torch (fp32) %v", i, v, want.Output[i])
 		}
 	}
+}
+
+// FuzzConvert: any .param text and .bin bytes either convert or give an
+// error; never a panic, and never more memory than the .bin's own bytes
+// justify (a .param may declare any weight size).
+func FuzzConvert(f *testing.F) {
+	param, _ := os.ReadFile("testdata/tiny.param")
+	bin, _ := os.ReadFile("testdata/tiny.bin")
+	f.Add(param, bin)
+	f.Add(param, bin[:100])
+	f.Add([]byte("7767517\n2 2\nInput in 0 1 data\nPReLU p 1 1 data out 0=-3\n"), []byte{})
+	f.Add([]byte("7767517\n2 2\nInput in 0 1 data\nConvolution c 1 1 data out 0=4 1=3 6=4000000000000\n"), bin)
+	f.Add([]byte("7767517\n3 3\nInput in 0 1 data\nSplit s 1 2 data a b\nEltwise e 2 1 a b out 0=1 -23301=1,2.0\n"), []byte{})
+	f.Add([]byte("7767517\n2 2\nInput in 0 1 data\nPixelShuffle p 1 1 data out 0=0\n"), []byte{})
+	f.Fuzz(func(t *testing.T, param, bin []byte) {
+		layers, err := ParseParam(bytes.NewReader(param), "fuzz.param")
+		if err != nil {
+			return
+		}
+		c, err := Convert(layers, bytes.NewReader(bin), "fuzz.bin", Options{})
+		if err != nil {
+			return
+		}
+		if c.WeightBytes > int64(len(bin)) {
+			t.Fatalf("%d weight bytes used from a .bin of %d", c.WeightBytes, len(bin))
+		}
+		c.Model.Marshal()
+	})
 }

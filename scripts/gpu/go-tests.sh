@@ -6,10 +6,17 @@
 # (after scripts/gpu/metrics-check.sh in the same call, it also runs the
 # learned metrics' Go benchmark on the stand-ins it exported; after
 # scripts/gpu/sr-batch-check.sh random-x4plus, the SR benchmark on its model;
-# BENCH_ONLY=1 skips the tests and runs only the benchmarks)
+# BENCH_ONLY=1 skips the tests and runs only the benchmarks; DEVICE=cpu is a
+# dry run of the flow on a CPU machine: the GPU tests skip, the benchmarks
+# run on the CPU)
 set -euo pipefail
 X=$(cd "$1" && pwd)
-source scripts/gpu/env.sh
+DEVICE=${DEVICE:-cuda}
+if [ "$DEVICE" = cuda ]; then
+  source scripts/gpu/env.sh
+else
+  unzst() { zstd -d -q -f "$1" -o "$2" && chmod +x "$2"; }
+fi
 rc=0
 for p in runners metrics; do
   unzst "$X/$p.test.zst" /tmp/$p.test
@@ -20,8 +27,8 @@ done
 # With the stand-ins exported (scripts/gpu/metrics-check.sh ran first in the
 # call), the learned metrics' benchmark on CUDA: images/s, alone and 16 stacked.
 if [ -d /tmp/metrics-check/standins ]; then
-  echo "== go test -run '^\$' -bench Learned -benchtime 5x ./metrics, on cuda"
-  (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=cuda \
+  echo "== go test -run '^\$' -bench Learned -benchtime 5x ./metrics, on $DEVICE"
+  (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=$DEVICE \
     timeout 300 /tmp/metrics.test -test.run '^$' -test.bench Learned -test.benchtime 5x) || rc=1
 fi
 # With an SR model exported (scripts/gpu/sr-batch-check.sh ran first in the
@@ -29,8 +36,8 @@ fi
 # binding, CUDA graph, at batches 1, 8 and 32.
 SR_MODEL=${SR_MODEL:-/tmp/m/random-x4plus.onnx}
 if [ -f "$SR_MODEL" ]; then
-  echo "== go test -run '^\$' -bench 'SR\$' -benchtime 20x ./runners, on cuda, $SR_MODEL"
-  (cd runners && ADDSR_BENCH_SR_MODEL=$SR_MODEL ADDSR_BENCH_DEVICE=cuda \
+  echo "== go test -run '^\$' -bench 'SR\$' -benchtime 20x ./runners, on $DEVICE, $SR_MODEL"
+  (cd runners && ADDSR_BENCH_SR_MODEL=$SR_MODEL ADDSR_BENCH_DEVICE=$DEVICE \
     timeout 240 /tmp/runners.test -test.run '^$' -test.bench 'SR$' -test.benchtime 20x) || rc=1
 fi
 exit $rc

@@ -14,56 +14,69 @@
 # models also the float16 graph of the same weights (batches 1, 8, 32, NHWC,
 # CUDA graph) and its outputs against the float32 ones.
 # About 3–4 minutes on an H200.
+#
+# Knob, for a dry run of the script's flow on a CPU machine (no float16
+# part: its export traces on CUDA; about 6 minutes on 2 cores):
+#   DEVICE=cpu scripts/gpu/sr-batch-check.sh .xfer random-x4fast
 set -uo pipefail
 X=$1 M=$2
-source scripts/gpu/env.sh
-unzst "$X/addsr-bench.zst" /tmp/addsr-bench
+DEVICE=${DEVICE:-cuda}
+if [ "$DEVICE" = cuda ]; then
+  source scripts/gpu/env.sh
+  unzst "$X/addsr-bench.zst" /tmp/addsr-bench
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  PY=python3
+else
+  source <(sed -n '/^lr_sets()/,/^}/p' scripts/gpu/env.sh)
+  zstd -d -q -f "$X/addsr-bench.zst" -o /tmp/addsr-bench && chmod +x /tmp/addsr-bench
+  PY=/usr/bin/python3  # Debian's, with torch
+fi
 B=/tmp/addsr-bench
 # Every run under a time limit: one that hangs must not eat the call.
 SR() { timeout 120 $B sr "$@" || echo "sr $*: exit $?"; }
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 mkdir -p /tmp/m
 if [[ $M == random-* ]]; then
-  python3 bench/peer_torch_sr.py --export /tmp/m/$M.onnx $M 2>&1 | grep -v -i warn
+  $PY bench/peer_torch_sr.py --export /tmp/m/$M.onnx $M 2>&1 | grep -v -i warn
+  [ -f /tmp/m/$M.json ] || { echo "export of $M failed"; exit 1; }
   W=/tmp/m
 else
   $B models import-ncnn --param "$X/$M.param" --bin "$X/$M.bin" --out /tmp/m/$M.onnx
   W=$X
 fi
 lr_sets $B
-echo "== $M: addsr-bench sr --device cuda over 100 LR images of 128² (runner ms per image: host copies included; a batch member's share)"
-SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device cuda --warmup 5
+echo "== $M: addsr-bench sr --device $DEVICE over 100 LR images of 128² (runner ms per image: host copies included; a batch member's share)"
+SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device $DEVICE --warmup 5
 for b in 4 8 16 32; do
-  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b$b --device cuda --warmup 3 --batch $b
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b$b --device $DEVICE --warmup 3 --batch $b
 done
 echo "== $M: inputs and outputs bound in GPU memory (--io-binding), then a CUDA graph per shape on top"
 for b in 1 32; do
-  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-io-b$b --device cuda --warmup 3 --batch $b --io-binding
-  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-graph-b$b --device cuda --warmup 3 --batch $b --io-binding --ep-option enable_cuda_graph=1
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-io-b$b --device $DEVICE --warmup 3 --batch $b --io-binding
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-graph-b$b --device $DEVICE --warmup 3 --batch $b --io-binding --ep-option enable_cuda_graph=1
 done
 echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
 for d in b8 b32 io-b32 graph-b1 graph-b32; do
   echo "-- $d"
   $B score --dist /tmp/sr-$M-$d --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
 done
-if [[ $M == random-* ]]; then
+if [[ $M == random-* && $DEVICE == cuda ]]; then
   # The same weights as a float16 graph (traced on the GPU), batched, with
   # and without NHWC convolutions: the tensor-core path to the 5 ms goal.
-  python3 bench/peer_torch_sr.py --export /tmp/m/$M-fp16.onnx $M-fp16 2>&1 | grep -v -i warn
-  echo "== $M-fp16: addsr-bench sr --device cuda, float16 graph"
+  $PY bench/peer_torch_sr.py --export /tmp/m/$M-fp16.onnx $M-fp16 2>&1 | grep -v -i warn
+  echo "== $M-fp16: addsr-bench sr --device $DEVICE, float16 graph"
   for b in 1 8 32; do
-    SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-b$b --device cuda --warmup 3 --batch $b
+    SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-b$b --device $DEVICE --warmup 3 --batch $b
   done
   for b in 8 32; do
     echo "-- --batch $b --ep-option prefer_nhwc=1"
-    SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b$b --device cuda --warmup 3 --batch $b --ep-option prefer_nhwc=1
+    SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b$b --device $DEVICE --warmup 3 --batch $b --ep-option prefer_nhwc=1
   done
   echo "-- --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1"
-  SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-graph-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1
+  SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-graph-b32 --device $DEVICE --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1
   echo "-- fp32 --batch 32 --ep-option prefer_nhwc=1"
-  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-nhwc-b32 --device cuda --warmup 3 --batch 32 --ep-option prefer_nhwc=1
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-nhwc-b32 --device $DEVICE --warmup 3 --batch 32 --ep-option prefer_nhwc=1
   echo "== float16 outputs against the float32 ones (PSNR)"
   $B score --dist /tmp/sr-$M-fp16-b32 --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
 fi
 echo "== $M: PyTorch eager, same weights (single, then batches of 8 and 32)"
-timeout 240 python3 bench/peer_torch_sr.py "$W" "$M" /tmp/lr100/LR
+timeout 240 $PY bench/peer_torch_sr.py "$W" "$M" /tmp/lr100/LR
