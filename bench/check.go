@@ -29,7 +29,8 @@ func ParseTolerances(s string) (map[string]Tolerance, error) {
 		return out, nil
 	}
 	for _, part := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		k, v, ok := strings.Cut(part, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok {
 			return nil, fmt.Errorf("tolerance %q: want metric=value or metric=value%%", part)
 		}
@@ -37,8 +38,11 @@ func ParseTolerances(s string) (map[string]Tolerance, error) {
 		if strings.HasSuffix(v, "%") {
 			t.Relative, v = true, strings.TrimSuffix(v, "%")
 		}
+		if k == "" {
+			return nil, fmt.Errorf("tolerance %q: no metric name before =", part)
+		}
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
+		if err != nil || !(f >= 0) { // NaN too
 			return nil, fmt.Errorf("tolerance %q: %q is not a non-negative number", part, v)
 		}
 		if t.Relative {
@@ -155,6 +159,26 @@ func Check(baseline, run reports.Summary, baseRecs, runRecs []reports.Record, to
 		}
 	}
 	return res
+}
+
+// UnknownTolerances lists the tolerance names (other than "*") that are no
+// metric of the baseline, and the baseline's metrics: a misspelt name would
+// otherwise leave its metric at the strict default, unnoticed.
+func UnknownTolerances(baseline reports.Summary, tol map[string]Tolerance) (unknown, known []string) {
+	have := map[string]bool{}
+	for _, cols := range baseline.Means {
+		for _, ms := range cols {
+			for m := range ms {
+				have[m] = true
+			}
+		}
+	}
+	for _, k := range sortedKeysOf(tol) {
+		if k != "*" && !have[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	return unknown, sortedKeysOf(have)
 }
 
 func sortedKeysOf[V any](m map[string]V) []string {

@@ -2,12 +2,14 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -398,6 +400,16 @@ func TestReportAndCheck(t *testing.T) {
 	tol, _ = ParseTolerances("*=1e-9")
 	if res := Check(fromFile, base, nil, nil, tol, false); res.Regressions != 0 {
 		t.Errorf("summary.json baseline: %d regressions", res.Regressions)
+	}
+	// A misspelt metric in --tol is an error, not a silent default.
+	tol, _ = ParseTolerances("psnr=0.1,lpisp=2%,*=1")
+	if unknown, known := UnknownTolerances(base, tol); !slices.Equal(unknown, []string{"lpisp"}) || !slices.Equal(known, []string{"niqe", "psnr", "ssim"}) {
+		t.Errorf("UnknownTolerances: %v, known %v", unknown, known)
+	}
+	out, err := exec.Command(binary, "check", "--baseline", run, "--run", run, "--tol", "psnr=0.1,lpisp=2%").CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), "lpisp: not a metric of") {
+		t.Errorf("check --tol lpisp=2%%: %v\n%s", err, out)
 	}
 }
 

@@ -110,8 +110,13 @@ func TestParseBytes(t *testing.T) {
 			t.Errorf("ParseBytes(%q) = %d, %v; want %d", c.in, got, err, c.want)
 		}
 	}
-	if _, err := ParseBytes("lots"); err == nil {
-		t.Error("accepted lots")
+	for _, bad := range []string{"lots", "nan", "inf", "-infGiB", ""} {
+		if _, err := ParseBytes(bad); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	if got, err := ParseBytes("1e30GiB"); err != nil || got != math.MaxInt64 {
+		t.Errorf("ParseBytes(1e30GiB) = %d, %v; want the largest int64", got, err)
 	}
 }
 

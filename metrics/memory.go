@@ -3,6 +3,7 @@ package metrics
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -115,11 +116,14 @@ func ParseBytes(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q is not a size: use e.g. 16GiB, 512MiB or off", s)
 	}
 	if v < 0 {
 		return -1, nil
 	}
-	return int64(v * float64(mult)), nil
+	if b := v * float64(mult); b < math.MaxInt64 {
+		return int64(b), nil
+	}
+	return math.MaxInt64, nil
 }

@@ -164,7 +164,8 @@ func newCheck(stdout io.Writer) *cobra.Command {
 		Long: `Compares each dataset × method × metric mean (and each image with --per-image)
 with the baseline in the metric's direction: a drop in PSNR or a rise in
 LPIPS/NIQE beyond the tolerance is a regression, and so is a missing value.
-Tolerances are absolute, or relative with %; "*" sets the default (1e-9).
+Tolerances are absolute, or relative with %; "*" sets the default (1e-9);
+a tolerance for a metric the baseline lacks is an error.
 Exit 0: pass, 1: regression, 2: error. Prints a Markdown summary.`,
 		Args: cobra.NoArgs,
 		RunE: func(_ *cobra.Command, _ []string) error {
@@ -178,6 +179,10 @@ Exit 0: pass, 1: regression, 2: error. Prints a Markdown summary.`,
 			base, baseRecs, err := bench.LoadSummary(baseline)
 			if err != nil {
 				return err
+			}
+			if unknown, known := bench.UnknownTolerances(base, tol); len(unknown) > 0 {
+				return &exitError{ExitError, fmt.Sprintf("--tol: %s: not a metric of %s (its metrics: %s)",
+					strings.Join(unknown, ", "), baseline, strings.Join(known, ", "))}
 			}
 			cur, curRecs, err := bench.LoadSummary(run)
 			if err != nil {
