@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,9 +98,19 @@ func LoadManifest(onnxPath string) (*Manifest, error) {
 		probs = append(probs, "dtype must be fp32 or fp16")
 	}
 	for _, r := range [][2]float64{m.Input.Range, m.Output.Range} {
-		if r[0] >= r[1] {
-			probs = append(probs, fmt.Sprintf("range %v is empty", r))
+		if !(r[0] < r[1]) || math.IsInf(r[0], 0) || math.IsInf(r[1], 0) { // NaN too
+			probs = append(probs, fmt.Sprintf("range %v is not an interval [lo, hi] with lo < hi", r))
 		}
+	}
+	// The runner converts colours on the way in and out alike, so the
+	// output's order (when given) must be the input's.
+	for _, c := range []string{m.Input.Colour, m.Output.Colour} {
+		if c != "" && !strings.EqualFold(c, "RGB") && !strings.EqualFold(c, "BGR") {
+			probs = append(probs, fmt.Sprintf("colour %q must be RGB or BGR", c))
+		}
+	}
+	if m.Output.Colour != "" && !strings.EqualFold(m.Input.Colour, m.Output.Colour) && !(m.Input.Colour == "" && strings.EqualFold(m.Output.Colour, "RGB")) {
+		probs = append(probs, fmt.Sprintf("input colour %q and output colour %q differ; the runner keeps one order", m.Input.Colour, m.Output.Colour))
 	}
 	if len(m.SHA256) != 64 {
 		probs = append(probs, "sha256 must be the model file's 64-hex-digit SHA-256")
