@@ -1,0 +1,43 @@
+package atomicfile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f.txt")
+	if err := WriteBytes(p, []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	// A failing writer leaves the old file as it was and no temporary file.
+	boom := errors.New("boom")
+	err := Write(p, func(w io.Writer) error {
+		w.Write(make([]byte, 1<<17)) // past the buffer: the temp file has data
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v, want boom", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "one" {
+		t.Errorf("after a failed write: %q", b)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+	if err := WriteBytes(p, []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	if b, _ := os.ReadFile(p); string(b) != "two" || st.Mode().Perm() != 0o644 {
+		t.Errorf("replaced: %q, mode %v", b, st.Mode())
+	}
+	if err := WriteBytes(filepath.Join(dir, "no", "such", "f"), nil); err == nil {
+		t.Error("wrote into a missing folder")
+	}
+}
