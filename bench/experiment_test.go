@@ -551,9 +551,14 @@ func TestRunWithONNXModel(t *testing.T) {
 		t.Errorf("threads %d, io_binding %v, ep_options %v", m.Threads, m.IOBinding, m.EPOptions)
 	}
 	out := filepath.Join(dir, "run")
-	sum, err := Run(context.Background(), spec, RunOptions{Out: out})
+	var notes []string
+	sum, err := Run(context.Background(), spec, RunOptions{Out: out, Notes: func(m, n string) { notes = append(notes, m+": "+n) }})
 	if err != nil || sum.Failed != 0 || sum.Jobs != 4 {
 		t.Fatalf("%+v %v", sum, err)
+	}
+	// The spec's CUDA option does nothing on the CPU, and the run says so once.
+	if len(notes) != 1 || !strings.Contains(notes[0], "method esr: provider options prefer_nhwc=1 are for CUDA") {
+		t.Errorf("notes %q", notes)
 	}
 	recs, _ := ReadRunRecords(out)
 	for _, r := range recs {

@@ -155,6 +155,11 @@ type RunOptions struct {
 	// Progress, when set, is told the number of jobs and returns a function
 	// called after each with the job's stage ("dataset/method").
 	Progress func(total int) func(stage string)
+	// Notes, when set, gets what a method's or learned metric's placement
+	// says about itself before the jobs start ("method NAME", "metric
+	// NAME"), such as auto's fall back to the CPU or provider options that
+	// do nothing there.
+	Notes func(who, note string)
 }
 
 // RunSummary says what a run did.
@@ -193,6 +198,11 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 				return sum, SpecError{spec.File, m.Line, err.Error()}
 			}
 		}
+		if pl, ok := mm.(interface{ Placement() models.Placement }); ok && o.Notes != nil {
+			if n := pl.Placement().Note; n != "" {
+				o.Notes("metric "+m.Name, n)
+			}
+		}
 		ms = append(ms, mm)
 	}
 	if err := prepareRunDir(spec, o); err != nil {
@@ -224,9 +234,13 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 				return sum, SpecError{spec.File, m.Line, err.Error()}
 			}
 			dev := "cpu"
-			if o, ok := r.(interface{ Placement() models.Placement }); ok {
-				dev = o.Placement().Device
+			if pl, ok := r.(interface{ Placement() models.Placement }); ok {
+				p := pl.Placement()
+				dev = p.Device
 				meta.Device = dev
+				if p.Note != "" && o.Notes != nil && di == 0 {
+					o.Notes("method "+m.Name, p.Note)
+				}
 			}
 			runnerFP := r.Fingerprint()
 			if m.BatchImages > 1 {

@@ -279,6 +279,15 @@ func (m *onnxModel) Ready() error {
 	return m.err
 }
 
+// Placement is where the model's session runs (the zero Placement before
+// Ready has succeeded), with its note when auto fell back to the CPU.
+func (m *onnxModel) Placement() models.Placement {
+	if m.s == nil {
+		return models.Placement{}
+	}
+	return m.s.Placement()
+}
+
 // modelID names the model file and its SHA-256 for fingerprints.
 func (m *onnxModel) modelID() string {
 	m.Ready()

@@ -3,7 +3,9 @@ package models
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,6 +115,7 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 		return nil, cpu, err
 	}
 	if dev.Kind == "cpu" || dev.Kind == "" { // the zero Device is the CPU
+		cpu.Note = cpuOptionsNote("", dev.EPOptions)
 		return opts, cpu, nil
 	}
 	idx := dev.Index
@@ -161,7 +164,7 @@ func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 		if err != nil {
 			return nil, cpu, err
 		}
-		cpu.Note = autoCPUNote(why)
+		cpu.Note = cpuOptionsNote(autoCPUNote(why), dev.EPOptions)
 		return opts, cpu, nil
 	}
 	opts.Destroy()
@@ -187,6 +190,24 @@ func cudaDevice(names []string, idx int) (int, error) {
 // autoCPUNote says why --device auto runs on the CPU.
 func autoCPUNote(why string) string {
 	return "auto: CUDA unavailable (" + why + "), running on the CPU"
+}
+
+// cpuOptionsNote adds to note that provider options were given to a session
+// that runs on the CPU, where they do nothing (a spec written for a GPU
+// machine and run on another).
+func cpuOptionsNote(note string, opts map[string]string) string {
+	if len(opts) == 0 {
+		return note
+	}
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		kv = append(kv, k+"="+opts[k])
+	}
+	n := "provider options " + strings.Join(kv, ", ") + " are for CUDA and are not used on the CPU"
+	if note == "" {
+		return n
+	}
+	return note + "; " + n
 }
 
 // newOptions is a fresh set of session options with dev's thread count.

@@ -70,6 +70,9 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 			place = cpu
 		}
 	}
+	if b.opts.Device == nil {
+		place.Note = cpuOptionsNote(place.Note, dev.EPOptions)
+	}
 	b.perShape = b.opts.Device != nil && dev.EPOptions["enable_cuda_graph"] == "1"
 	s, err := b.open()
 	if err != nil {

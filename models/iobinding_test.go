@@ -87,3 +87,44 @@ func TestCUDADevice(t *testing.T) {
 		t.Errorf("cuda:2: %v", err)
 	}
 }
+
+// Provider options on a session that runs on the CPU (asked for, or auto's
+// fallback) are said to do nothing there, on both session paths.
+func TestCPUProviderOptionsNote(t *testing.T) {
+	if os.Getenv(EnvCUDAPlugin) != "" {
+		t.Skip(EnvCUDAPlugin + " is set")
+	}
+	path := filepath.Join("testdata", "sr2_conv.onnx")
+	opts := map[string]string{"prefer_nhwc": "1", "enable_cuda_graph": "1"}
+	for _, c := range []struct {
+		dev      Device
+		wantAuto bool
+	}{
+		{Device{Kind: "cpu", EPOptions: opts}, false},
+		{Device{Kind: "cpu", EPOptions: opts, IOBinding: true}, false},
+		{Device{Kind: "auto", EPOptions: opts}, true},
+		{Device{Kind: "auto", EPOptions: opts, IOBinding: true}, true},
+		{Device{Kind: "cpu"}, false},
+	} {
+		s, err := OpenOn(path, c.dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := s.Placement()
+		s.Close()
+		want := "provider options enable_cuda_graph=1, prefer_nhwc=1 are for CUDA and are not used on the CPU"
+		if c.dev.EPOptions == nil {
+			want = ""
+		}
+		ok := strings.Contains(p.Note, want) && c.wantAuto == strings.Contains(p.Note, "auto:")
+		if want == "" && !c.wantAuto {
+			ok = p.Note == ""
+		}
+		if !ok {
+			t.Errorf("%+v: note %q", c.dev, p.Note)
+		}
+		if len(p.Options) != 0 {
+			t.Errorf("%+v: CPU placement records options %v", c.dev, p.Options)
+		}
+	}
+}

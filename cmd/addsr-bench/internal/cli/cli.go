@@ -147,6 +147,9 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 						return fmt.Errorf("%s: %w", m.Name(), err)
 					}
 				}
+				if pl, ok := m.(interface{ Placement() models.Placement }); ok && pl.Placement().Note != "" {
+					fmt.Fprintf(stderr, "metric %s: %s\n", m.Name(), pl.Placement().Note)
+				}
 			}
 			step, done := progress(stderr, len(pairs), "scoring")
 			t0 := time.Now()

@@ -365,4 +365,11 @@ func TestModelsVerify(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "image,lpips,psnr") {
 		t.Errorf("score -m lpips: %d %s %s", code, out, errOut)
 	}
+	// --device auto without CUDA says where the metric runs.
+	if os.Getenv(models.EnvCUDAPlugin) == "" {
+		_, errOut, code = runCLI(t, "score", "--ref", filepath.Join(pairs, "ref"), "--dist", filepath.Join(pairs, "dist"), "-m", "lpips", "--models", dir, "--device", "auto")
+		if code != ExitOK || !strings.Contains(errOut, "metric lpips: auto: CUDA unavailable") {
+			t.Errorf("score --device auto: %d %s", code, errOut)
+		}
+	}
 }

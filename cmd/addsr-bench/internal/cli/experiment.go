@@ -67,6 +67,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 					finish = done
 					return step
 				},
+				Notes: func(who, note string) { fmt.Fprintf(stderr, "%s: %s\n", who, note) },
 			})
 			if finish != nil {
 				finish()
