@@ -337,6 +337,14 @@ func newMetrics(stdout io.Writer) *cobra.Command {
 
 // progress returns a step function and a finisher for a bar on stderr. The
 // bar is drawn only when stderr is a terminal, so logs and pipes stay clean.
+// plural is "1 image", "2 images".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func progress(stderr io.Writer, total int, desc string) (step func(), done func()) {
 	staged, done := progressStages(stderr, total, desc)
 	return func() { staged("") }, done

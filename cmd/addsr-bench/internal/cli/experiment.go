@@ -78,7 +78,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 			fmt.Fprintf(stdout, "%s: %d jobs run, %d already recorded, %d failed records\nrecords: %s\n",
 				sum.Dir, sum.Jobs, sum.Resumed, sum.Failed, sum.RecordsFile)
 			if sum.Failed > 0 {
-				return &exitError{ExitSkipped, fmt.Sprintf("%d records failed; see their \"error\" in %s", sum.Failed, sum.RecordsFile)}
+				return &exitError{ExitSkipped, fmt.Sprintf("%s failed; see their \"error\" in %s", plural(sum.Failed, "record"), sum.RecordsFile)}
 			}
 			return nil
 		},
