@@ -148,11 +148,15 @@ const (
 	flagFP32 = 0x0002C056
 )
 
+// maxWeights bounds one layer's weight count (8 GiB of float32), so that
+// byte counts computed from it cannot overflow.
+const maxWeights = 1 << 31
+
 // load reads n values: with auto set, a 4-byte flag first says the storage
 // (float16, or float32), as ncnn's ModelBin type 0 does; otherwise n raw
 // float32 values follow (type 1, used for biases and slopes).
 func (w *weights) load(n int, auto bool, layer string) ([]float32, error) {
-	if n < 0 {
+	if n < 0 || n > maxWeights {
 		return nil, fmt.Errorf("%s: layer %s asks for %d weights", w.name, layer, n)
 	}
 	if auto {

@@ -199,6 +199,7 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte("7767517\n2 2\nInput in 0 1 data\nConvolution c 1 1 data out 0=4 1=3 6=4000000000000\n"), bin)
 	f.Add([]byte("7767517\n3 3\nInput in 0 1 data\nSplit s 1 2 data a b\nEltwise e 2 1 a b out 0=1 -23301=1,2.0\n"), []byte{})
 	f.Add([]byte("7767517\n2 2\nInput in 0 1 data\nPixelShuffle p 1 1 data out 0=0\n"), []byte{})
+	f.Add([]byte("7767517\n2 2\nInput in 0 1 data\nConvolution c 1 1 data out 0=1 1=1 6=4611686018427387904\n"), []byte{0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, param, bin []byte) {
 		layers, err := ParseParam(bytes.NewReader(param), "fuzz.param")
 		if err != nil {
