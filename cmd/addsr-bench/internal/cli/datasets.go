@@ -154,7 +154,7 @@ func newDegrade(stdout, stderr io.Writer) *cobra.Command {
 			}
 			fmt.Fprintf(stdout, "built %d pairs in %s (HR/, LR/, %s)\n", res.Built, o.Out, datasets.ManifestFile)
 			if len(res.Skipped) > 0 {
-				return &exitError{ExitSkipped, plural(len(res.Skipped), "image")+" skipped"}
+				return &exitError{ExitSkipped, plural(len(res.Skipped), "image") + " skipped"}
 			}
 			return nil
 		},

@@ -184,7 +184,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 				sum.Done, out, mean, median, shared, warmup,
 				sum.Wall.Seconds(), float64(sum.Done)/sum.Wall.Seconds())
 			if sum.Failed > 0 {
-				return &exitError{ExitSkipped, plural(sum.Failed, "image")+" failed"}
+				return &exitError{ExitSkipped, plural(sum.Failed, "image") + " failed"}
 			}
 			return nil
 		},
