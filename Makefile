@@ -12,6 +12,7 @@ demo: build ort models
 # Both builds are tested: the portable one and the AVX2 vector kernels of
 # GOEXPERIMENT=simd (metrics/ssim_simd.go).
 test: ort models
+	@unformatted=$$($$($(GO) env GOROOT)/bin/gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt -w these files:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	GOEXPERIMENT=simd $(GO) vet ./metrics
 	$(GO) test -count=1 ./...
@@ -35,8 +36,13 @@ bench:
 	bench/peer-skimage.sh
 	$(GO) test -run '^$$' -bench Score100 -benchtime 3x ./bench
 
+# Every fuzz target, FUZZTIME each (they are seeded; `go test` runs the seeds).
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/img
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./internal/img
+	$(GO) test -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./models/ncnn
+	$(GO) test -run '^$$' -fuzz FuzzParseSpec -fuzztime $(FUZZTIME) ./bench
+	$(GO) test -run '^$$' -fuzz FuzzParseTolerances -fuzztime $(FUZZTIME) ./bench
 
 clean:
 	rm -rf bin runs
