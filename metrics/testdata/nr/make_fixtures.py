@@ -87,7 +87,9 @@ def clipiqa(net, x):
 
 
 images = [('metrics/testdata/hubble-blur-ref.png', None), ('datasets/samples/astronaut.png', None),
-          ('datasets/samples/astronaut.png', (13, 7, 13 + 411, 7 + 301)), ('datasets/samples/ihc.png', (0, 0, 301, 233))]
+          ('datasets/samples/astronaut.png', (13, 7, 13 + 411, 7 + 301)), ('datasets/samples/ihc.png', (0, 0, 301, 233)),
+          # thin (MANIQA's upscale by 225/40 = 5.625) and tiny (by 225/33)
+          ('datasets/samples/astronaut.png', (5, 100, 305, 140)), ('datasets/samples/ihc.png', (3, 4, 3 + 45, 4 + 33))]
 out = []
 with torch.no_grad():
     for path, box in images:

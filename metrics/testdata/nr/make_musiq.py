@@ -47,7 +47,8 @@ json.dump({'name': 'musiq-koniq', 'kind': 'metric', 'scale': 0,
 out = []
 for path_, box in [('metrics/testdata/hubble-blur-ref.png', None), ('datasets/samples/astronaut.png', None),
                    ('datasets/samples/astronaut.png', (13, 7, 424, 308)), ('datasets/samples/ihc.png', (0, 0, 301, 233)),
-                   ('datasets/samples/ihc.png', (5, 9, 5 + 97, 9 + 161))]:
+                   ('datasets/samples/ihc.png', (5, 9, 5 + 97, 9 + 161)),
+                   ('datasets/samples/astronaut.png', (5, 100, 305, 140)), ('datasets/samples/ihc.png', (3, 4, 3 + 45, 4 + 33))]:
     im = Image.open(os.path.join(root, path_)).convert('RGB')
     if box:
         im = im.crop(box)
