@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 
@@ -88,7 +89,8 @@ func runFiles(dir, pattern, want string) ([]string, error) {
 	return files, nil
 }
 
-// ReadRunRecords reads every records*.jsonl file of a run folder, read-only.
+// ReadRunRecords reads every records*.jsonl file of a run folder, read-only,
+// in reports.CompareRecords order.
 func ReadRunRecords(dir string) ([]reports.Record, error) {
 	files, err := runFiles(dir, "records*.jsonl", "records*.jsonl")
 	if err != nil {
@@ -102,6 +104,10 @@ func ReadRunRecords(dir string) ([]reports.Record, error) {
 		}
 		all = append(all, recs...)
 	}
+	// Files list records in the order workers finished them; readers get
+	// them in one order, so that reports and records.json are the same for
+	// the same results.
+	slices.SortStableFunc(all, reports.CompareRecords)
 	return all, nil
 }
 
@@ -135,9 +141,10 @@ func (a *appender) write(recs []reports.Record) error {
 
 func (a *appender) Close() error { return a.f.Close() }
 
-// writeRecordsFile writes recs sorted by key into path atomically.
+// writeRecordsFile writes recs in reports.CompareRecords order into path
+// atomically.
 func writeRecordsFile(path string, recs []reports.Record) error {
-	sort.Slice(recs, func(i, j int) bool { return KeyOf(recs[i]).String() < KeyOf(recs[j]).String() })
+	slices.SortStableFunc(recs, reports.CompareRecords)
 	data, err := encodeRecords(recs)
 	if err != nil {
 		return err

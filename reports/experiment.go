@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -71,11 +72,16 @@ type Aggregate struct {
 	Failed map[string]map[Column]int
 }
 
-// Aggregate computes the means.
+// Aggregate computes the means. Values are summed in image order, not in
+// the order the records were written (which follows the workers' timing),
+// so that a run, its resumed or sharded-and-merged twin and a rerun give
+// the same means to the last bit.
 func (e *Experiment) Aggregate() Aggregate {
 	a := Aggregate{Mean: map[string]map[Column]map[string]float64{}, Count: map[string]map[Column]int{}, Failed: map[string]map[Column]int{}}
 	sums := map[string]map[Column]map[string][2]float64{}
-	for _, r := range e.Records {
+	recs := slices.Clone(e.Records)
+	slices.SortStableFunc(recs, CompareRecords)
+	for _, r := range recs {
 		c := Column{r.Method, r.Steps}
 		if sums[r.Dataset] == nil {
 			sums[r.Dataset] = map[Column]map[string][2]float64{}

@@ -3,8 +3,10 @@ package reports
 import (
 	"flag"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,6 +170,26 @@ func TestHTMLReport(t *testing.T) {
 	for _, want := range []string{"fixture &lt;&amp;&gt;", `class="best">0.7100`, `class="second">`, "data:image/png;base64,iVBORw==", "<h2>Timing</h2>"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}
+
+// The means do not depend on the order records were written in (workers
+// finish in any order): values whose float sum depends on the order give the
+// same bits for every permutation.
+func TestAggregateIndependentOfRecordOrder(t *testing.T) {
+	vals := []float64{1e16, 1, -1e16, 3.3, 1e-3, 7e15, 0.1}
+	var recs []Record
+	for i, v := range vals {
+		recs = append(recs, Record{Dataset: "d", Image: string(rune('a' + i)), Method: "m", Values: map[string]float64{"psnr": v}})
+	}
+	want := (&Experiment{Records: recs}).Aggregate().Mean["d"][Column{"m", 0}]["psnr"]
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 50 {
+		shuffled := slices.Clone(recs)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		if got := (&Experiment{Records: shuffled}).Aggregate().Mean["d"][Column{"m", 0}]["psnr"]; math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("mean %v for one order, %v for another", want, got)
 		}
 	}
 }

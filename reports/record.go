@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -24,6 +25,13 @@ type Record struct {
 	// produced the record (a hash; the run's run.json spells it out).
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Error       string `json:"error,omitempty"`
+}
+
+// CompareRecords orders records by dataset, method, steps and image: the
+// order means are summed in and record files list them, whatever order the
+// workers finished in.
+func CompareRecords(a, b Record) int {
+	return cmp.Or(cmp.Compare(a.Dataset, b.Dataset), cmp.Compare(a.Method, b.Method), cmp.Compare(a.Steps, b.Steps), cmp.Compare(a.Image, b.Image))
 }
 
 // Skipped reports whether the record holds an error instead of scores.

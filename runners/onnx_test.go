@@ -243,29 +243,44 @@ func mustRead(t *testing.T, p string) []byte {
 }
 
 // BenchmarkONNXOverhead times the Go side of the ONNX runner (tensor
-// building, blending, conversions) around a trivial ×2 model on a 256² LR
-// image: go test -run '^$' -bench ONNXOverhead ./runners
+// building, blending, conversions) around a trivial ×2 model on 256² LR
+// images, one at a time and 16 in one inference (the GPU throughput path,
+// where the Go share competes with a few milliseconds of inference), and a
+// float16 graph (×2 nearest between casts) whose I/O Go converts:
+// go test -run '^$' -bench ONNXOverhead ./runners
 func BenchmarkONNXOverhead(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		dev  models.Device
-	}{{"onnxruntime_go", models.Device{}}, {"io-binding", models.Device{IOBinding: true}}} {
+		name   string
+		dev    models.Device
+		images int
+		dtype  string
+	}{
+		{"onnxruntime_go", models.Device{}, 1, "fp32"}, {"io-binding", models.Device{IOBinding: true}, 1, "fp32"},
+		{"onnxruntime_go/batch16", models.Device{}, 16, "fp32"}, {"io-binding/batch16", models.Device{IOBinding: true}, 16, "fp32"},
+		{"onnxruntime_go/fp16/batch16", models.Device{}, 16, "fp16"}, {"io-binding/fp16/batch16", models.Device{IOBinding: true}, 16, "fp16"},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			r, err := NewONNX(fixture(b, "sr2_nearest", "fp32"), ONNXOptions{Device: c.dev})
+			model := map[string]string{"fp32": "sr2_nearest", "fp16": "sr2_fp16"}[c.dtype]
+			r, err := NewONNX(fixture(b, model, c.dtype), ONNXOptions{Device: c.dev, Batch: c.images})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer r.Close()
-			lr := randomImage(256, 256, 1)
+			var ins []Input
+			for i := range c.images {
+				ins = append(ins, Input{ID: fmt.Sprint(i), LR: randomImage(256, 256, uint64(i+1))})
+			}
 			var infer time.Duration
 			for b.Loop() {
-				res, err := r.Run(context.Background(), Input{ID: "x", LR: lr})
+				res, err := r.RunBatch(context.Background(), ins)
 				if err != nil {
 					b.Fatal(err)
 				}
-				infer += res.Stages[1].Duration
+				for _, x := range res {
+					infer += x.Stages[1].Duration
+				}
 			}
-			b.ReportMetric(float64((b.Elapsed()-infer).Microseconds())/float64(b.N)/1000, "ms-go/op")
+			b.ReportMetric(float64((b.Elapsed()-infer).Microseconds())/float64(b.N*c.images)/1000, "ms-go/image")
 		})
 	}
 }

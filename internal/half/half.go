@@ -4,6 +4,8 @@ package half
 import (
 	"encoding/binary"
 	"math"
+	"runtime"
+	"sync"
 )
 
 // ToFloat32 converts a binary16 value.
@@ -70,17 +72,62 @@ func FromFloat32(f float32) uint16 {
 }
 
 // Encode is v as little-endian float16 bytes (ONNX and ncnn tensors).
+// Large slices are converted on all cores: a batch of SR inputs or outputs
+// is millions of values, converted while a GPU waits.
 func Encode(v []float32) []byte {
 	raw := make([]byte, 2*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint16(raw[2*i:], FromFloat32(x))
-	}
+	chunks(len(v), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			binary.LittleEndian.PutUint16(raw[2*i:], FromFloat32(v[i]))
+		}
+	})
 	return raw
 }
 
-// Decode fills dst from little-endian float16 bytes (2·len(dst) of raw).
+// Decode fills dst from little-endian float16 bytes (2·len(dst) of raw),
+// through a table of all 65536 values (ToFloat32's, so exact) and, for
+// large slices, on all cores.
 func Decode(dst []float32, raw []byte) {
-	for i := range dst {
-		dst[i] = ToFloat32(binary.LittleEndian.Uint16(raw[2*i:]))
+	if len(dst) == 0 {
+		return
 	}
+	t := decodeTable()
+	_ = raw[2*len(dst)-1] // one bounds check
+	chunks(len(dst), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i] = t[binary.LittleEndian.Uint16(raw[2*i:])]
+		}
+	})
+}
+
+var decodeTable = sync.OnceValue(func() *[1 << 16]float32 {
+	t := new([1 << 16]float32)
+	for h := range t {
+		t[h] = ToFloat32(uint16(h))
+	}
+	return t
+})
+
+// parallelMin is the slice length from which conversions are split across
+// cores (below it, starting goroutines costs more than it saves).
+const parallelMin = 1 << 17
+
+// chunks calls fn over [0, n) in one piece, or in GOMAXPROCS pieces on as
+// many goroutines when n is large.
+func chunks(n int, fn func(lo, hi int)) {
+	p := runtime.GOMAXPROCS(0)
+	if n < parallelMin || p == 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + p - 1) / p
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
 }

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sync"
 	"unsafe"
@@ -294,7 +295,7 @@ func (s *Session) Run(ins, outs []Tensor) error {
 		if len(t.Data) != sl.bytes {
 			return fmt.Errorf("ortio: %s: %d bytes for shape %v", sl.Name, len(t.Data), t.Shape)
 		}
-		copy(unsafe.Slice((*byte)(sl.hostData), sl.bytes), t.Data)
+		parallelCopy(unsafe.Slice((*byte)(sl.hostData), sl.bytes), t.Data)
 		if !sl.hostIsSelf {
 			if err := s.copy(sl, true); err != nil {
 				return fmt.Errorf("ortio: copying %s to the device: %w", sl.Name, err)
@@ -320,9 +321,33 @@ func (s *Session) Run(ins, outs []Tensor) error {
 				return fmt.Errorf("ortio: copying %s from the device: %w", sl.Name, err)
 			}
 		}
-		copy(t.Data, unsafe.Slice((*byte)(sl.hostData), sl.bytes))
+		parallelCopy(t.Data, unsafe.Slice((*byte)(sl.hostData), sl.bytes))
 	}
 	return nil
+}
+
+// parallelCopy is copy(dst, src), split across cores when it is large: one
+// core's memory bandwidth is a fraction of a server's, and a batch of SR
+// outputs is hundreds of megabytes staged while the GPU waits.
+func parallelCopy(dst, src []byte) {
+	const piece = 4 << 20
+	n := min(len(dst), len(src))
+	p := min(runtime.GOMAXPROCS(0), n/piece)
+	if p <= 1 {
+		copy(dst, src)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + p - 1) / p
+	for lo := 0; lo < n; lo += step {
+		hi := min(lo+step, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			copy(dst[lo:hi], src[lo:hi])
+		}()
+	}
+	wg.Wait()
 }
 
 // copy moves sl's data between its host and device buffers.

@@ -1,6 +1,7 @@
 package ortio_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"path/filepath"
@@ -145,5 +146,19 @@ func TestEpDevices(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(names, ","), "CPUExecutionProvider") {
 		t.Errorf("EP devices %v: no CPU", names)
+	}
+}
+
+func TestParallelCopy(t *testing.T) {
+	for _, n := range []int{0, 1, 4<<20 - 1, 9<<20 + 3, 33 << 20} {
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i*7 + i>>11)
+		}
+		dst := make([]byte, n+5)
+		ortio.ParallelCopy(dst, src)
+		if !bytes.Equal(dst[:n], src) || !bytes.Equal(dst[n:], make([]byte, 5)) {
+			t.Errorf("n=%d: copy differs", n)
+		}
 	}
 }

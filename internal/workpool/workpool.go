@@ -20,6 +20,17 @@ func Workers(n int) int {
 // returns ctx's error.
 func Run(ctx context.Context, n, workers int, fn func(i int)) error {
 	workers = min(Workers(workers), n)
+	if workers <= 1 {
+		// One job or one worker: on the caller's goroutine, without the
+		// hand-off (hot loops call this with a single job).
+		for i := 0; i < n; i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fn(i)
+		}
+		return nil
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
