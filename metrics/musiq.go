@@ -87,23 +87,23 @@ func musiqPatches(m *img.Image, scaleID int) []float32 {
 	padT := ((ch-1)*MusiqPatch + MusiqPatch - m.H) / 2
 	padL := ((cw-1)*MusiqPatch + MusiqPatch - m.W) / 2
 	hashH, hashW := musiqHash(ch), musiqHash(cw)
-	out := make([]float32, 0, ch*cw*MusiqDim)
+	out := make([]float32, ch*cw*MusiqDim) // zero: TF-SAME's padding
+	o := 0
 	for py := 0; py < ch; py++ {
 		for px := 0; px < cw; px++ {
+			x0 := px*MusiqPatch - padL
+			lo, hi := max(0, -x0), min(MusiqPatch, m.W-x0) // the patch row's columns inside the image
 			for c := 0; c < 3; c++ {
+				plane := m.Planes[c]
 				for ky := 0; ky < MusiqPatch; ky++ {
-					y := py*MusiqPatch + ky - padT
-					for kx := 0; kx < MusiqPatch; kx++ {
-						x := px*MusiqPatch + kx - padL
-						var v float32
-						if y >= 0 && y < m.H && x >= 0 && x < m.W {
-							v = m.Planes[c][y*m.W+x]
-						}
-						out = append(out, v)
+					if y := py*MusiqPatch + ky - padT; y >= 0 && y < m.H && lo < hi {
+						copy(out[o+lo:o+hi], plane[y*m.W+x0+lo:y*m.W+x0+hi])
 					}
+					o += MusiqPatch
 				}
 			}
-			out = append(out, float32(hashH[py]*MusiqGrid+hashW[px]), float32(scaleID), 1)
+			out[o], out[o+1], out[o+2] = float32(hashH[py]*MusiqGrid+hashW[px]), float32(scaleID), 1
+			o += 3
 		}
 	}
 	return out
