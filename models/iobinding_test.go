@@ -1,6 +1,7 @@
 package models
 
 import (
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -125,6 +126,38 @@ func TestCPUProviderOptionsNote(t *testing.T) {
 		}
 		if len(p.Options) != 0 {
 			t.Errorf("%+v: CPU placement records options %v", c.dev, p.Options)
+		}
+	}
+}
+
+// A NaN anywhere in an output is found, in small and parallel-scanned large
+// outputs, and fails the run with a message naming the output.
+func TestOutputNaN(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, n := range []int{1, 100, 1<<20 - 1, 5<<20 + 3} {
+		v := make([]float32, n)
+		if hasNaN(v) {
+			t.Fatalf("n=%d: NaN found in zeros", n)
+		}
+		for _, at := range []int{0, n / 2, n - 1} {
+			v[at] = nan
+			if !hasNaN(v) {
+				t.Errorf("n=%d: NaN at %d missed", n, at)
+			}
+			v[at] = 0
+		}
+	}
+	for _, dev := range []Device{{Kind: "cpu"}, {Kind: "cpu", IOBinding: true}} {
+		s, err := OpenOn(filepath.Join("testdata", "sr2_nearest.onnx"), dev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := make([]float32, 3*4*4)
+		in[17] = nan
+		_, err = s.RunShaped([][]int64{{1, 3, 8, 8}}, Tensor{Shape: []int64{1, 3, 4, 4}, Data: in})
+		s.Close()
+		if err == nil || !strings.Contains(err.Error(), "contains NaN") {
+			t.Errorf("%+v: NaN output: %v", dev, err)
 		}
 	}
 }

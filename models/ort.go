@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -285,13 +287,44 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 
 func checkNaN(s *Session, res []Tensor) error {
 	for i := range res {
-		for _, v := range res[i].Data {
-			if v != v { // NaN
-				return fmt.Errorf("%s: output %q contains NaN; the model or its input is broken", s.path, s.outputs[i].Name)
-			}
+		if hasNaN(res[i].Data) {
+			return fmt.Errorf("%s: output %q contains NaN; the model or its input is broken", s.path, s.outputs[i].Name)
 		}
 	}
 	return nil
+}
+
+// hasNaN scans v, on all cores when it is large (a batch of SR outputs is
+// tens of millions of values).
+func hasNaN(v []float32) bool {
+	scan := func(v []float32) bool {
+		for _, x := range v {
+			if x != x {
+				return true
+			}
+		}
+		return false
+	}
+	const piece = 1 << 20
+	p := min(runtime.GOMAXPROCS(0), len(v)/piece)
+	if p <= 1 {
+		return scan(v)
+	}
+	var found atomic.Bool
+	var wg sync.WaitGroup
+	step := (len(v) + p - 1) / p
+	for lo := 0; lo < len(v); lo += step {
+		part := v[lo:min(lo+step, len(v))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if scan(part) {
+				found.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	return found.Load()
 }
 
 func checkShape(info ort.InputOutputInfo, shape []int64) error {
