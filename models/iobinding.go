@@ -29,6 +29,10 @@ type bound struct {
 	first     *ortio.Session // opened eagerly, so that errors show at Open
 }
 
+// perShapeOnCPU lets tests run the per-shape sessions of CUDA graphs on
+// the CPU, where the option itself does nothing.
+var perShapeOnCPU bool
+
 // openBound creates the IO-bound session for dev; the placement says where
 // it runs, as sessionOptions does for the onnxruntime_go path.
 func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound, Placement, error) {
@@ -73,7 +77,7 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	if b.opts.Device == nil {
 		place.Note = cpuOptionsNote(place.Note, dev.EPOptions)
 	}
-	b.perShape = b.opts.Device != nil && dev.EPOptions["enable_cuda_graph"] == "1"
+	b.perShape = (b.opts.Device != nil || perShapeOnCPU) && dev.EPOptions["enable_cuda_graph"] == "1"
 	s, err := b.open()
 	if err != nil {
 		return nil, place, fmt.Errorf("%s: creating the IO-bound session on %s: %w", path, place.Device, err)

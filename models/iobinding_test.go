@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -160,4 +161,52 @@ func TestOutputNaN(t *testing.T) {
 			t.Errorf("%+v: NaN output: %v", dev, err)
 		}
 	}
+}
+
+// The per-shape sessions of CUDA graphs (enable_cuda_graph=1), run on the
+// CPU: the first shape takes the eager session, every other shape gets its
+// own, a shape seen before reuses its session, results equal the plain
+// session's bit for bit, and Close releases each session once.
+func TestIOBindingPerShapeSessions(t *testing.T) {
+	perShapeOnCPU = true
+	defer func() { perShapeOnCPU = false }()
+	path := filepath.Join("testdata", "sr2_conv.onnx")
+	plain, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	s, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, EPOptions: map[string]string{"enable_cuda_graph": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.bound.perShape || !strings.Contains(s.Placement().Note, "not used on the CPU") {
+		t.Fatalf("per-shape %v, note %q", s.bound.perShape, s.Placement().Note)
+	}
+	first := s.bound.first
+	for i, sh := range [][]int64{{1, 3, 5, 7}, {2, 3, 5, 7}, {1, 3, 5, 7}, {1, 3, 9, 4}, {2, 3, 5, 7}} {
+		in := Tensor{Shape: sh, Data: make([]float32, sh[0]*sh[1]*sh[2]*sh[3])}
+		for j := range in.Data {
+			in.Data[j] = float32((j*37+i)%101) / 100
+		}
+		out := [][]int64{{sh[0], 3, 2 * sh[2], 2 * sh[3]}}
+		got, err := s.RunShaped(out, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := plain.RunShaped(out, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got[0].Data, want[0].Data) {
+			t.Errorf("shape %v: IO-bound per-shape session differs from the plain one", sh)
+		}
+	}
+	if n := len(s.bound.sessions); n != 3 {
+		t.Errorf("%d sessions for 3 shapes", n)
+	}
+	if s.bound.sessions["[1 3 5 7];"] != first {
+		t.Error("the first shape did not take the eager session")
+	}
+	s.Close()
 }
