@@ -167,6 +167,9 @@ func Convert(layers []Layer, r io.Reader, binName string, o Options) (*Converted
 			if err := need(-1, 1); err != nil {
 				return nil, err
 			}
+			if len(l.Bottoms) == 0 {
+				return nil, fail(l, "no inputs")
+			}
 			var ins []string
 			ch := 0
 			for _, b := range l.Bottoms {
@@ -178,6 +181,9 @@ func Convert(layers []Layer, r io.Reader, binName string, o Options) (*Converted
 		case "Eltwise":
 			if err := need(-1, 1); err != nil {
 				return nil, err
+			}
+			if len(l.Bottoms) == 0 {
+				return nil, fail(l, "no inputs")
 			}
 			if err := c.eltwise(l); err != nil {
 				return nil, fail(l, "%v", err)
