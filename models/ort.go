@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/addsr-bench/addsr-bench/internal/half"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 )
 
 // ORTVersion is the ONNX Runtime release the harness is built and tested with.
@@ -297,33 +297,15 @@ func checkNaN(s *Session, res []Tensor) error {
 // hasNaN scans v, on all cores when it is large (a batch of SR outputs is
 // tens of millions of values).
 func hasNaN(v []float32) bool {
-	scan := func(v []float32) bool {
-		for _, x := range v {
+	var found atomic.Bool
+	workpool.Split(len(v), 1<<20, func(lo, hi int) {
+		for _, x := range v[lo:hi] {
 			if x != x {
-				return true
+				found.Store(true)
+				return
 			}
 		}
-		return false
-	}
-	const piece = 1 << 20
-	p := min(runtime.GOMAXPROCS(0), len(v)/piece)
-	if p <= 1 {
-		return scan(v)
-	}
-	var found atomic.Bool
-	var wg sync.WaitGroup
-	step := (len(v) + p - 1) / p
-	for lo := 0; lo < len(v); lo += step {
-		part := v[lo:min(lo+step, len(v))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if scan(part) {
-				found.Store(true)
-			}
-		}()
-	}
-	wg.Wait()
+	})
 	return found.Load()
 }
 

@@ -4,8 +4,9 @@ package half
 import (
 	"encoding/binary"
 	"math"
-	"runtime"
 	"sync"
+
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 )
 
 // ToFloat32 converts a binary16 value.
@@ -76,7 +77,7 @@ func FromFloat32(f float32) uint16 {
 // is millions of values, converted while a GPU waits.
 func Encode(v []float32) []byte {
 	raw := make([]byte, 2*len(v))
-	chunks(len(v), func(lo, hi int) {
+	workpool.Split(len(v), parallelMin, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			binary.LittleEndian.PutUint16(raw[2*i:], FromFloat32(v[i]))
 		}
@@ -93,7 +94,7 @@ func Decode(dst []float32, raw []byte) {
 	}
 	t := decodeTable()
 	_ = raw[2*len(dst)-1] // one bounds check
-	chunks(len(dst), func(lo, hi int) {
+	workpool.Split(len(dst), parallelMin, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			dst[i] = t[binary.LittleEndian.Uint16(raw[2*i:])]
 		}
@@ -111,23 +112,3 @@ var decodeTable = sync.OnceValue(func() *[1 << 16]float32 {
 // parallelMin is the slice length from which conversions are split across
 // cores (below it, starting goroutines costs more than it saves).
 const parallelMin = 1 << 17
-
-// chunks calls fn over [0, n) in one piece, or in GOMAXPROCS pieces on as
-// many goroutines when n is large.
-func chunks(n int, fn func(lo, hi int)) {
-	p := runtime.GOMAXPROCS(0)
-	if n < parallelMin || p == 1 {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + p - 1) / p
-	for lo := 0; lo < n; lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			fn(lo, hi)
-		}(lo, min(lo+step, n))
-	}
-	wg.Wait()
-}

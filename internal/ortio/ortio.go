@@ -25,10 +25,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"sync"
 	"unsafe"
+
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 )
 
 // ElemType is a tensor element type.
@@ -330,24 +331,8 @@ func (s *Session) Run(ins, outs []Tensor) error {
 // core's memory bandwidth is a fraction of a server's, and a batch of SR
 // outputs is hundreds of megabytes staged while the GPU waits.
 func parallelCopy(dst, src []byte) {
-	const piece = 4 << 20
 	n := min(len(dst), len(src))
-	p := min(runtime.GOMAXPROCS(0), n/piece)
-	if p <= 1 {
-		copy(dst, src)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + p - 1) / p
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			copy(dst[lo:hi], src[lo:hi])
-		}()
-	}
-	wg.Wait()
+	workpool.Split(n, 4<<20, func(lo, hi int) { copy(dst[lo:hi], src[lo:hi]) })
 }
 
 // copy moves sl's data between its host and device buffers.

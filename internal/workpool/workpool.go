@@ -1,4 +1,5 @@
-// Package workpool runs indexed jobs on a fixed number of goroutines.
+// Package workpool runs indexed jobs on a fixed number of goroutines, and
+// splits large slice loops across cores.
 package workpool
 
 import (
@@ -55,4 +56,27 @@ loop:
 	close(next)
 	wg.Wait()
 	return err
+}
+
+// Split calls fn over [0, n) in equal pieces (the last may be shorter), as
+// many as GOMAXPROCS and as n/minPiece allow, one goroutine each, and waits;
+// when that is one piece it calls fn(0, n) on the caller's goroutine. For element-wise
+// loops over millions of values (conversions, copies, scans) whose cost is
+// memory bandwidth, which one core cannot use up.
+func Split(n, minPiece int, fn func(lo, hi int)) {
+	p := min(runtime.GOMAXPROCS(0), n/max(minPiece, 1))
+	if p <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + p - 1) / p
+	for lo := 0; lo < n; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			fn(lo, hi)
+		}(lo, min(lo+step, n))
+	}
+	wg.Wait()
 }

@@ -2,6 +2,7 @@ package workpool
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -54,5 +55,28 @@ func TestRunStopsOnCancel(t *testing.T) {
 	}
 	if n := done.Load(); n >= 1000 || n < 10 {
 		t.Errorf("%d jobs ran after a cancel at the 10th", n)
+	}
+}
+
+// Split covers [0, n) exactly once, in at most GOMAXPROCS and n/minPiece
+// pieces (one when n is small).
+func TestSplit(t *testing.T) {
+	for _, c := range []struct{ n, minPiece int }{{0, 10}, {5, 10}, {10, 10}, {1000, 10}, {1000, 0}, {12345, 100}} {
+		seen := make([]int32, c.n)
+		var pieces atomic.Int32
+		Split(c.n, c.minPiece, func(lo, hi int) {
+			pieces.Add(1)
+			for i := lo; i < hi; i++ {
+				atomic.AddInt32(&seen[i], 1)
+			}
+		})
+		for i, v := range seen {
+			if v != 1 {
+				t.Fatalf("n=%d: element %d covered %d times", c.n, i, v)
+			}
+		}
+		if p := int(pieces.Load()); p < 1 || p > max(min(runtime.GOMAXPROCS(0), c.n/max(c.minPiece, 1)), 1) {
+			t.Errorf("n=%d: %d pieces", c.n, p)
+		}
 	}
 }
