@@ -323,8 +323,7 @@ func (m *onnxModel) run(name string, in ...models.Tensor) ([]models.Tensor, erro
 // runError names the metric, and for a failed allocation the device, the
 // input's shape and the ways out.
 func runError(name, device string, shape []int64, err error) error {
-	msg := strings.ToLower(err.Error())
-	if strings.Contains(msg, "allocate") || strings.Contains(msg, "out of memory") {
+	if models.IsOutOfMemory(err) {
 		return fmt.Errorf("%s: out of memory on %s for an input of shape %v (%w); crop or downscale the image, score fewer images at once (--workers 1), lower --metric-max-pixels, or use a device with more memory",
 			name, device, shape, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -283,6 +284,17 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 		return nil, err
 	}
 	return res, nil
+}
+
+// IsOutOfMemory says whether err is the runtime failing to allocate (the
+// CPU arena, or CUDA's memory), the error whose fix is a smaller input.
+func IsOutOfMemory(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "failed to allocate") || strings.Contains(msg, "out of memory") ||
+		strings.Contains(msg, "cudaerrormemoryallocation") || strings.Contains(msg, "bad_alloc")
 }
 
 func checkNaN(s *Session, res []Tensor) error {

@@ -89,3 +89,20 @@ func TestLibraryPathErrors(t *testing.T) {
 		t.Fatalf("err = %v, want ErrNoRuntime", err)
 	}
 }
+
+func TestIsOutOfMemory(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"Failed to allocate memory for requested buffer of size 123": true,
+		"CUDA failure 2: out of memory ; GPU=0":                      true,
+		"CUDA error cudaErrorMemoryAllocation:out of memory":         true,
+		"std::bad_alloc":                       true,
+		"Got invalid dimensions for input: lr": false,
+	} {
+		if got := IsOutOfMemory(errors.New(msg)); got != want {
+			t.Errorf("%q: %v", msg, got)
+		}
+	}
+	if IsOutOfMemory(nil) {
+		t.Error("nil")
+	}
+}

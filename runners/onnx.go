@@ -244,7 +244,7 @@ func (r *ONNX) RunBatch(ctx context.Context, ins []Input) ([]Result, error) {
 			models.Tensor{Shape: []int64{int64(e - b), 3, int64(ph), int64(pw)}, Data: data})
 		infer := time.Since(ti)
 		if err != nil {
-			return nil, err
+			return nil, runError(r.s.Placement().Device, e-b, pw, ph, err)
 		}
 		o := out[0]
 		if len(o.Shape) != 4 || o.Shape[1] != 3 || o.Shape[2] != int64(ph*s) || o.Shape[3] != int64(pw*s) {
@@ -297,6 +297,16 @@ func (r *ONNX) RunBatch(ctx context.Context, ins []Input) ([]Result, error) {
 		res[i] = Result{Outputs: []Output{{Image: a.out}}, Stages: []Stage{{"pre/post", a.prep}, {"inference", a.infer}}, Batch: a.shared}
 	})
 	return res, nil
+}
+
+// runError says, for a failed allocation, what was asked of which device
+// and the ways out.
+func runError(device string, tiles, w, h int, err error) error {
+	if models.IsOutOfMemory(err) {
+		return fmt.Errorf("out of memory on %s for %d tile(s) of %dx%d LR pixels (%w); use --tile (e.g. 256, with --overlap 16), a smaller --batch, or a device with more memory",
+			device, tiles, w, h, err)
+	}
+	return err
 }
 
 // place copies a whole-image output (stride × rows, possibly padded) into

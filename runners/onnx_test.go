@@ -284,3 +284,23 @@ func BenchmarkONNXOverhead(b *testing.B) {
 		})
 	}
 }
+
+// A failed allocation names the device, the batch and the ways out; other
+// errors pass through.
+func TestRunErrorOutOfMemory(t *testing.T) {
+	for _, msg := range []string{
+		"Failed to allocate memory for requested buffer of size 4294967296",
+		"CUDA failure 2: out of memory ; GPU=0",
+		"std::bad_alloc",
+	} {
+		oom := errors.New(msg)
+		err := runError("cuda:0 (NVIDIA)", 32, 128, 128, oom)
+		if !errors.Is(err, oom) || !strings.Contains(err.Error(), "out of memory on cuda:0 (NVIDIA) for 32 tile(s) of 128x128") || !strings.Contains(err.Error(), "--tile") {
+			t.Errorf("%q: %v", msg, err)
+		}
+	}
+	other := errors.New("invalid input shape")
+	if err := runError("cpu", 1, 8, 8, other); err != other {
+		t.Errorf("other error: %v", err)
+	}
+}
