@@ -59,10 +59,10 @@ loop:
 }
 
 // Split calls fn over [0, n) in equal pieces (the last may be shorter), as
-// many as GOMAXPROCS and as n/minPiece allow, one goroutine each, and waits;
-// when that is one piece it calls fn(0, n) on the caller's goroutine. For element-wise
-// loops over millions of values (conversions, copies, scans) whose cost is
-// memory bandwidth, which one core cannot use up.
+// many as GOMAXPROCS and n/minPiece allow, one goroutine each, and waits;
+// for one piece it calls fn(0, n) on the caller's goroutine. It is for
+// element-wise loops over millions of values (conversions, copies, scans),
+// bound by memory bandwidth, which one core cannot use up.
 func Split(n, minPiece int, fn func(lo, hi int)) {
 	p := min(runtime.GOMAXPROCS(0), n/max(minPiece, 1))
 	if p <= 1 {
