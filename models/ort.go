@@ -98,11 +98,37 @@ func Init() error {
 			return
 		}
 		ort.SetSharedLibraryPath(envLib)
-		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		level, err := logLevel(os.Getenv(EnvORTLog))
+		if err != nil {
+			envErr = err
+			return
+		}
+		if err := ort.InitializeEnvironment(level); err != nil {
 			envErr = fmt.Errorf("loading ONNX Runtime from %s: %w (it must be release %s for this CPU and OS)", envLib, err, ORTVersion)
 		}
 	})
 	return envErr
+}
+
+// EnvORTLog sets ONNX Runtime's log level: error (the default), warning
+// (shows, for one, nodes a GPU provider left to the CPU and CUDA-graph
+// problems), info, verbose (node by node placement) or fatal.
+const EnvORTLog = "ADDSR_BENCH_ORT_LOG"
+
+func logLevel(v string) (ort.EnvironmentOption, error) {
+	switch strings.ToLower(v) {
+	case "", "error":
+		return ort.WithLogLevelError(), nil
+	case "warning":
+		return ort.WithLogLevelWarning(), nil
+	case "info":
+		return ort.WithLogLevelInfo(), nil
+	case "verbose":
+		return ort.WithLogLevelVerbose(), nil
+	case "fatal":
+		return ort.WithLogLevelFatal(), nil
+	}
+	return nil, fmt.Errorf("%s=%q: use error, warning, info, verbose or fatal", EnvORTLog, v)
 }
 
 // RuntimeInfo describes the loaded runtime for result fingerprints.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -104,5 +105,16 @@ func TestIsOutOfMemory(t *testing.T) {
 	}
 	if IsOutOfMemory(nil) {
 		t.Error("nil")
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	for _, v := range []string{"", "error", "WARNING", "info", "verbose", "fatal"} {
+		if o, err := logLevel(v); err != nil || o == nil {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	if _, err := logLevel("loud"); err == nil || !strings.Contains(err.Error(), EnvORTLog) {
+		t.Errorf("loud: %v", err)
 	}
 }

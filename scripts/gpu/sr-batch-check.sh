@@ -44,6 +44,16 @@ else
   W=$X
 fi
 lr_sets $B
+# Where ONNX Runtime put the nodes (a node left to the CPU costs copies) and
+# what it says about CUDA graphs, from its log (ADDSR_BENCH_ORT_LOG).
+placement() { # MODEL.onnx [sr flags…]
+  local m=$1; shift
+  echo "-- node placement and warnings: $(basename $m) $*"
+  ADDSR_BENCH_ORT_LOG=verbose timeout 120 $B sr --model $m --in /tmp/lr4/LR --out /tmp/sr-placement --device $DEVICE "$@" 2>&1 |
+    grep -E 'placed on|not assigned|\[W:|\[E:|[Cc][Uu][Dd][Aa] ?[Gg]raph' | sed 's/^.*\] //' | sort | uniq -c | head -20
+}
+placement /tmp/m/$M.onnx
+placement /tmp/m/$M.onnx --io-binding --ep-option enable_cuda_graph=1
 echo "== $M: addsr-bench sr --device $DEVICE over 100 LR images of 128² (runner ms per image: host copies included; a batch member's share)"
 SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device $DEVICE --warmup 5
 for b in 4 8 16 32; do
@@ -63,6 +73,7 @@ if [[ $M == random-* && $DEVICE == cuda ]]; then
   # The same weights as a float16 graph (traced on the GPU), batched, with
   # and without NHWC convolutions: the tensor-core path to the 5 ms goal.
   $PY bench/peer_torch_sr.py --export /tmp/m/$M-fp16.onnx $M-fp16 2>&1 | grep -v -i warn
+  placement /tmp/m/$M-fp16.onnx
   echo "== $M-fp16: addsr-bench sr --device $DEVICE, float16 graph"
   for b in 1 8 32; do
     SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-b$b --device $DEVICE --warmup 3 --batch $b
