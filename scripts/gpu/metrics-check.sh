@@ -65,6 +65,19 @@ score() { # SIZE ARGS…: addsr-bench score on that size's set
   $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" --models "$W/standins" --device $DEVICE --timings --format jsonl --no-verify "$@"
 }
 
+# Where ONNX Runtime put each graph's nodes (one left to the CPU costs
+# copies), from its verbose log, on one image of the first size.
+S0=${SIZES%% *}
+echo "== node placement and ONNX Runtime warnings (ADDSR_BENCH_ORT_LOG=verbose, one image)"
+mkdir -p "$W/one/dist" "$W/one/ref"
+f=$(ls "$W/m$S0/dist" | head -1)
+cp "$W/m$S0/dist/$f" "$W/one/dist/"; cp "$W/m$S0/ref/$f" "$W/one/ref/"
+for m in $METRICS; do
+  echo "-- $m"
+  ADDSR_BENCH_ORT_LOG=verbose timeout 120 $B score --dist "$W/one/dist" --ref "$W/one/ref" -m $m --models "$W/standins" --device $DEVICE --no-verify 2>&1 |
+    grep -E 'placed on|not assigned|\[W:|\[E:' | sed 's/^.*\] //' | sort | uniq -c | head -10
+done
+
 for S in $SIZES; do
   echo "== ${S}: PyTorch eager, same modules, preprocessing in torch on the $DEVICE"
   $PY $P time "$W/standins" --dist "$W/m$S/dist" --ref "$W/m$S/ref" --device $DEVICE --names $names --json "$W/t$S.json" 2>&1 | grep -v -i warn
