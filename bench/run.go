@@ -193,15 +193,12 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		if err != nil {
 			return sum, err
 		}
-		if r, ok := mm.(interface{ Ready() error }); ok {
-			if err := r.Ready(); err != nil {
-				return sum, SpecError{spec.File, m.Line, err.Error()}
-			}
+		note, err := metrics.Load(mm)
+		if err != nil {
+			return sum, SpecError{spec.File, m.Line, err.Error()}
 		}
-		if pl, ok := mm.(interface{ Placement() models.Placement }); ok && o.Notes != nil {
-			if n := pl.Placement().Note; n != "" {
-				o.Notes("metric "+m.Name, n)
-			}
+		if note != "" && o.Notes != nil {
+			o.Notes("metric "+m.Name, note)
 		}
 		ms = append(ms, mm)
 	}

@@ -109,6 +109,24 @@ func New(name string, cfg Config) (Metric, error) {
 	return e.make(cfg)
 }
 
+// Load opens m's model, where it has one, so that a run fails before it
+// starts rather than on every image, and returns what its placement has to
+// say (auto's fall back to the CPU, provider options that do nothing
+// there); "" for metrics without a model.
+func Load(m Metric) (note string, err error) {
+	l, ok := m.(interface {
+		Ready() error
+		Placement() models.Placement
+	})
+	if !ok {
+		return "", nil
+	}
+	if err := l.Ready(); err != nil {
+		return "", err
+	}
+	return l.Placement().Note, nil
+}
+
 // NewList parses a comma-separated list such as "psnr,ssim".
 func NewList(list string, cfg Config) ([]Metric, error) {
 	var out []Metric

@@ -142,13 +142,12 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			// Sessions are opened before the clock starts: a timed run times
 			// the scoring, not the model loading.
 			for _, m := range ms {
-				if r, ok := m.(interface{ Ready() error }); ok {
-					if err := r.Ready(); err != nil {
-						return fmt.Errorf("%s: %w", m.Name(), err)
-					}
+				note, err := metrics.Load(m)
+				if err != nil {
+					return fmt.Errorf("%s: %w", m.Name(), err)
 				}
-				if pl, ok := m.(interface{ Placement() models.Placement }); ok && pl.Placement().Note != "" {
-					fmt.Fprintf(stderr, "metric %s: %s\n", m.Name(), pl.Placement().Note)
+				if note != "" {
+					fmt.Fprintf(stderr, "metric %s: %s\n", m.Name(), note)
 				}
 			}
 			step, done := progress(stderr, len(pairs), "scoring")
