@@ -273,16 +273,21 @@ func (s *Spec) validate(checkFiles bool) []error {
 	bad := func(line int, format string, a ...any) {
 		errs = append(errs, SpecError{s.File, line, fmt.Sprintf(format, a...)})
 	}
+	// unique reports an empty or repeated name of a kind ("dataset",
+	// "method"), remembering each name's first line in seen.
+	unique := func(seen map[string]int, kind, name string, line int) {
+		switch {
+		case name == "":
+			bad(line, "%s needs a name", kind)
+		case seen[name] > 0:
+			bad(line, "duplicate %s name %q (first on line %d)", kind, name, seen[name])
+		default:
+			seen[name] = line
+		}
+	}
 	names := map[string]int{}
 	for _, d := range s.Datasets {
-		switch {
-		case d.Name == "":
-			bad(d.Line, "dataset needs a name")
-		case names[d.Name] > 0:
-			bad(d.Line, "duplicate dataset name %q (first on line %d)", d.Name, names[d.Name])
-		default:
-			names[d.Name] = d.Line
-		}
+		unique(names, "dataset", d.Name, d.Line)
 		if d.Path == "" {
 			bad(d.Line, "dataset %q needs a path", d.Name)
 		} else if st, err := os.Stat(s.Resolve(d.Path)); checkFiles && (err != nil || !st.IsDir()) {
@@ -301,14 +306,7 @@ func (s *Spec) validate(checkFiles bool) []error {
 	methods := map[string]int{}
 	for i := range s.Methods {
 		m := &s.Methods[i]
-		switch {
-		case m.Name == "":
-			bad(m.Line, "method needs a name")
-		case methods[m.Name] > 0:
-			bad(m.Line, "duplicate method name %q (first on line %d)", m.Name, methods[m.Name])
-		default:
-			methods[m.Name] = m.Line
-		}
+		unique(methods, "method", m.Name, m.Line)
 		if m.Scale == 0 {
 			m.Scale = 4
 		}
