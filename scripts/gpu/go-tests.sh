@@ -15,7 +15,7 @@ DEVICE=${DEVICE:-cuda}
 if [ "$DEVICE" = cuda ]; then
   source scripts/gpu/env.sh
 else
-  unzst() { zstd -d -q -f "$1" -o "$2" && chmod +x "$2"; }
+  source scripts/gpu/lib.sh
 fi
 rc=0
 for p in runners metrics; do

@@ -33,7 +33,8 @@ if [ "$DEVICE" = cuda ]; then
   PY=python3
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 else
-  zstd -d -q -f "$X/addsr-bench.zst" -o "$W/addsr-bench" && chmod +x "$W/addsr-bench"
+  source scripts/gpu/lib.sh
+  unzst "$X/addsr-bench.zst" "$W/addsr-bench"
   PY=/usr/bin/python3
 fi
 B=$W/addsr-bench
@@ -75,7 +76,7 @@ cp "$W/m$S0/dist/$f" "$W/one/dist/"; cp "$W/m$S0/ref/$f" "$W/one/ref/"
 for m in $METRICS; do
   echo "-- $m"
   ADDSR_BENCH_ORT_LOG=verbose timeout 120 $B score --dist "$W/one/dist" --ref "$W/one/ref" -m $m --models "$W/standins" --device $DEVICE --no-verify 2>&1 |
-    grep -E 'placed on|not assigned|\[W:|\[E:' | sed 's/^.*\] //' | sort | uniq -c | head -10
+    ort_log_summary 10
 done
 
 for S in $SIZES; do

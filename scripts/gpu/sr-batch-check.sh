@@ -27,8 +27,8 @@ if [ "$DEVICE" = cuda ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   PY=python3
 else
-  source <(sed -n '/^lr_sets()/,/^}/p' scripts/gpu/env.sh)
-  zstd -d -q -f "$X/addsr-bench.zst" -o /tmp/addsr-bench && chmod +x /tmp/addsr-bench
+  source scripts/gpu/lib.sh
+  unzst "$X/addsr-bench.zst" /tmp/addsr-bench
   PY=/usr/bin/python3  # Debian's, with torch
 fi
 B=/tmp/addsr-bench
@@ -50,7 +50,7 @@ placement() { # MODEL.onnx [sr flags…]
   local m=$1; shift
   echo "-- node placement and warnings: $(basename $m) $*"
   ADDSR_BENCH_ORT_LOG=verbose timeout 120 $B sr --model $m --in /tmp/lr4/LR --out /tmp/sr-placement --device $DEVICE "$@" 2>&1 |
-    grep -E 'placed on|not assigned|\[W:|\[E:|[Cc][Uu][Dd][Aa] ?[Gg]raph' | sed 's/^.*\] //' | sort | uniq -c | head -20
+    ort_log_summary 20 '|[Cc][Uu][Dd][Aa] ?[Gg]raph'
 }
 placement /tmp/m/$M.onnx
 placement /tmp/m/$M.onnx --io-binding --ep-option enable_cuda_graph=1
