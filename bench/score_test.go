@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
@@ -77,5 +78,61 @@ func TestScorePairsBatched(t *testing.T) {
 	}
 	if !strings.Contains(alone[2].Error, "broken.png") {
 		t.Errorf("broken pair: %q", alone[2].Error)
+	}
+}
+
+// Decoding runs ahead of scoring: records still come back in the pairs'
+// order for any worker count and batch, and a cancelled run stops (no
+// goroutine left blocked) with the context's error.
+func TestScorePairsPipeline(t *testing.T) {
+	dir := t.TempDir()
+	var pairs []datasets.Pair
+	for i := range 23 {
+		ref := img.New(16+i%3, 12)
+		dist := img.New(16+i%3, 12)
+		for c := range ref.Planes {
+			for j := range ref.Planes[c] {
+				ref.Planes[c][j] = float32((j*7+c)%13) / 13
+				dist.Planes[c][j] = ref.Planes[c][j] + float32(i+1)/200
+			}
+		}
+		p := datasets.Pair{ID: fmt.Sprintf("%02d", i), Dist: filepath.Join(dir, fmt.Sprintf("%02d-d.png", i)), Ref: filepath.Join(dir, fmt.Sprintf("%02d-r.png", i))}
+		if err := dist.SavePNG(p.Dist); err != nil {
+			t.Fatal(err)
+		}
+		ref.SavePNG(p.Ref)
+		pairs = append(pairs, p)
+	}
+	psnr, _ := metrics.New("psnr", metrics.Config{})
+	ms := []metrics.Metric{psnr}
+	want, err := ScorePairs(context.Background(), pairs, ms, ScoreOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(want); i++ { // larger offsets, lower PSNR: order shows
+		if want[i].Image != pairs[i].ID || !(want[i].Values["psnr"] < want[i-1].Values["psnr"]) {
+			t.Fatalf("record %d: %+v after %+v", i, want[i], want[i-1])
+		}
+	}
+	for _, c := range []struct{ workers, batch int }{{1, 1}, {3, 1}, {1, 4}, {4, 5}, {2, 30}} {
+		got, err := ScorePairs(context.Background(), pairs, ms, ScoreOptions{Workers: c.workers, Batch: c.batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i].Image != want[i].Image || got[i].Values["psnr"] != want[i].Values["psnr"] {
+				t.Errorf("workers %d batch %d, record %d: %+v, want %+v", c.workers, c.batch, i, got[i], want[i])
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int32 // Progress is called from any goroutine
+	_, err = ScorePairs(ctx, pairs, ms, ScoreOptions{Workers: 2, Progress: func() {
+		if n.Add(1) == 3 {
+			cancel()
+		}
+	}})
+	if err != context.Canceled {
+		t.Errorf("cancelled run: %v", err)
 	}
 }

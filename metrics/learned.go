@@ -3,8 +3,10 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,7 +251,18 @@ type onnxModel struct {
 	s    *models.Session
 	man  *models.Manifest
 	err  error
+
+	// On a GPU a new input shape costs kernel selection (seconds for a
+	// large graph, measured on an H200), so a stacked input with fewer rows
+	// than one already run with the same trailing shape is padded to it
+	// with copies of its last row, and the outputs are cut back: rows run,
+	// per trailing shape.
+	padMu sync.Mutex
+	ran   map[string]int64
 }
+
+// padLearnedOnCPU lets tests pad on the CPU, where it only costs.
+var padLearnedOnCPU bool
 
 // Ready loads the model, so that a run fails before it starts, not on every
 // image, when the model is missing or wrong.
@@ -305,6 +318,16 @@ func (m *onnxModel) modelID() string {
 		// digits: runs scored on a GPU and on a CPU must not be merged.
 		p := m.s.Placement()
 		id += ";ep=" + p.EP + ";ort=" + p.ORTVersion
+		if len(p.Options) > 0 { // only when set: earlier fingerprints stay valid
+			var kv []string
+			for _, k := range slices.Sorted(maps.Keys(p.Options)) {
+				kv = append(kv, k+"="+p.Options[k])
+			}
+			id += ";ep-options=" + strings.Join(kv, ",")
+		}
+		if t := p.Tuning(); t != "" { // fused and unfused graphs round differently
+			id += ";session=" + t
+		}
 	}
 	return id
 }
@@ -313,11 +336,68 @@ func (m *onnxModel) modelID() string {
 // the error says what to do about it.
 func (m *onnxModel) run(name string, in ...models.Tensor) ([]models.Tensor, error) {
 	m.runs.Add(1)
+	n := in[0].Shape[0]
+	rows := m.padRows(in)
+	if rows > n {
+		in = padRowsTo(in, rows)
+	}
 	out, err := m.s.Run(in...)
 	if err != nil {
 		return nil, runError(name, m.s.Placement().Device, in[0].Shape, err)
 	}
+	if rows > n { // drop the padding rows' outputs
+		for t := range out {
+			if len(out[t].Shape) == 0 || out[t].Shape[0] != rows {
+				return nil, fmt.Errorf("%s: output %d has shape %v for %d input rows; want the rows first", name, t, out[t].Shape, rows)
+			}
+			per := int64(len(out[t].Data)) / rows
+			out[t].Shape = append([]int64{n}, out[t].Shape[1:]...)
+			out[t].Data = out[t].Data[:n*per]
+		}
+	}
 	return out, nil
+}
+
+// padRows is how many rows the inputs run as: their own, or on a GPU the
+// most already run with the same trailing shapes when that is more.
+func (m *onnxModel) padRows(in []models.Tensor) int64 {
+	n := in[0].Shape[0]
+	if !m.stackable() || (m.s.Placement().EP == "CPUExecutionProvider" && !padLearnedOnCPU) {
+		return n
+	}
+	var key strings.Builder
+	for _, t := range in {
+		if len(t.Shape) == 0 || t.Shape[0] != n {
+			return n // not rows first: leave it as it is
+		}
+		fmt.Fprint(&key, t.Shape[1:], ";")
+	}
+	m.padMu.Lock()
+	defer m.padMu.Unlock()
+	if m.ran == nil {
+		m.ran = map[string]int64{}
+	}
+	if seen := m.ran[key.String()]; seen > n {
+		return seen
+	}
+	m.ran[key.String()] = n
+	return n
+}
+
+// padRowsTo extends each input to rows rows with copies of its last row.
+func padRowsTo(in []models.Tensor, rows int64) []models.Tensor {
+	out := make([]models.Tensor, len(in))
+	for t, x := range in {
+		n := x.Shape[0]
+		per := int64(len(x.Data)) / n
+		data := make([]float32, rows*per)
+		copy(data, x.Data)
+		for r := n; r < rows; r++ {
+			copy(data[r*per:(r+1)*per], x.Data[(n-1)*per:])
+		}
+		out[t] = models.Tensor{Shape: append([]int64{rows}, x.Shape[1:]...), Data: data}
+	}
+	return out
 }
 
 // runError names the metric, and for a failed allocation the device, the

@@ -153,3 +153,78 @@ func TestMemoryBudgetSplitsCrops(t *testing.T) {
 		t.Errorf("budget under one crop: %v", err)
 	}
 }
+
+// On a GPU an input with fewer rows than one already run with the same
+// trailing shape is padded to it (a new shape costs kernel selection); the
+// padding rows' outputs are dropped, so scores are the unpadded ones.
+func TestPadsSmallerBatches(t *testing.T) {
+	im := func(w, h int, v float32) *img.Image {
+		m := img.New(w, h)
+		for c := range m.Planes {
+			for i := range m.Planes[c] {
+				m.Planes[c][i] = v + float32((i+c)%11)/30
+			}
+		}
+		return m
+	}
+	dists := []*img.Image{im(64, 48, 0.1), im(64, 48, 0.3), im(64, 48, 0.5), im(64, 48, 0.2)}
+	refs := []*img.Image{im(64, 48, 0.2), im(64, 48, 0.25), im(64, 48, 0.1), im(64, 48, 0.4)}
+	for _, c := range []struct{ name, dir string }{{"clipiqa", "nr"}, {"musiq", "nr"}, {"maniqa", "nr"}, {"lpips", "lpips"}} {
+		var r []*img.Image
+		if c.dir == "lpips" {
+			r = refs
+		}
+		plain, err := New(c.name, Config{Models: "testdata/" + c.dir, MaxMemory: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]float64, len(dists))
+		for i := range dists {
+			var ref *img.Image
+			if r != nil {
+				ref = r[i]
+			}
+			if want[i], err = plain.Score(dists[i], ref); err != nil {
+				t.Fatal(err)
+			}
+		}
+		padded, _ := New(c.name, Config{Models: "testdata/" + c.dir, MaxMemory: -1})
+		padLearnedOnCPU = true
+		got, errs := padded.(BatchScorer).ScoreBatch(dists[:3], sub(r, 0, 3))
+		last, lastErr := padded.Score(dists[3], at(r, 3)) // one image, run as 3 rows (60 for MANIQA)
+		padLearnedOnCPU = false
+		got = append(got, last)
+		errs = append(errs, lastErr)
+		m := padded.(learnedMetric).model()
+		if len(m.ran) != 1 {
+			t.Errorf("%s: rows run per shape %v, want one shape", c.name, m.ran)
+		}
+		for _, rows := range m.ran {
+			if rows != 3 && rows != 60 {
+				t.Errorf("%s: %d rows recorded, want 3 images' worth", c.name, rows)
+			}
+		}
+		for i := range got {
+			if errs[i] != nil {
+				t.Fatalf("%s image %d: %v", c.name, i, errs[i])
+			}
+			if math.Abs(got[i]-want[i]) > 1e-6*math.Max(1, math.Abs(want[i])) {
+				t.Errorf("%s image %d: %v padded/stacked, %v alone", c.name, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func sub(xs []*img.Image, lo, hi int) []*img.Image {
+	if xs == nil {
+		return nil
+	}
+	return xs[lo:hi]
+}
+
+func at(xs []*img.Image, i int) *img.Image {
+	if xs == nil {
+		return nil
+	}
+	return xs[i]
+}

@@ -77,6 +77,19 @@ type Placement struct {
 	Note       string            `json:"note,omitempty"` // e.g. why auto fell back to the CPU
 	Options    map[string]string `json:"options,omitempty"`
 	IOBinding  string            `json:"io_binding,omitempty"` // how inputs and outputs are bound, when they are
+	// Session holds the graph-optimization settings taken from the
+	// environment (EnvORTOpt, EnvORTDisable); nil when there are none.
+	Session map[string]string `json:"session,omitempty"`
+}
+
+// Tuning is Session as sorted key=value pairs joined by commas, for
+// fingerprints ("" when ONNX Runtime's defaults apply).
+func (p Placement) Tuning() string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(p.Session)) {
+		kv = append(kv, k+"="+p.Session[k])
+	}
+	return strings.Join(kv, ",")
 }
 
 var (
@@ -106,9 +119,19 @@ func registerCUDAPlugin() error {
 
 var errNoPlugin = errors.New(EnvCUDAPlugin + " is not set")
 
-// sessionOptions builds options for dev: the plugin path first (a CPU core
-// plus the CUDA EP library), then the legacy path (an official GPU build).
+// sessionOptions builds options for dev (deviceOptions) and records the
+// environment's graph-optimization settings in the placement.
 func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
+	opts, place, err := deviceOptions(dev)
+	if err == nil {
+		place.Session, _, _ = sessionTuning() // newOptions has checked it
+	}
+	return opts, place, err
+}
+
+// deviceOptions builds options for dev: the plugin path first (a CPU core
+// plus the CUDA EP library), then the legacy path (an official GPU build).
+func deviceOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	cpu := Placement{EP: "CPUExecutionProvider", Device: "cpu", Path: "cpu", ORTVersion: ort.GetVersion()}
 	opts, err := newOptions(dev)
 	if err != nil {
@@ -221,6 +244,10 @@ func newOptions(dev Device) (*ort.SessionOptions, error) {
 			opts.Destroy()
 			return nil, fmt.Errorf("setting %d intra-op threads: %w", dev.Threads, err)
 		}
+	}
+	if _, err := applyTuning(opts); err != nil {
+		opts.Destroy()
+		return nil, err
 	}
 	return opts, nil
 }

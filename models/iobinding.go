@@ -37,6 +37,9 @@ var perShapeOnCPU bool
 // it runs, as sessionOptions does for the onnxruntime_go path.
 func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound, Placement, error) {
 	cpu := Placement{EP: "CPUExecutionProvider", Device: "cpu", Path: "cpu", ORTVersion: ort.GetVersion()}
+	if set, _, err := sessionTuning(); err != nil || set != nil {
+		return nil, cpu, fmt.Errorf("--io-binding: %s and %s are not applied to IO-bound sessions; unset them or drop --io-binding", EnvORTOpt, EnvORTDisable)
+	}
 	if err := ortio.Init(envLib); err != nil {
 		return nil, cpu, fmt.Errorf("--io-binding: %w", err)
 	}

@@ -118,3 +118,51 @@ func TestLogLevel(t *testing.T) {
 		t.Errorf("loud: %v", err)
 	}
 }
+
+// ADDSR_BENCH_ORT_OPT and ADDSR_BENCH_ORT_DISABLE reach the session, are
+// recorded in its placement, and bad values are refused with the fix.
+func TestSessionTuning(t *testing.T) {
+	path := filepath.Join("testdata", "affine.onnx")
+	run := func() (Placement, error) {
+		s, err := OpenOn(path, Device{Kind: "cpu"})
+		if err != nil {
+			return Placement{}, err
+		}
+		defer s.Close()
+		out, err := s.Run(Tensor{Shape: []int64{1, 3, 1, 1}, Data: []float32{0, 1, 2}})
+		if err == nil && out[0].Data[2] != 5 {
+			err = errors.New("wrong output")
+		}
+		return s.Placement(), err
+	}
+	p, err := run()
+	if err != nil || p.Session != nil || p.Tuning() != "" {
+		t.Fatalf("defaults: %+v %v", p, err)
+	}
+	for _, c := range []struct{ opt, disable, tuning, fails string }{
+		{"none", "", "graph_optimization_level=none", ""},
+		{"Basic", "", "graph_optimization_level=basic", ""},
+		{"extended", "ConstantFolding; BiasGeluFusion;", "graph_optimization_level=extended,optimization.disable_specified_optimizers=ConstantFolding;BiasGeluFusion", ""},
+		{"", "GeluFusion", "optimization.disable_specified_optimizers=GeluFusion", ""},
+		{"fast", "", "", `ADDSR_BENCH_ORT_OPT="fast": use all, extended, basic or none`},
+		{"", " ; ", "", "ADDSR_BENCH_ORT_DISABLE"},
+	} {
+		t.Setenv(EnvORTOpt, c.opt)
+		t.Setenv(EnvORTDisable, c.disable)
+		p, err := run()
+		if c.fails != "" {
+			if err == nil || !strings.Contains(err.Error(), c.fails) {
+				t.Errorf("%q %q: err %v, want %q", c.opt, c.disable, err, c.fails)
+			}
+			continue
+		}
+		if err != nil || p.Tuning() != c.tuning {
+			t.Errorf("%q %q: tuning %q (err %v), want %q", c.opt, c.disable, p.Tuning(), err, c.tuning)
+		}
+	}
+	t.Setenv(EnvORTOpt, "basic")
+	t.Setenv(EnvORTDisable, "")
+	if _, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true}); err == nil || !strings.Contains(err.Error(), "not applied to IO-bound sessions") {
+		t.Errorf("io-binding with a tuning: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
@@ -39,7 +40,20 @@ type ONNX struct {
 	fixedH       int // fixed input size, 0 when dynamic
 	fixedW       int
 	dynamicBatch bool
+	// On a GPU, the first inference of each input shape selects kernels
+	// (cuDNN's exhaustive search, by default): measured on an H200 for
+	// Real-ESRGAN x4plus, a new batch size cost 3–9 s where a batch takes
+	// 0.1–0.4 s. So a batch smaller than one already run for the same tile
+	// size is padded to it (copies of its last tile, whose outputs are
+	// dropped): batch sizes seen per padded tile size.
+	padBatches bool
+	mu         sync.Mutex
+	ran        map[[2]int]int
 }
+
+// padOnCPU lets tests pad batches on the CPU, where the runner does not
+// (padding only costs there).
+var padOnCPU bool
 
 // NewONNX loads the model at path after checking it against its manifest.
 func NewONNX(path string, o ONNXOptions) (*ONNX, error) {
@@ -64,7 +78,8 @@ func NewONNX(path string, o ONNXOptions) (*ONNX, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: input %q has shape %v; want N×3×H×W", path, m.Input.Name, d)
 	}
-	r := &ONNX{name: m.Name, path: path, m: m, s: s, o: o, dynamicBatch: d[0] < 0}
+	r := &ONNX{name: m.Name, path: path, m: m, s: s, o: o, dynamicBatch: d[0] < 0, ran: map[[2]int]int{}}
+	r.padBatches = s.Placement().EP != "CPUExecutionProvider" || padOnCPU
 	if d[2] > 0 && d[3] > 0 {
 		r.fixedH, r.fixedW = int(d[2]), int(d[3])
 	}
@@ -93,8 +108,12 @@ func (r *ONNX) Fingerprint() string {
 		opts = append(opts, k+"="+v)
 	}
 	sort.Strings(opts)
-	return fmt.Sprintf("onnx;model=%s;sha256=%s;dtype=%s;tile=%d;overlap=%d;ep=%s;ep-options=%s;ort=%s;v1",
+	fp := fmt.Sprintf("onnx;model=%s;sha256=%s;dtype=%s;tile=%d;overlap=%d;ep=%s;ep-options=%s;ort=%s;v1",
 		filepath.Base(r.path), r.m.SHA256, r.m.DType, r.o.Tile, r.o.Overlap, p.EP, strings.Join(opts, ","), p.ORTVersion)
+	if t := p.Tuning(); t != "" { // only when set: earlier fingerprints stay valid
+		fp += ";session=" + t
+	}
+	return fp
 }
 
 // Close releases the session.
@@ -211,7 +230,8 @@ func (r *ONNX) RunBatch(ctx context.Context, ins []Input) ([]Result, error) {
 			e++
 		}
 		pw, ph := tiles[b].pw, tiles[b].ph
-		data := make([]float32, (e-b)*3*pw*ph)
+		n, rows := e-b, r.batchRows(pw, ph, e-b)
+		data := make([]float32, rows*3*pw*ph)
 		// The tiles are packed, and below unpacked, on all cores: with a
 		// GPU, this Go share competes with a few milliseconds of inference
 		// per batch.
@@ -239,12 +259,16 @@ func (r *ONNX) RunBatch(ctx context.Context, ins []Input) ([]Result, error) {
 		for k, t := range tiles[b:e] {
 			accs[t.img].prep += took[k]
 		}
+		blk := 3 * pw * ph
+		for k := n; k < rows; k++ { // padding: copies of the last tile
+			copy(data[k*blk:(k+1)*blk], data[(n-1)*blk:n*blk])
+		}
 		ti := time.Now()
-		out, err := r.s.RunShaped([][]int64{{int64(e - b), 3, int64(ph * s), int64(pw * s)}},
-			models.Tensor{Shape: []int64{int64(e - b), 3, int64(ph), int64(pw)}, Data: data})
+		out, err := r.s.RunShaped([][]int64{{int64(rows), 3, int64(ph * s), int64(pw * s)}},
+			models.Tensor{Shape: []int64{int64(rows), 3, int64(ph), int64(pw)}, Data: data})
 		infer := time.Since(ti)
 		if err != nil {
-			return nil, runError(r.s.Placement().Device, e-b, pw, ph, err)
+			return nil, runError(r.s.Placement().Device, rows, pw, ph, err)
 		}
 		o := out[0]
 		if len(o.Shape) != 4 || o.Shape[1] != 3 || o.Shape[2] != int64(ph*s) || o.Shape[3] != int64(pw*s) {
@@ -262,7 +286,7 @@ func (r *ONNX) RunBatch(ctx context.Context, ins []Input) ([]Result, error) {
 		}
 		for _, t := range tiles[b:e] {
 			a := &accs[t.img]
-			a.infer += infer / time.Duration(e-b)
+			a.infer += infer / time.Duration(n)
 			a.shared = max(a.shared, len(order))
 		}
 		workpool.Run(context.Background(), len(order), 0, func(j int) {
@@ -297,6 +321,23 @@ func (r *ONNX) RunBatch(ctx context.Context, ins []Input) ([]Result, error) {
 		res[i] = Result{Outputs: []Output{{Image: a.out}}, Stages: []Stage{{"pre/post", a.prep}, {"inference", a.infer}}, Batch: a.shared}
 	})
 	return res, nil
+}
+
+// batchRows is how many rows a batch of n tiles of pw×ph runs as: n, or
+// on a GPU the largest batch already run for that tile size when n is
+// smaller (see padBatches).
+func (r *ONNX) batchRows(pw, ph, n int) int {
+	if !r.padBatches {
+		return n
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	key := [2]int{pw, ph}
+	if seen := r.ran[key]; seen > n {
+		return seen
+	}
+	r.ran[key] = n
+	return n
 }
 
 // runError says, for a failed allocation, what was asked of which device

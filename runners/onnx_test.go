@@ -304,3 +304,54 @@ func TestRunErrorOutOfMemory(t *testing.T) {
 		t.Errorf("other error: %v", err)
 	}
 }
+
+// On a GPU a batch smaller than one already run for its tile size is padded
+// to that size (a new shape costs seconds of kernel selection there); the
+// padding rows' outputs are dropped, so results are those of an unpadded run.
+func TestONNXPadsSmallerBatches(t *testing.T) {
+	plain, err := NewONNX(fixture(t, "sr2_conv", "fp32"), ONNXOptions{Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if plain.padBatches {
+		t.Error("pads batches on the CPU, where padding only costs")
+	}
+	padOnCPU = true
+	r, err := NewONNX(fixture(t, "sr2_conv", "fp32"), ONNXOptions{Batch: 4})
+	padOnCPU = false
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var ins []Input
+	for i := range 6 {
+		ins = append(ins, Input{ID: fmt.Sprint(i), LR: randomImage(12, 10, uint64(i))})
+	}
+	// 4 then 2 images of 12×10: the second batch runs as 4 rows.
+	res, err := r.RunBatch(context.Background(), ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.batchRows(12, 10, 2); got != 4 {
+		t.Errorf("a batch of 2 after one of 4 runs as %d rows, want 4", got)
+	}
+	if got := r.batchRows(7, 10, 1); got != 1 {
+		t.Errorf("a first batch of a new tile size runs as %d rows, want 1", got)
+	}
+	one, err := r.RunBatch(context.Background(), ins[5:]) // 1 image, padded to 4
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{4, 4, 4, 4, 2, 2} {
+		if res[i].Batch != want {
+			t.Errorf("image %d shared an inference with %d images, want %d (padding rows are not images)", i, res[i].Batch, want)
+		}
+		if d := maxDiff(res[i].Outputs[0].Image, run(t, plain, ins[i].LR)); d > 1e-6 {
+			t.Errorf("image %d: output differs from an unpadded single run by %g", i, d)
+		}
+	}
+	if d := maxDiff(one[0].Outputs[0].Image, run(t, plain, ins[5].LR)); d > 1e-6 || one[0].Batch != 1 {
+		t.Errorf("padded single image: differs by %g, shared with %d", d, one[0].Batch)
+	}
+}

@@ -94,6 +94,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 		modelsDir, device       string
 		maxMemory               string
 		netPixels               int64
+		epOpts                  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "score --dist PATH [--ref PATH] [-m LIST]",
@@ -115,6 +116,9 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			dev.Threads = threads
 			if threads == 0 {
 				dev.Threads = bench.CPUThreads(dev, workers)
+			}
+			if dev.EPOptions, err = parseEPOptions(epOpts); err != nil {
+				return err
 			}
 			mem, err := metrics.ParseBytes(maxMemory)
 			if err != nil {
@@ -201,6 +205,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
 	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
 	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
+	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option for learned metrics, key=value (repeatable), e.g. cudnn_conv_algo_search=HEURISTIC")
 	f.Int64Var(&netPixels, "metric-max-pixels", 25_000_000, "largest image the full-resolution networks (lpips, musiq, clipiqa) accept")
 	f.StringVar(&maxMemory, "metric-max-memory", "0", "memory one learned-metric inference may plan for, e.g. 16GiB, or off (0: on the CPU 80% of the available memory shared by the workers; on a GPU no check)")
 	return cmd

@@ -373,3 +373,21 @@ func TestModelsVerify(t *testing.T) {
 		}
 	}
 }
+
+// score passes --ep-option to the learned metrics' provider (on the CPU it
+// says they do nothing) and refuses one that is not key=value.
+func TestScoreEPOptions(t *testing.T) {
+	models := filepath.Join("..", "..", "..", "..", "metrics", "testdata", "lpips")
+	args := []string{"score", "--ref", "testdata/ref/a.png", "--dist", "testdata/dist/a.png", "-m", "lpips", "--models", models, "--no-verify", "--format", "jsonl"}
+	plain, errOut, code := runCLI(t, args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	out, errOut, code := runCLI(t, append(args, "--ep-option", "cudnn_conv_algo_search=HEURISTIC")...)
+	if code != ExitOK || out != plain || !strings.Contains(errOut, "provider options cudnn_conv_algo_search=HEURISTIC are for CUDA and are not used on the CPU") {
+		t.Errorf("exit %d, stdout %q (without: %q), stderr %q", code, out, plain, errOut)
+	}
+	if _, errOut, code = runCLI(t, append(args, "--ep-option", "=1")...); code == ExitOK || !strings.Contains(errOut, `--ep-option "=1": want key=value`) {
+		t.Errorf("bad option: exit %d, stderr %q", code, errOut)
+	}
+}

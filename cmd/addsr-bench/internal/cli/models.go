@@ -112,15 +112,8 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			dev.Threads, dev.IOBinding = threads, ioBinding
-			for _, kv := range epOpts {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok {
-					return fmt.Errorf("--ep-option %q: want key=value", kv)
-				}
-				if dev.EPOptions == nil {
-					dev.EPOptions = map[string]string{}
-				}
-				dev.EPOptions[k] = v
+			if dev.EPOptions, err = parseEPOptions(epOpts); err != nil {
+				return err
 			}
 			r, err := openRunner(model, runners.ONNXOptions{Device: dev, Tile: tile, Overlap: overlap, Batch: batch})
 			if err != nil {
@@ -146,12 +139,13 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			// Warm-up runs on the first image, as a full batch of it (not timed,
-			// not saved): the first inference of a shape on a GPU includes
-			// kernel selection and allocation.
+			// Warm-up runs on the first image, as a batch of it the size the
+			// timed batches will have (not timed, not saved): the first
+			// inference of a shape on a GPU includes kernel selection and
+			// allocation.
 			if warmup > 0 {
 				if lr, err := img.Load(files[0], img.DecodeOptions{}); err == nil {
-					ins := make([]runners.Input, min(max(batch, 1), len(files)))
+					ins := make([]runners.Input, bench.EvenBatch(len(files), batch))
 					for i := range ins {
 						ins[i] = runners.Input{ID: datasets.Stem(files[0]), Dataset: filepath.Base(in), LR: lr}
 					}
@@ -293,4 +287,20 @@ Exit 0 when every model agrees, 1 otherwise.`,
 	cmd.Flags().StringVar(&pairs, "pairs", filepath.Join("..", "shared", "data", "pyiqa-calibration"), "folder with ref/ and dist/ calibration pairs")
 	cmd.Flags().StringVar(&device, "device", "cpu", "cpu, cuda, cuda:N or auto")
 	return cmd
+}
+
+// parseEPOptions reads the repeatable --ep-option key=value.
+func parseEPOptions(kvs []string) (map[string]string, error) {
+	var opts map[string]string
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--ep-option %q: want key=value", kv)
+		}
+		if opts == nil {
+			opts = map[string]string{}
+		}
+		opts[k] = v
+	}
+	return opts, nil
 }
