@@ -168,25 +168,33 @@ def make_images(a):
 
 def compare(a):
     want = json.load(open(a.torch_json))
-    got = {}
+    got, other = {}, 0
     for line in open(a.go_jsonl):
+        if not line.lstrip().startswith('{'):
+            other += 1  # not a record (a crashed run's output, say)
+            continue
         r = json.loads(line)
         for k, v in r.items():
-            if k != 'image':
+            if k != 'image' and isinstance(v, (int, float)):
                 got.setdefault(k, {})[r['image']] = v
+    if other:
+        print(f'  ({other} lines of {a.go_jsonl} are not records; left out)')
     worst_all = 0.0
     for metric, vals in want.items():
         worst, where = 0.0, None
         for img, v in vals.items():
             g = got.get(metric, {}).get(img)
             if g is None:
-                print(f'  {metric}: no Go score for {img}')
-                worst = math.inf
+                worst, where = math.inf, img
                 continue
             d = abs(g - v) / max(abs(v), 1e-12)
             if d > worst:
                 worst, where = d, img
         worst_all = max(worst_all, worst)
+        n = len(got.get(metric, {}))
+        if n < len(vals):
+            print(f'  {metric:<10} Go + ONNX: {n} of {len(vals)} images scored (none to compare for {where} and others)')
+            continue
         print(f'  {metric:<10} Go + ONNX vs torch: largest relative difference {worst:.2e} ({where}), {len(vals)} images')
     if a.tol and worst_all > a.tol:
         print(f'FAILED: above {a.tol:g}')

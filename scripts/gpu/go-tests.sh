@@ -18,18 +18,31 @@ else
   source scripts/gpu/lib.sh
 fi
 rc=0
+LEARNED=${LEARNED:-lpips lpips-vgg maniqa maniqa-pipal musiq clipiqa}
 for p in runners metrics; do
   unzst "$X/$p.test.zst" /tmp/$p.test
   [ -n "${BENCH_ONLY:-}" ] && continue  # the tests ran in an earlier call
-  echo "== go test -run 'CUDA' ./$p"
-  (cd $p && timeout 300 /tmp/$p.test -test.run 'CUDA' -test.v) || rc=1
+  if [ $p = runners ]; then
+    echo "== go test -run 'CUDA' ./$p"
+    (cd $p && timeout 300 /tmp/$p.test -test.run 'CUDA' -test.v) || rc=1
+    continue
+  fi
+  # One process per learned metric: a crash inside the provider in one
+  # (a signal ends the process) leaves the others' results.
+  for m in $LEARNED; do
+    echo "== go test -run 'CUDA/^$m\$' ./$p"
+    (cd $p && timeout 120 /tmp/$p.test -test.run "CUDA/^$m\$" -test.v 2>&1 | grep -v -P '^\t|^goroutine |^runtime\.|^created by' | head -40) || rc=1
+  done
 done
 # With the stand-ins exported (scripts/gpu/metrics-check.sh ran first in the
 # call), the learned metrics' benchmark on CUDA: images/s, alone and 16 stacked.
 if [ -d /tmp/metrics-check/standins ]; then
-  echo "== go test -run '^\$' -bench Learned -benchtime 5x ./metrics, on $DEVICE"
-  (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=$DEVICE \
-    timeout 300 /tmp/metrics.test -test.run '^$' -test.bench Learned -test.benchtime 5x) || rc=1
+  for m in $LEARNED; do
+    echo "== go test -run '^\$' -bench 'Learned/^$m\$' -benchtime 5x ./metrics, on $DEVICE"
+    (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=$DEVICE \
+      timeout 120 /tmp/metrics.test -test.run '^$' -test.bench "Learned/^$m\$" -test.benchtime 5x 2>&1 |
+      grep -E '^(Benchmark|SIGSEGV|PC=|ok|FAIL|PASS|---)|rror') || rc=1
+  done
 fi
 # With an SR model exported (scripts/gpu/sr-batch-check.sh ran first in the
 # call, or SR_MODEL names one), the SR benchmark on CUDA: host tensors, IO

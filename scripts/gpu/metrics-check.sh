@@ -6,9 +6,12 @@
 # memory; the 100-image goal; memory against image size.
 #   scripts/gpu/metrics-check.sh XFER_DIR
 # XFER_DIR holds addsr-bench.zst (a stripped build); .gpu/ holds
-# ../shared/gpu/ort-gpu-bundle.sh's bundle. Not yet run on a device: expect
-# about 5 minutes (stand-in export ~1 min on the host CPU, two PyTorch runs,
-# 24 scoring processes); give it the call's full 600 s.
+# ../shared/gpu/ort-gpu-bundle.sh's bundle. First run on an H200 on
+# 2026-11-26: 5.5 minutes, with MANIQA, MUSIQ and CLIPIQA crashing at once
+# (bench/results/2026-11-26-h200-learned.txt); running, they add minutes:
+# run scripts/gpu/learned-diagnose.sh first in the call and take its
+# workaround (set -a; . /tmp/learned-workaround.env; set +a), with SIZES=512
+# BIG=2048 to fit one call.
 #
 # Knobs, for a dry run of the script's flow on a CPU machine:
 #   DEVICE=cpu N=2 SIZES=512 METRICS="lpips clipiqa" BIG= scripts/gpu/metrics-check.sh .xfer
@@ -58,7 +61,9 @@ peak() {
   local p=$! rc=0
   "$@" || rc=$?
   kill $p; wait $p 2>/dev/null
-  echo "  peak GPU memory $(( $(sort -n "$W/mem.log" | tail -1) - base )) MiB above idle (nvidia-smi, CUDA context included)"
+  # To stderr: a caller may be collecting the command's stdout (records).
+  echo "  peak GPU memory $(( $(sort -n "$W/mem.log" | tail -1) - base )) MiB above idle (nvidia-smi, CUDA context included)" >&2
+  [ $rc -eq 0 ] || echo "  exit status $rc (2: the Go runtime's report of a signal, such as a crash inside ONNX Runtime)" >&2
   return $rc
 }
 score() { # SIZE ARGS…: addsr-bench score on that size's set

@@ -13,7 +13,9 @@
 # graph per shape (enable_cuda_graph=1), batches 1 and 32. For random-*
 # models also the float16 graph of the same weights (batches 1, 8, 32, NHWC,
 # CUDA graph) and its outputs against the float32 ones.
-# About 3–4 minutes on an H200.
+# Then cuDNN's algorithm search (HEURISTIC, DEFAULT) against ONNX Runtime's
+# EXHAUSTIVE default, at fixed shape and with a new shape per image.
+# About 4–5 minutes on an H200.
 #
 # Knob, for a dry run of the script's flow on a CPU machine (no float16
 # part: its export traces on CUDA; about 6 minutes on 2 cores):
@@ -64,8 +66,24 @@ for b in 1 32; do
   SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-io-b$b --device $DEVICE --warmup 3 --batch $b --io-binding
   SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-graph-b$b --device $DEVICE --warmup 3 --batch $b --io-binding --ep-option enable_cuda_graph=1
 done
+echo "== cuDNN's algorithm search: HEURISTIC and DEFAULT against ONNX Runtime's EXHAUSTIVE (above)"
+for a in HEURISTIC DEFAULT; do
+  for b in 1 32; do
+    echo "-- --batch $b --ep-option cudnn_conv_algo_search=$a"
+    SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-$a-b$b --device $DEVICE --warmup 3 --batch $b --ep-option cudnn_conv_algo_search=$a
+  done
+done
+echo "== a new input shape per image (6 LR crops of 96–140 px sides, as RealSR's vary; no warm-up): EXHAUSTIVE, then HEURISTIC"
+mkdir -p /tmp/lrmix
+$PY -c '
+from PIL import Image
+im = Image.open("/tmp/lr100/LR/" + __import__("os").listdir("/tmp/lr100/LR")[0]).convert("RGB").resize((160, 160))
+for i, (w, h) in enumerate([(96, 128), (112, 128), (128, 96), (120, 120), (100, 140), (140, 100)]):
+    im.crop((0, 0, w, h)).save(f"/tmp/lrmix/{i}.png")'
+SR --model /tmp/m/$M.onnx --in /tmp/lrmix --out /tmp/sr-$M-shapes-ex --device $DEVICE
+SR --model /tmp/m/$M.onnx --in /tmp/lrmix --out /tmp/sr-$M-shapes-he --device $DEVICE --ep-option cudnn_conv_algo_search=HEURISTIC
 echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
-for d in b8 b32 io-b32 graph-b1 graph-b32; do
+for d in b8 b32 io-b32 graph-b1 graph-b32 HEURISTIC-b32; do
   echo "-- $d"
   $B score --dist /tmp/sr-$M-$d --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
 done

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# One device call, before metrics-check.sh: why the learned metrics'
+# transformer graphs (MANIQA, MUSIQ, CLIP stand-ins) crashed on the CUDA
+# plugin provider on an H200 (2026-11-26: SIGSEGV at address 0x5 inside
+# Run, or "illegal memory access" reported at a fused BiasGelu node), where
+# LPIPS and the SR graphs (convolutions only, every node on CUDA) ran.
+# Those three graphs are the ones with nodes left to the CPU and Memcpy nodes.
+#   scripts/gpu/learned-diagnose.sh XFER_DIR
+# 1. Python's onnxruntime on the machine, and the same graphs through its
+#    CUDA provider (the in-tree one, not the plugin): is it the graph or
+#    the plugin? Its library through our binary too (the legacy path), if
+#    its version can serve onnxruntime_go's API.
+# 2. Each metric on 2 images, one process per setting (a crash ends a
+#    process): defaults, graph optimization extended/basic/none
+#    (ADDSR_BENCH_ORT_OPT), the Gelu or LayerNorm fusions off
+#    (ADDSR_BENCH_ORT_DISABLE), cuDNN's heuristic search; the CPU's scores
+#    beside them.
+# 3. With defaults: CUDA_LAUNCH_BLOCKING=1 (the error then names the node
+#    whose kernel faults, not a later one) and the CPU-placed op types and
+#    Memcpy nodes from the verbose log.
+# 4. Writes /tmp/learned-workaround.env with the first setting under which
+#    every metric ran and matched the CPU, for metrics-check.sh in the same
+#    call:  set -a; . /tmp/learned-workaround.env; set +a
+# About 2.5 minutes with the stand-ins' export (shared with metrics-check.sh).
+# Knob, for a dry run of the flow on a CPU machine (every "cuda" run on the
+# CPU instead):  DEVICE=cpu scripts/gpu/learned-diagnose.sh .xfer
+set -uo pipefail
+X=$1
+DEVICE=${DEVICE:-cuda}
+if [ "$DEVICE" = cuda ]; then
+  source scripts/gpu/env.sh
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  PY=python3
+else
+  source scripts/gpu/lib.sh
+  PY=/usr/bin/python3  # Debian's, with torch
+fi
+W=${WORK:-/tmp/metrics-check}
+mkdir -p "$W"
+unzst "$X/addsr-bench.zst" "$W/addsr-bench"
+B=$W/addsr-bench
+P=bench/learned/peer_torch_metrics.py
+[ -f "$W/standins/clipiqa.json" ] || $PY $P export "$W/standins" 2>&1 | grep -v -i warn | grep -v '^  '
+[ -d "$W/m512" ] || $PY $P make-images "$W/m512" --size 512x512 --n 100
+T=$W/two
+rm -rf "$T"; mkdir -p "$T/dist" "$T/ref"
+for f in $(ls "$W/m512/dist" | head -2); do cp "$W/m512/dist/$f" "$T/dist/"; cp "$W/m512/ref/$f" "$T/ref/"; done
+declare -A STANDIN=([maniqa]=maniqa-koniq [musiq]=musiq-koniq [clipiqa]=clipiqa [lpips]=lpips-alex)
+METRICS=${METRICS:-maniqa musiq clipiqa}
+
+echo "== 1. Python's onnxruntime here, and the stand-ins through its own CUDA provider"
+$PY -c 'import onnxruntime as o, os; print(o.__version__, o.get_available_providers(), os.path.dirname(o.__file__))' 2>&1 | tail -1
+for m in $METRICS; do
+  timeout 120 $PY - "$W/standins/${STANDIN[$m]}.onnx" <<'EOF' 2>&1 | grep -v -i warn | tail -2
+import sys, numpy as np, onnxruntime as o
+path = sys.argv[1]
+if 'CUDAExecutionProvider' not in o.get_available_providers():
+    print(f'{path}: no CUDAExecutionProvider in this onnxruntime'); sys.exit()
+s = o.InferenceSession(path, providers=['CUDAExecutionProvider', 'CPUExecutionProvider'])
+feeds = {}
+for i in s.get_inputs():
+    shape = [d if isinstance(d, int) else {'crops': 20, 'seq': 200}.get(d, 1) for d in i.shape]
+    if 'h' in i.shape or 'w' in i.shape:
+        shape = [1, 3, 224, 256]
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    if i.name == 'tokens':
+        x[..., -1] = 1
+    feeds[i.name] = x
+out = s.run(None, feeds)
+print(f'{path}: python onnxruntime {o.__version__} CUDA provider ran: output {out[0].ravel()[:3]}')
+EOF
+done
+lib=$($PY -c 'import onnxruntime as o, os, glob; d=os.path.join(os.path.dirname(o.__file__), "capi"); print((glob.glob(d + "/libonnxruntime.so*") + [""])[0])' 2>/dev/null)
+if [ -n "$lib" ] && ls "$(dirname "$lib")"/libonnxruntime_providers_cuda.so > /dev/null 2>&1; then
+  echo "-- addsr-bench on that library (legacy CUDA path): $lib"
+  ONNXRUNTIME_SHARED_LIBRARY_PATH=$lib ORT_CUDA_EP_LIBRARY= timeout 120 $B score --dist "$T/dist" --ref "$T/ref" -m maniqa --models "$W/standins" --device $DEVICE --no-verify --format jsonl 2>&1 |
+    grep -v -P '^\t|^goroutine |^runtime\.|^created by|^\s*$|^[a-z0-9]{2,3} +0x' | head -5
+fi
+
+# classify: a run's output → one line.
+classify() {
+  local out=$1
+  if grep -q 'SIGSEGV' <<< "$out"; then
+    echo "CRASH $(grep -m1 -o 'PC=.*' <<< "$out")"
+  elif grep -q 'illegal memory access\|cudaErrorIllegalAddress' <<< "$out"; then
+    echo "CUDA illegal address; first report: $(grep -m1 -o 'running [A-Za-z]* node[^S]*' <<< "$out")"
+  elif grep -q '^{' <<< "$out"; then
+    echo "ok $(grep '^{' <<< "$out" | tr -d '\n' | cut -c1-150)"
+  else
+    echo "FAILED $(grep -v '^\s*$' <<< "$out" | head -2 | tr '\n' ' ' | cut -c1-250)"
+  fi
+}
+one() { # ENV-ASSIGNMENTS… -- METRIC [flags…]
+  local envs=()
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done
+  shift
+  local m=$1; shift
+  env "${envs[@]}" timeout 120 $B score --dist "$T/dist" --ref "$T/ref" -m $m --models "$W/standins" --no-verify --format jsonl "$@" 2>&1
+}
+
+echo "== 2. each metric, 2 images of 512², one process per setting (CUDA plugin unless said)"
+SETTINGS=(
+  "defaults|"
+  "ADDSR_BENCH_ORT_OPT=extended|ADDSR_BENCH_ORT_OPT=extended"
+  "ADDSR_BENCH_ORT_OPT=basic|ADDSR_BENCH_ORT_OPT=basic"
+  "ADDSR_BENCH_ORT_OPT=none|ADDSR_BENCH_ORT_OPT=none"
+  "Gelu fusions off|ADDSR_BENCH_ORT_DISABLE=BiasGeluFusion;GeluFusion;FastGeluFusion;QuickGeluFusion"
+  "LayerNorm fusions off|ADDSR_BENCH_ORT_DISABLE=LayerNormFusion;SimplifiedLayerNormFusion;SkipLayerNormFusion"
+)
+declare -A OK CPU
+for m in $METRICS; do
+  CPU[$m]=$(one X=1 -- $m --device cpu | grep -m1 '^{')
+  echo "-- $m   cpu: ${CPU[$m]:0:150}"
+  for s in "${SETTINGS[@]}"; do
+    label=${s%%|*} envs=${s#*|}
+    out=$(one ${envs:-X=1} -- $m --device $DEVICE)
+    line=$(classify "$out")
+    printf '   %-28s %s\n' "$label:" "$line"
+    if [[ $line == ok* ]] && [ -n "${CPU[$m]}" ] &&
+      $PY -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); k=[x for x in a if x!="image"][0]; sys.exit(0 if abs(a[k]-b[k])<=1e-3*max(1e-3,abs(b[k])) else 1)' \
+        "$(grep -m1 '^{' <<< "$out")" "${CPU[$m]}"; then
+      OK[$label]=$(( ${OK[$label]:-0} + 1 ))
+    fi
+  done
+  out=$(one X=1 -- $m --device $DEVICE --ep-option cudnn_conv_algo_search=HEURISTIC)
+  printf '   %-28s %s\n' "cudnn HEURISTIC:" "$(classify "$out")"
+done
+
+echo "== 3. defaults, maniqa: the faulting node (CUDA_LAUNCH_BLOCKING=1), CPU-placed op types, Memcpy nodes"
+one CUDA_LAUNCH_BLOCKING=1 -- maniqa --device $DEVICE | grep -m3 -o 'running [A-Za-z]* node.*' | cut -c1-300
+one ADDSR_BENCH_ORT_LOG=verbose -- maniqa --device $DEVICE > "$W/verbose.log" 2>&1
+awk '/Node\(s\) placed on \[CPUExecutionProvider\]/ {on=1; next} on && /^ +[A-Za-z]+ \(/ {print $1; next} on {on=0}' "$W/verbose.log" | sort | uniq -c | sort -rn | head -15
+grep -o 'Add Memcpy[A-Za-z]* [a-z]* [^ ]*' "$W/verbose.log" | head -20
+
+echo "== 4. the first setting under which every metric ran and matched the CPU"
+: > /tmp/learned-workaround.env
+n=$(wc -w <<< "$METRICS")
+for s in "${SETTINGS[@]}"; do
+  label=${s%%|*} envs=${s#*|}
+  if [ "${OK[$label]:-0}" -eq "$n" ]; then
+    echo "WORKAROUND: $label"
+    [ -n "$envs" ] && echo "$envs" | sed 's/^\([A-Z_]*\)=\(.*\)$/\1="\2"/' > /tmp/learned-workaround.env
+    exit 0
+  fi
+done
+echo "WORKAROUND: none found (metrics-check.sh will run with defaults)"
