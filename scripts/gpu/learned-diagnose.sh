@@ -15,6 +15,9 @@
 #    (ADDSR_BENCH_ORT_OPT), the Gelu or LayerNorm fusions off
 #    (ADDSR_BENCH_ORT_DISABLE), cuDNN's heuristic search; the CPU's scores
 #    beside them.
+#    Then six small graphs, one pattern of those graphs each (a computed
+#    Reshape, attention, erf-GELU, LayerNorm, a mask, Expand), through
+#    `addsr-bench models probe`, against the CPU.
 # 3. With defaults: CUDA_LAUNCH_BLOCKING=1 (the error then names the node
 #    whose kernel faults, not a later one) and the CPU-placed op types and
 #    Memcpy nodes from the verbose log.
@@ -84,8 +87,8 @@ classify() {
     echo "CRASH $(grep -m1 -o 'PC=.*' <<< "$out")"
   elif grep -q 'illegal memory access\|cudaErrorIllegalAddress' <<< "$out"; then
     echo "CUDA illegal address; first report: $(grep -m1 -o 'running [A-Za-z]* node[^S]*' <<< "$out")"
-  elif grep -q '^{' <<< "$out"; then
-    echo "ok $(grep '^{' <<< "$out" | tr -d '\n' | cut -c1-150)"
+  elif grep -q '^{\|^output ' <<< "$out"; then
+    echo "ok $(grep '^{\|^output ' <<< "$out" | tr -d '\n' | cut -c1-150)"
   else
     echo "FAILED $(grep -v '^\s*$' <<< "$out" | head -2 | tr '\n' ' ' | cut -c1-250)"
   fi
@@ -124,6 +127,18 @@ for m in $METRICS; do
   done
   out=$(one X=1 -- $m --device $DEVICE --ep-option cudnn_conv_algo_search=HEURISTIC)
   printf '   %-28s %s\n' "cudnn HEURISTIC:" "$(classify "$out")"
+done
+
+echo "== 2b. small graphs, one pattern of those graphs each (bench/learned/crash_graphs.py), models probe, defaults"
+$PY bench/learned/crash_graphs.py "$W/crash" > /dev/null
+for g in gelu layernorm shape attention mask expand; do
+  cpu=$(timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 1 2>&1 | grep '^output')
+  out=$(timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE 2>&1)
+  printf '   %-10s cpu: %s\n   %-10s %s: %s\n' $g "${cpu#output }" "" $DEVICE "$(classify "$out")"
+  if [[ $(classify "$out") != ok* ]]; then
+    out=$(ADDSR_BENCH_ORT_OPT=basic timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE 2>&1)
+    printf '   %-10s %s, ADDSR_BENCH_ORT_OPT=basic: %s\n' "" $DEVICE "$(classify "$out")"
+  fi
 done
 
 echo "== 3. defaults, maniqa: the faulting node (CUDA_LAUNCH_BLOCKING=1), CPU-placed op types, Memcpy nodes"

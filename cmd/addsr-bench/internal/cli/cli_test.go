@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -389,5 +390,39 @@ func TestScoreEPOptions(t *testing.T) {
 	}
 	if _, errOut, code = runCLI(t, append(args, "--ep-option", "=1")...); code == ExitOK || !strings.Contains(errOut, `--ep-option "=1": want key=value`) {
 		t.Errorf("bad option: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// models probe runs any float graph on seeded inputs: y = 2x+1 on x in
+// [-1, 1) stays in [-1, 3), the same on every call; wrong shapes are refused.
+func TestModelsProbe(t *testing.T) {
+	affine := filepath.Join("..", "..", "..", "..", "models", "testdata", "affine.onnx")
+	out, errOut, code := runCLI(t, "models", "probe", affine, "--shape", "1x3x5x7", "--runs", "2")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var stats string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "output y [1 3 5 7]: min ") {
+			stats = line
+		}
+	}
+	var lo, hi, mean float64
+	if _, err := fmt.Sscanf(stats, "output y [1 3 5 7]: min %g max %g mean %g", &lo, &hi, &mean); err != nil || lo < -1 || hi >= 3 || lo > -0.5 || hi < 2.5 {
+		t.Errorf("output line %q (%v): min %g max %g", stats, err, lo, hi)
+	}
+	for _, want := range []string{"on cpu (CPUExecutionProvider", "input x [1 3 5 7]", "run 1: ", "run 2: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	again, _, _ := runCLI(t, "models", "probe", affine, "--shape", "1x3x5x7", "--runs", "1")
+	if !strings.Contains(again, stats) {
+		t.Errorf("another call gave other outputs:\n%s\nwant %q", again, stats)
+	}
+	for _, c := range [][]string{{"--shape", "1x3x0x7"}, {"--shape", "1x3x5x7", "--shape", "1x3x5x7"}, {"--runs", "0"}} {
+		if _, errOut, code := runCLI(t, append([]string{"models", "probe", affine}, c...)...); code == ExitOK {
+			t.Errorf("%v: exit 0, stderr %q", c, errOut)
+		}
 	}
 }

@@ -88,7 +88,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 	f.BoolVar(&fp16, "fp16", false, "write a float16 graph (for GPUs; ONNX Runtime's CPU provider may not run it)")
 	f.StringVar(&license, "license", "", "licence of the weights, recorded in the manifest")
 	f.StringVar(&source, "source", "", "where the weights come from (default: the ncnn files and their SHA-256)")
-	cmd.AddCommand(imp, newModelsVerify(stdout, os.Stderr))
+	cmd.AddCommand(imp, newModelsVerify(stdout, os.Stderr), newModelsProbe(stdout))
 	return cmd
 }
 
