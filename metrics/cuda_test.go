@@ -77,3 +77,29 @@ func TestLearnedOnCUDA(t *testing.T) {
 		})
 	}
 }
+
+// Where ONNX Runtime 1.29.0's CUDA plugin runs, the metrics whose graphs
+// crashed it are refused on --device cuda and moved to the CPU, with a
+// note, on --device auto (unless ADDSR_BENCH_ALLOW_KNOWN_CRASH=1).
+func TestKnownCrashOnCUDA(t *testing.T) {
+	t.Setenv(metrics.EnvAllowKnownCrash, "")
+	probe, _ := metrics.New("lpips", metrics.Config{Models: lpipsFixtures.Models, MaxMemory: -1, Device: models.Device{Kind: "cuda"}})
+	if err := probe.(interface{ Ready() error }).Ready(); err != nil {
+		t.Skip("no CUDA here: ", err)
+	}
+	if p := probe.(interface{ Placement() models.Placement }).Placement(); p.Path != "plugin" || p.ORTVersion != "1.29.0" {
+		t.Skipf("CUDA through %s, ONNX Runtime %s: no known crash", p.Path, p.ORTVersion)
+	}
+	cuda, _ := metrics.New("maniqa", metrics.Config{Models: nrFixtures.Models, MaxMemory: -1, Device: models.Device{Kind: "cuda"}})
+	if err := cuda.(interface{ Ready() error }).Ready(); err == nil || !strings.Contains(err.Error(), "--device auto") {
+		t.Errorf("maniqa on --device cuda: %v", err)
+	}
+	auto, _ := metrics.New("maniqa", metrics.Config{Models: nrFixtures.Models, MaxMemory: -1, Device: models.Device{Kind: "auto"}})
+	if err := auto.(interface{ Ready() error }).Ready(); err != nil {
+		t.Fatal(err)
+	}
+	p := auto.(interface{ Placement() models.Placement }).Placement()
+	if p.EP != "CPUExecutionProvider" || !strings.Contains(p.Note, "running it on the CPU") {
+		t.Errorf("maniqa on --device auto: %+v", p)
+	}
+}

@@ -261,6 +261,33 @@ type onnxModel struct {
 	ran   map[string]int64
 }
 
+// EnvAllowKnownCrash=1 runs a metric on a provider known to crash on its
+// graph (knownCrash), for trying workarounds and newer providers.
+const EnvAllowKnownCrash = "ADDSR_BENCH_ALLOW_KNOWN_CRASH"
+
+// knownCrash says why the metric's graph (by file stem) must not run where p
+// places it, or "". On an H200 (2026-11-26) ONNX Runtime 1.29.0's CUDA
+// plugin provider crashed the process (SIGSEGV inside Run, or an illegal
+// memory access that loses the CUDA context for every later inference) on
+// the MANIQA, MUSIQ and CLIP graphs; LPIPS ran. A crash would end a whole
+// experiment, so such a pairing is refused up front (--device cuda) or the
+// metric moved to the CPU (--device auto), until scripts/gpu/learned-
+// diagnose.sh finds a setting that works.
+func knownCrash(stem string, p models.Placement) string {
+	switch stem {
+	case "maniqa-koniq", "maniqa-pipal", "musiq-koniq", "clipiqa":
+	default:
+		return ""
+	}
+	if p.Path != "plugin" || p.ORTVersion != "1.29.0" || os.Getenv(EnvAllowKnownCrash) == "1" {
+		return ""
+	}
+	return "this graph crashed ONNX Runtime " + p.ORTVersion + "'s CUDA plugin provider (README: Learned metrics)"
+}
+
+// knownCrashCheck is knownCrash, replaced by tests of what Ready does with it.
+var knownCrashCheck = knownCrash
+
 // padLearnedOnCPU lets tests pad on the CPU, where it only costs.
 var padLearnedOnCPU bool
 
@@ -285,6 +312,20 @@ func (m *onnxModel) Ready() error {
 		if err != nil {
 			m.err = err
 			return
+		}
+		if why := knownCrashCheck(m.stem, s.Placement()); why != "" {
+			s.Close()
+			if m.cfg.Device.Kind != "auto" {
+				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, or set %s=1 to run it there anyway", p, why, EnvAllowKnownCrash)
+				return
+			}
+			cpu := m.cfg.Device
+			cpu.Kind, cpu.EPOptions, cpu.IOBinding = "cpu", nil, false
+			if s, err = models.OpenOn(p, cpu); err != nil {
+				m.err = err
+				return
+			}
+			s.AddNote("auto: " + why + "; running it on the CPU (" + EnvAllowKnownCrash + "=1 runs it on CUDA)")
 		}
 		if len(s.Inputs()) != m.inputs || len(s.Outputs()) != m.outputs {
 			s.Close()

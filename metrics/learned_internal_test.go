@@ -228,3 +228,60 @@ func at(xs []*img.Image, i int) *img.Image {
 	}
 	return xs[i]
 }
+
+// The metrics whose graphs crashed ONNX Runtime 1.29.0's CUDA plugin are
+// kept off it (unless EnvAllowKnownCrash=1); other placements, other
+// metrics and other versions are not affected.
+func TestKnownCrash(t *testing.T) {
+	plugin := models.Placement{EP: "CUDAExecutionProvider", Path: "plugin", ORTVersion: "1.29.0"}
+	legacy, newer, cpu := plugin, plugin, models.Placement{EP: "CPUExecutionProvider", Path: "cpu", ORTVersion: "1.29.0"}
+	legacy.Path, newer.ORTVersion = "legacy", "1.30.0"
+	for _, c := range []struct {
+		stem  string
+		p     models.Placement
+		crash bool
+	}{
+		{"maniqa-koniq", plugin, true}, {"maniqa-pipal", plugin, true}, {"musiq-koniq", plugin, true}, {"clipiqa", plugin, true},
+		{"lpips-alex", plugin, false}, {"lpips-vgg", plugin, false},
+		{"maniqa-koniq", legacy, false}, {"musiq-koniq", newer, false}, {"clipiqa", cpu, false},
+	} {
+		if got := knownCrash(c.stem, c.p) != ""; got != c.crash {
+			t.Errorf("%s on %+v: known crash %v, want %v", c.stem, c.p, got, c.crash)
+		}
+	}
+	t.Setenv(EnvAllowKnownCrash, "1")
+	if why := knownCrash("maniqa-koniq", plugin); why != "" {
+		t.Errorf("with %s=1: %q", EnvAllowKnownCrash, why)
+	}
+}
+
+// What Ready does with a known crash: --device cuda (here: any but auto)
+// refuses with the ways out; auto runs the metric on the CPU and says so.
+func TestKnownCrashReady(t *testing.T) {
+	knownCrashCheck = func(stem string, _ models.Placement) string {
+		if stem == "maniqa-koniq" {
+			return "test crash"
+		}
+		return ""
+	}
+	defer func() { knownCrashCheck = knownCrash }()
+	strict, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}})
+	if err := strict.(learnedMetric).model().Ready(); err == nil || !strings.Contains(err.Error(), "test crash; use --device auto") || !strings.Contains(err.Error(), EnvAllowKnownCrash+"=1") {
+		t.Errorf("refusal: %v", err)
+	}
+	auto, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "auto"}})
+	m := auto.(learnedMetric).model()
+	if err := m.Ready(); err != nil {
+		t.Fatal(err)
+	}
+	if p := m.Placement(); p.EP != "CPUExecutionProvider" || !strings.Contains(p.Note, "auto: test crash; running it on the CPU") {
+		t.Errorf("auto: %+v", p)
+	}
+	if _, err := auto.Score(img.New(64, 48), nil); err != nil {
+		t.Errorf("auto scores on the CPU: %v", err)
+	}
+	other, _ := New("musiq", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}})
+	if err := other.(learnedMetric).model().Ready(); err != nil {
+		t.Errorf("another metric: %v", err)
+	}
+}

@@ -210,6 +210,15 @@ func OpenOn(path string, dev Device) (*Session, error) {
 // Placement says where the session runs.
 func (s *Session) Placement() Placement { return s.placement }
 
+// AddNote appends to the placement's note (why a caller moved the session
+// elsewhere, say); call it before the session is shared.
+func (s *Session) AddNote(n string) {
+	if s.placement.Note != "" {
+		n = s.placement.Note + "; " + n
+	}
+	s.placement.Note = n
+}
+
 // Inputs and Outputs describe the graph's I/O.
 func (s *Session) Inputs() []ort.InputOutputInfo  { return s.inputs }
 func (s *Session) Outputs() []ort.InputOutputInfo { return s.outputs }
