@@ -187,6 +187,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	}
 	mdev.Threads = CPUThreads(mdev, o.Workers)
 	var ms []metrics.Metric
+	defer func() { metrics.Close(ms) }()
 	for _, m := range spec.Metrics {
 		mm, err := metrics.New(m.Name, metrics.Config{CropBorder: spec.CropBorder, Models: spec.Resolve(spec.MetricModels), Device: mdev,
 			Concurrency: workpool.Workers(o.Workers)})

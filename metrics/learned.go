@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -335,6 +336,26 @@ func (m *onnxModel) Ready() error {
 		m.s = s
 	})
 	return m.err
+}
+
+// close releases the session (ONNX Runtime then writes its profile, when
+// one was asked for).
+func (m *onnxModel) close() {
+	m.once.Do(func() { m.err = errors.New("closed") }) // never opened: stays so
+	if m.s != nil {
+		m.s.Close()
+		m.s, m.err = nil, fmt.Errorf("%s: closed", m.stem)
+	}
+}
+
+// Close releases the sessions of the learned metrics among ms; they fail
+// from then on.
+func Close(ms []Metric) {
+	for _, m := range ms {
+		if l, ok := m.(learnedMetric); ok {
+			l.model().close()
+		}
+	}
 }
 
 // Placement is where the model's session runs (the zero Placement before

@@ -285,3 +285,21 @@ func TestKnownCrashReady(t *testing.T) {
 		t.Errorf("another metric: %v", err)
 	}
 }
+
+// Close releases the learned metrics' sessions; a closed metric, used or
+// not before, gives an error, not a crash.
+func TestClose(t *testing.T) {
+	used, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	unused, _ := New("musiq", Config{Models: "testdata/nr", MaxMemory: -1})
+	psnr, _ := New("psnr", Config{})
+	if _, err := used.Score(img.New(64, 48), nil); err != nil {
+		t.Fatal(err)
+	}
+	Close([]Metric{used, unused, psnr})
+	for _, m := range []Metric{used, unused} {
+		if _, err := m.Score(img.New(64, 48), nil); err == nil || !strings.Contains(err.Error(), "closed") {
+			t.Errorf("%s after Close: %v", m.Name(), err)
+		}
+	}
+	Close([]Metric{used}) // twice is harmless
+}

@@ -166,3 +166,28 @@ func TestSessionTuning(t *testing.T) {
 		t.Errorf("io-binding with a tuning: %v", err)
 	}
 }
+
+// ADDSR_BENCH_ORT_PROFILE writes the session's profile when it closes.
+func TestSessionProfile(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "prof")
+	t.Setenv(EnvORTProfile, prefix)
+	s, err := OpenOn(filepath.Join("testdata", "affine.onnx"), Device{Kind: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(Tensor{Shape: []int64{1, 3, 1, 1}, Data: []float32{0, 1, 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Placement(); p.Tuning() != "" {
+		t.Errorf("profiling is in the placement's tuning: %q", p.Tuning())
+	}
+	s.Close()
+	files, _ := filepath.Glob(prefix + "_*.json")
+	if len(files) != 1 {
+		t.Fatalf("profile files %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	if !strings.Contains(string(b), `"model_run"`) {
+		t.Errorf("profile without a run: %.200s", b)
+	}
+}

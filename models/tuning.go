@@ -19,6 +19,11 @@ import (
 const (
 	EnvORTOpt     = "ADDSR_BENCH_ORT_OPT"
 	EnvORTDisable = "ADDSR_BENCH_ORT_DISABLE"
+	// EnvORTProfile=PREFIX has every session write ONNX Runtime's profile
+	// (a Chrome trace: each node's kernel time and provider) to
+	// PREFIX_<date>.json when it closes; scripts/gpu/ort_profile.py sums it
+	// by operator. It changes no result, so it is in no fingerprint.
+	EnvORTProfile = "ADDSR_BENCH_ORT_PROFILE"
 )
 
 // disableOptimizersKey is ONNX Runtime's session configuration key
@@ -77,6 +82,11 @@ func applyTuning(opts *ort.SessionOptions) (map[string]string, error) {
 	if v, ok := set[disableOptimizersKey]; ok {
 		if err := opts.AddSessionConfigEntry(disableOptimizersKey, v); err != nil {
 			return nil, fmt.Errorf("%s: %w", EnvORTDisable, err)
+		}
+	}
+	if prefix := os.Getenv(EnvORTProfile); prefix != "" {
+		if err := opts.EnableProfiling(prefix); err != nil {
+			return nil, fmt.Errorf("%s=%s: %w", EnvORTProfile, prefix, err)
 		}
 	}
 	return set, nil

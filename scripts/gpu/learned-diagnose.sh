@@ -21,6 +21,7 @@
 # 3. With defaults: CUDA_LAUNCH_BLOCKING=1 (the error then names the node
 #    whose kernel faults, not a later one) and the CPU-placed op types and
 #    Memcpy nodes from the verbose log.
+#    Then LPIPS's time (slower than PyTorch's) in ONNX Runtime's profile.
 # 4. Writes /tmp/learned-workaround.env with the first setting under which
 #    every metric ran and matched the CPU, for metrics-check.sh in the same
 #    call:  set -a; . /tmp/learned-workaround.env; set +a
@@ -146,6 +147,13 @@ one CUDA_LAUNCH_BLOCKING=1 -- maniqa --device $DEVICE | grep -m3 -o 'running [A-
 one ADDSR_BENCH_ORT_LOG=verbose -- maniqa --device $DEVICE > "$W/verbose.log" 2>&1
 awk '/Node\(s\) placed on \[CPUExecutionProvider\]/ {on=1; next} on && /^ +[A-Za-z]+ \(/ {print $1; next} on {on=0}' "$W/verbose.log" | sort | uniq -c | sort -rn | head -15
 grep -o 'Add Memcpy[A-Za-z]* [a-z]* [^ ]*' "$W/verbose.log" | head -20
+
+echo "== 3b. LPIPS (5.5 ms per 512² pair here against PyTorch's 2.5): ONNX Runtime's profile of 20 pairs, then --timings"
+mkdir -p "$W/l20/dist" "$W/l20/ref" "$W/prof"
+for f in $(ls "$W/m512/dist" | head -20); do cp "$W/m512/dist/$f" "$W/l20/dist/"; cp "$W/m512/ref/$f" "$W/l20/ref/"; done
+rm -f "$W"/prof/lpips_*.json
+ADDSR_BENCH_ORT_PROFILE=$W/prof/lpips timeout 120 $B score --dist "$W/l20/dist" --ref "$W/l20/ref" -m lpips --models "$W/standins" --device $DEVICE --no-verify --workers 1 --timings --format jsonl 2>&1 >/dev/null | grep -E 'timings|lpips '
+$PY scripts/gpu/ort_profile.py "$(ls "$W"/prof/lpips_*.json | head -1)" --skip 3 --top 8
 
 echo "== 4. the first setting under which every metric ran and matched the CPU"
 : > /tmp/learned-workaround.env

@@ -82,6 +82,10 @@ for i, (w, h) in enumerate([(96, 128), (112, 128), (128, 96), (120, 120), (100, 
     im.crop((0, 0, w, h)).save(f"/tmp/lrmix/{i}.png")'
 SR --model /tmp/m/$M.onnx --in /tmp/lrmix --out /tmp/sr-$M-shapes-ex --device $DEVICE
 SR --model /tmp/m/$M.onnx --in /tmp/lrmix --out /tmp/sr-$M-shapes-he --device $DEVICE --ep-option cudnn_conv_algo_search=HEURISTIC
+echo "== ONNX Runtime's profile of the float32 graph, 20 images at batch 1 (scripts/gpu/ort_profile.py)"
+mkdir -p /tmp/lr20 /tmp/prof; cp $(ls -d /tmp/lr100/LR/* | head -20) /tmp/lr20/; rm -f /tmp/prof/sr_*.json
+ADDSR_BENCH_ORT_PROFILE=/tmp/prof/sr SR --model /tmp/m/$M.onnx --in /tmp/lr20 --out /tmp/sr-$M-prof --device $DEVICE --warmup 3
+$PY scripts/gpu/ort_profile.py "$(ls /tmp/prof/sr_*.json | head -1)" --skip 3 --top 8
 echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
 for d in b8 b32 io-b32 graph-b1 graph-b32 HEURISTIC-b32; do
   echo "-- $d"

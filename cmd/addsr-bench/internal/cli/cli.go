@@ -129,6 +129,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer metrics.Close(ms)
 			if ref == "" {
 				for _, m := range ms {
 					if m.NeedsReference() {

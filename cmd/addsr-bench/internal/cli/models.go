@@ -119,6 +119,9 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if c, ok := r.(interface{ Close() error }); ok {
+				defer c.Close()
+			}
 			if o, ok := r.(*runners.ONNX); ok {
 				p := o.Placement()
 				fmt.Fprintf(stderr, "%s on %s (%s, ONNX Runtime %s)\n", o.Name(), p.Device, p.EP, p.ORTVersion)
