@@ -22,7 +22,10 @@ def main():
     if not runs:
         print(f'{a.profile}: no runs recorded')
         return
-    start = runs[a.skip]['ts'] if a.skip < len(runs) else float('inf')
+    if a.skip >= len(runs):
+        print(f'{a.profile}: {len(runs)} runs, none left after --skip {a.skip}')
+        return
+    start = runs[a.skip]['ts']
     kept = runs[a.skip:]
     by_op, by_node, count = collections.Counter(), collections.Counter(), collections.Counter()
     for e in events:
