@@ -19,8 +19,10 @@
 #    Reshape, attention, erf-GELU, LayerNorm, a mask, Expand), through
 #    `addsr-bench models probe`, against the CPU.
 # 3. With defaults: CUDA_LAUNCH_BLOCKING=1 (the error then names the node
-#    whose kernel faults, not a later one) and the CPU-placed op types and
-#    Memcpy nodes from the verbose log.
+#    whose kernel faults, not a later one), the CPU-placed op types and
+#    Memcpy nodes from the verbose log, and the library the SIGSEGV's
+#    program counter is in (scripts/gpu/pc_library.py; gdb's backtrace too
+#    where the machine has gdb).
 #    Then LPIPS's time (slower than PyTorch's) in ONNX Runtime's profile.
 # 4. Writes /tmp/learned-workaround.env with the first setting under which
 #    every metric ran and matched the CPU, for metrics-check.sh in the same
@@ -147,6 +149,31 @@ one CUDA_LAUNCH_BLOCKING=1 -- maniqa --device $DEVICE | grep -m3 -o 'running [A-
 one ADDSR_BENCH_ORT_LOG=verbose -- maniqa --device $DEVICE > "$W/verbose.log" 2>&1
 awk '/Node\(s\) placed on \[CPUExecutionProvider\]/ {on=1; next} on && /^ +[A-Za-z]+ \(/ {print $1; next} on {on=0}' "$W/verbose.log" | sort | uniq -c | sort -rn | head -15
 grep -o 'Add Memcpy[A-Za-z]* [a-z]* [^ ]*' "$W/verbose.log" | head -20
+
+# Which library the SIGSEGV's program counter is in: the process's memory
+# map, copied every 50 ms while it runs (the last copy has every library
+# loaded before the crash), against the PC the Go runtime prints.
+echo "-- the crash's program counter: library and offset (maniqa, defaults)"
+out=$W/segv.out; rm -f "$W/maps.last"
+$B score --dist "$T/dist" --ref "$T/ref" -m maniqa --models "$W/standins" --device $DEVICE --no-verify --format jsonl > "$out" 2>&1 &
+pid=$! n=0
+while kill -0 $pid 2> /dev/null; do
+  cp /proc/$pid/maps "$W/maps.tmp" 2> /dev/null && mv "$W/maps.tmp" "$W/maps.last"
+  sleep 0.05
+  if [ $((n += 1)) -gt 2400 ]; then kill $pid; break; fi  # 2 minutes
+done
+wait $pid 2> /dev/null
+pc=$(grep -m1 -o 'PC=0x[0-9a-f]*' "$out" | cut -d= -f2)
+if [ -n "$pc" ] && [ -f "$W/maps.last" ]; then
+  $PY scripts/gpu/pc_library.py "$pc" "$W/maps.last"
+  if command -v gdb > /dev/null; then
+    timeout 120 gdb -q -batch -ex 'handle SIGURG SIGPIPE nostop noprint pass' -ex run -ex 'bt 12' -ex 'info symbol $pc' \
+      --args $B score --dist "$T/dist" --ref "$T/ref" -m maniqa --models "$W/standins" --device $DEVICE --no-verify --format jsonl 2>&1 |
+      grep -E '^#|in section|SIGSEGV' | head -16
+  fi
+else
+  echo "   no SIGSEGV this time: $(classify "$(cat "$out")")"
+fi
 
 echo "== 3b. LPIPS (5.5 ms per 512² pair here against PyTorch's 2.5): ONNX Runtime's profile of 20 pairs, then --timings"
 mkdir -p "$W/l20/dist" "$W/l20/ref" "$W/prof"
