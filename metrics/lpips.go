@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 	"github.com/addsr-bench/addsr-bench/models"
 )
 
@@ -72,13 +73,23 @@ func (m *lpips) reduce(out []models.Tensor, row0, rows, total int) (float64, err
 }
 
 // toSigned is the image as a planar tensor in [−1, 1]: ToTensor's v/255,
-// then ×2−1, as pyiqa and the lpips package normalise.
+// then ×2−1, as pyiqa and the lpips package normalise. Plane slices and all
+// cores: on a GPU this runs in turn with the inferences (per 512² image on
+// the 2-core machine, BenchmarkToSigned: 0.56 ms appending value by value,
+// 0.26 ms by plane slices on one core, 0.23 on two).
 func toSigned(m *img.Image) []float32 {
-	out := make([]float32, 0, 3*m.Pixels())
-	for c := 0; c < 3; c++ {
-		for _, v := range m.Planes[c] {
-			out = append(out, v*2-1)
+	n := m.Pixels()
+	out := make([]float32, 3*n)
+	workpool.Split(3*n, 1<<16, func(lo, hi int) {
+		for lo < hi { // within one plane at a time
+			c, j := lo/n, lo%n
+			k := min(hi-lo, n-j)
+			src, dst := m.Planes[c][j:j+k], out[lo:lo+k]
+			for i, v := range src {
+				dst[i] = v*2 - 1
+			}
+			lo += k
 		}
-	}
+	})
 	return out
 }
