@@ -318,3 +318,61 @@ func BenchmarkToSigned(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/image")
 }
+
+// The parallel, plane-sliced input conversions give exactly what a plain
+// loop over each plane gives, for sizes the split cuts inside a plane.
+func TestInputConversionsExact(t *testing.T) {
+	for _, sz := range [][2]int{{300, 257}, {512, 512}, {1024, 160}, {17, 5}} {
+		m := img.New(sz[0], sz[1])
+		for c := range m.Planes {
+			for i := range m.Planes[c] {
+				m.Planes[c][i] = float32((i*7+c*13)%256) / 255
+			}
+		}
+		var signed, clip []float32
+		for c := 0; c < 3; c++ {
+			for _, v := range m.Planes[c] {
+				signed = append(signed, v*2-1)
+				clip = append(clip, (v-clipMean[c])/clipStd[c])
+			}
+		}
+		for name, got := range map[string][]float32{"toSigned": toSigned(m), "ClipInput": ClipInput(m)} {
+			want := signed
+			if name == "ClipInput" {
+				want = clip
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s %v: %d values, want %d", name, sz, len(got), len(want))
+			}
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s %v: value %d is %v, want %v", name, sz, i, got[i], want[i])
+				}
+			}
+		}
+		if sz[0] < ManiqaCrop || sz[1] < ManiqaCrop {
+			continue
+		}
+		got, err := ManiqaInput(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh, sw := (m.H-ManiqaCrop)/4, (m.W-ManiqaCrop)/4
+		var want []float32
+		for k := 0; k < ManiqaCrops; k++ {
+			y0, x0 := (k/5)*sh, (k%5)*sw
+			for c := 0; c < 3; c++ {
+				for y := 0; y < ManiqaCrop; y++ {
+					for x := 0; x < ManiqaCrop; x++ {
+						want = append(want, (m.Planes[c][(y0+y)*m.W+x0+x]-0.5)/0.5)
+					}
+				}
+			}
+		}
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("ManiqaInput %v: value %d is %v, want %v", sz, i, got[i], want[i])
+			}
+		}
+	}
+}
