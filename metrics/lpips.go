@@ -80,16 +80,26 @@ func (m *lpips) reduce(out []models.Tensor, row0, rows, total int) (float64, err
 func toSigned(m *img.Image) []float32 {
 	n := m.Pixels()
 	out := make([]float32, 3*n)
-	workpool.Split(3*n, 1<<16, func(lo, hi int) {
-		for lo < hi { // within one plane at a time
-			c, j := lo/n, lo%n
-			k := min(hi-lo, n-j)
-			src, dst := m.Planes[c][j:j+k], out[lo:lo+k]
-			for i, v := range src {
-				dst[i] = v*2 - 1
-			}
-			lo += k
+	byPlaneSlices(n, func(c, j, at, k int) {
+		dst := out[at : at+k]
+		for i, v := range m.Planes[c][j : j+k] {
+			dst[i] = v*2 - 1
 		}
 	})
 	return out
+}
+
+// byPlaneSlices calls fn on all cores for the pieces of a planar 3×n tensor
+// (three planes of n pixels, one after another): fn(c, j, at, k) gets k
+// values of plane c from its pixel j, which sit at index at of the tensor.
+// The per-value work stays in the caller's loop, without a call per value.
+func byPlaneSlices(n int, fn func(c, j, at, k int)) {
+	workpool.Split(3*n, 1<<16, func(lo, hi int) {
+		for lo < hi { // a piece may straddle planes: one plane at a time
+			c, j := lo/n, lo%n
+			k := min(hi-lo, n-j)
+			fn(c, j, lo, k)
+			lo += k
+		}
+	})
 }

@@ -50,16 +50,10 @@ func (m *maniqa) Fingerprint() string {
 // order.
 func ManiqaInput(m *img.Image) ([]float32, error) {
 	norm := img.New(m.W, m.H)
-	n := m.Pixels()
-	workpool.Split(3*n, 1<<16, func(lo, hi int) {
-		for lo < hi { // within one plane at a time
-			c, j := lo/n, lo%n
-			k := min(hi-lo, n-j)
-			dst := norm.Planes[c][j : j+k]
-			for i, v := range m.Planes[c][j : j+k] {
-				dst[i] = (v - 0.5) / 0.5
-			}
-			lo += k
+	byPlaneSlices(m.Pixels(), func(c, j, _, k int) {
+		dst := norm.Planes[c][j : j+k]
+		for i, v := range m.Planes[c][j : j+k] {
+			dst[i] = (v - 0.5) / 0.5
 		}
 	})
 	if short := min(m.W, m.H); short <= ManiqaCrop {
@@ -148,15 +142,10 @@ func (m *clipiqa) Fingerprint() string {
 func ClipInput(m *img.Image) []float32 {
 	n := m.Pixels()
 	out := make([]float32, 3*n)
-	workpool.Split(3*n, 1<<16, func(lo, hi int) {
-		for lo < hi { // within one plane at a time
-			c, j := lo/n, lo%n
-			k := min(hi-lo, n-j)
-			mean, std := clipMean[c], clipStd[c]
-			for i, v := range m.Planes[c][j : j+k] {
-				out[lo+i] = (v - mean) / std
-			}
-			lo += k
+	byPlaneSlices(n, func(c, j, at, k int) {
+		mean, std, dst := clipMean[c], clipStd[c], out[at:at+k]
+		for i, v := range m.Planes[c][j : j+k] {
+			dst[i] = (v - mean) / std
 		}
 	})
 	return out
