@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
@@ -58,8 +57,9 @@ func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric,
 	round := max(1, (cores+batch-1)/batch)
 	decoded := make(chan decodedChunk, workers+round)
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	decoderDone := make(chan struct{})
 	go func() {
+		defer close(decoderDone)
 		defer close(decoded)
 		for c0 := 0; c0 < chunks; c0 += round {
 			c1 := min(chunks, c0+round)
@@ -80,27 +80,27 @@ func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric,
 			}
 		}
 	}()
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ch := range decoded {
-				if ctx.Err() != nil {
-					continue // drain
-				}
-				scoreAll(ch.items, ms)
-				for k, i := range ch.idx {
-					out[i] = ch.items[k].recordFor(pairs[i].ID)
-					if opts.Progress != nil {
-						opts.Progress()
-					}
-				}
+	// One job per chunk, each scoring the next chunk decoded (none left:
+	// the decoder stopped on cancellation).
+	err := workpool.Run(ctx, chunks, workers, func(int) {
+		ch, ok := <-decoded
+		if !ok {
+			return
+		}
+		scoreAll(ch.items, ms)
+		for k, i := range ch.idx {
+			out[i] = ch.items[k].recordFor(pairs[i].ID)
+			if opts.Progress != nil {
+				opts.Progress()
 			}
-		}()
+		}
+	})
+	if err == nil {
+		err = ctx.Err() // cancelled after the last chunk was handed out
 	}
-	wg.Wait()
-	return out, ctx.Err()
+	cancel()
+	<-decoderDone
+	return out, err
 }
 
 // decodedChunk is a chunk's pairs (their indices into the pairs) decoded.
