@@ -253,13 +253,10 @@ type onnxModel struct {
 	man  *models.Manifest
 	err  error
 
-	// On a GPU a new input shape costs kernel selection (seconds for a
-	// large graph, measured on an H200), so a stacked input with fewer rows
-	// than one already run with the same trailing shape is padded to it
-	// with copies of its last row, and the outputs are cut back: rows run,
-	// per trailing shape.
-	padMu sync.Mutex
-	ran   map[string]int64
+	// On a GPU a stacked input with fewer rows than one already run with
+	// the same trailing shape is padded to it with copies of its last row,
+	// and the outputs are cut back (models.RowPadder).
+	pad models.RowPadder
 }
 
 // EnvAllowKnownCrash=1 runs a metric on a provider known to crash on its
@@ -434,16 +431,7 @@ func (m *onnxModel) padRows(in []models.Tensor) int64 {
 		}
 		fmt.Fprint(&key, t.Shape[1:], ";")
 	}
-	m.padMu.Lock()
-	defer m.padMu.Unlock()
-	if m.ran == nil {
-		m.ran = map[string]int64{}
-	}
-	if seen := m.ran[key.String()]; seen > n {
-		return seen
-	}
-	m.ran[key.String()] = n
-	return n
+	return int64(m.pad.Rows(key.String(), int(n)))
 }
 
 // padRowsTo extends each input to rows rows with copies of its last row.

@@ -195,11 +195,11 @@ func TestPadsSmallerBatches(t *testing.T) {
 		padLearnedOnCPU = false
 		got = append(got, last)
 		errs = append(errs, lastErr)
-		m := padded.(learnedMetric).model()
-		if len(m.ran) != 1 {
-			t.Errorf("%s: rows run per shape %v, want one shape", c.name, m.ran)
+		seen := padded.(learnedMetric).model().pad.Seen()
+		if len(seen) != 1 {
+			t.Errorf("%s: rows run per shape %v, want one shape", c.name, seen)
 		}
-		for _, rows := range m.ran {
+		for _, rows := range seen {
 			if rows != 3 && rows != 60 {
 				t.Errorf("%s: %d rows recorded, want 3 images' worth", c.name, rows)
 			}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
@@ -40,15 +39,11 @@ type ONNX struct {
 	fixedH       int // fixed input size, 0 when dynamic
 	fixedW       int
 	dynamicBatch bool
-	// On a GPU, the first inference of each input shape selects kernels
-	// (cuDNN's exhaustive search, by default): measured on an H200 for
-	// Real-ESRGAN x4plus, a new batch size cost 3–9 s where a batch takes
-	// 0.1–0.4 s. So a batch smaller than one already run for the same tile
-	// size is padded to it (copies of its last tile, whose outputs are
-	// dropped): batch sizes seen per padded tile size.
+	// On a GPU a batch smaller than one already run for the same tile size
+	// is padded to it (copies of its last tile, whose outputs are dropped):
+	// see models.RowPadder.
 	padBatches bool
-	mu         sync.Mutex
-	ran        map[[2]int]int
+	pad        models.RowPadder
 }
 
 // padOnCPU lets tests pad batches on the CPU, where the runner does not
@@ -78,7 +73,7 @@ func NewONNX(path string, o ONNXOptions) (*ONNX, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: input %q has shape %v; want N×3×H×W", path, m.Input.Name, d)
 	}
-	r := &ONNX{name: m.Name, path: path, m: m, s: s, o: o, dynamicBatch: d[0] < 0, ran: map[[2]int]int{}}
+	r := &ONNX{name: m.Name, path: path, m: m, s: s, o: o, dynamicBatch: d[0] < 0}
 	r.padBatches = s.Placement().EP != "CPUExecutionProvider" || padOnCPU
 	if d[2] > 0 && d[3] > 0 {
 		r.fixedH, r.fixedW = int(d[2]), int(d[3])
@@ -330,14 +325,7 @@ func (r *ONNX) batchRows(pw, ph, n int) int {
 	if !r.padBatches {
 		return n
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	key := [2]int{pw, ph}
-	if seen := r.ran[key]; seen > n {
-		return seen
-	}
-	r.ran[key] = n
-	return n
+	return r.pad.Rows(fmt.Sprintf("%dx%d", pw, ph), n)
 }
 
 // runError says, for a failed allocation, what was asked of which device
