@@ -29,13 +29,7 @@ func TestRunErrorNamesTheWayOut(t *testing.T) {
 // own — except for MANIQA, whose 20 crops are 224² whatever the image.
 func TestScoreBatchStacks(t *testing.T) {
 	im := func(w, h int, v float32) *img.Image {
-		m := img.New(w, h)
-		for c := range m.Planes {
-			for i := range m.Planes[c] {
-				m.Planes[c][i] = v + float32(i%7)/20
-			}
-		}
-		return m
+		return filled(w, h, func(_, i int) float32 { return v + float32(i%7)/20 })
 	}
 	dists := []*img.Image{im(64, 48, 0.1), im(64, 48, 0.3), im(80, 48, 0.2), im(64, 48, 0.5)}
 	for _, c := range []struct {
@@ -159,13 +153,7 @@ func TestMemoryBudgetSplitsCrops(t *testing.T) {
 // padding rows' outputs are dropped, so scores are the unpadded ones.
 func TestPadsSmallerBatches(t *testing.T) {
 	im := func(w, h int, v float32) *img.Image {
-		m := img.New(w, h)
-		for c := range m.Planes {
-			for i := range m.Planes[c] {
-				m.Planes[c][i] = v + float32((i+c)%11)/30
-			}
-		}
-		return m
+		return filled(w, h, func(c, i int) float32 { return v + float32((i+c)%11)/30 })
 	}
 	dists := []*img.Image{im(64, 48, 0.1), im(64, 48, 0.3), im(64, 48, 0.5), im(64, 48, 0.2)}
 	refs := []*img.Image{im(64, 48, 0.2), im(64, 48, 0.25), im(64, 48, 0.1), im(64, 48, 0.4)}
@@ -307,12 +295,7 @@ func TestClose(t *testing.T) {
 // BenchmarkToSigned times LPIPS's input conversion of one 512² image (two
 // per pair): on a GPU it runs in turn with the inferences.
 func BenchmarkToSigned(b *testing.B) {
-	m := img.New(512, 512)
-	for c := range m.Planes {
-		for i := range m.Planes[c] {
-			m.Planes[c][i] = float32(i%251) / 250
-		}
-	}
+	m := filled(512, 512, func(_, i int) float32 { return float32(i%251) / 250 })
 	for b.Loop() {
 		toSigned(m)
 	}
@@ -323,12 +306,7 @@ func BenchmarkToSigned(b *testing.B) {
 // loop over each plane gives, for sizes the split cuts inside a plane.
 func TestInputConversionsExact(t *testing.T) {
 	for _, sz := range [][2]int{{300, 257}, {512, 512}, {1024, 160}, {17, 5}} {
-		m := img.New(sz[0], sz[1])
-		for c := range m.Planes {
-			for i := range m.Planes[c] {
-				m.Planes[c][i] = float32((i*7+c*13)%256) / 255
-			}
-		}
+		m := filled(sz[0], sz[1], func(c, i int) float32 { return float32((i*7+c*13)%256) / 255 })
 		var signed, clip []float32
 		for c := 0; c < 3; c++ {
 			for _, v := range m.Planes[c] {
@@ -375,4 +353,15 @@ func TestInputConversionsExact(t *testing.T) {
 			}
 		}
 	}
+}
+
+// filled is a w×h image whose plane c holds f(c, i) at pixel i.
+func filled(w, h int, f func(c, i int) float32) *img.Image {
+	m := img.New(w, h)
+	for c := range m.Planes {
+		for i := range m.Planes[c] {
+			m.Planes[c][i] = f(c, i)
+		}
+	}
+	return m
 }
