@@ -290,11 +290,8 @@ func (s *Session) Run(ins, outs []Tensor) error {
 	}
 	for i, t := range ins {
 		sl := s.ins[i]
-		if err := s.ensure(sl, t.Shape, false); err != nil {
+		if err := s.fit(sl, t, false); err != nil {
 			return err
-		}
-		if len(t.Data) != sl.bytes {
-			return fmt.Errorf("ortio: %s: %d bytes for shape %v", sl.Name, len(t.Data), t.Shape)
 		}
 		parallelCopy(unsafe.Slice((*byte)(sl.hostData), sl.bytes), t.Data)
 		if !sl.hostIsSelf {
@@ -304,12 +301,8 @@ func (s *Session) Run(ins, outs []Tensor) error {
 		}
 	}
 	for i, t := range outs {
-		sl := s.outs[i]
-		if err := s.ensure(sl, t.Shape, true); err != nil {
+		if err := s.fit(s.outs[i], t, true); err != nil {
 			return err
-		}
-		if len(t.Data) != sl.bytes {
-			return fmt.Errorf("ortio: %s: %d bytes for shape %v", sl.Name, len(t.Data), t.Shape)
 		}
 	}
 	if err := status(C.ortio_run(s.s, s.b)); err != nil {
@@ -323,6 +316,18 @@ func (s *Session) Run(ins, outs []Tensor) error {
 			}
 		}
 		parallelCopy(t.Data, unsafe.Slice((*byte)(sl.hostData), sl.bytes))
+	}
+	return nil
+}
+
+// fit binds sl's buffers for t's shape (ensure) and checks that t's data
+// is that shape's size.
+func (s *Session) fit(sl *slot, t Tensor, output bool) error {
+	if err := s.ensure(sl, t.Shape, output); err != nil {
+		return err
+	}
+	if len(t.Data) != sl.bytes {
+		return fmt.Errorf("ortio: %s: %d bytes for shape %v", sl.Name, len(t.Data), t.Shape)
 	}
 	return nil
 }
