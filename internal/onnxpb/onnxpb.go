@@ -1,7 +1,9 @@
 // Package onnxpb writes ONNX models (onnx.proto3, IR version 8) directly as
 // protobuf, with the field numbers of onnx/onnx.proto. It covers what the
 // ncnn importer needs: a graph of nodes with attributes, float/float16/int64
-// initializers, and typed inputs and outputs.
+// initializers, and typed inputs and outputs. It also reads a model's input
+// dimensions and fixes its symbolic ones (dims.go), editing the protobuf
+// in place of decoding it, so any model, however large, goes through.
 package onnxpb
 
 import (

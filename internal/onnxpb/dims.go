@@ -1,0 +1,206 @@
+package onnxpb
+
+import (
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Dim is one dimension of a graph input: a fixed size (Value > 0), a named
+// symbolic one (Param), or neither (unknown and unnamed).
+type Dim struct {
+	Value int64
+	Param string
+}
+
+// Field numbers of onnx/onnx.proto on the path from a model to the
+// dimensions of its graph's inputs, outputs and value_info.
+const (
+	modelGraph      = 7  // ModelProto.graph
+	graphInput      = 11 // GraphProto.input
+	graphOutput     = 12 // GraphProto.output
+	graphValueInfo  = 13 // GraphProto.value_info
+	valueInfoName   = 1  // ValueInfoProto.name
+	valueInfoType   = 2  // ValueInfoProto.type
+	typeTensor      = 1  // TypeProto.tensor_type
+	tensorTypeShape = 2  // TypeProto.Tensor.shape
+	shapeDim        = 1  // TensorShapeProto.dim
+	dimValue        = 1  // TensorShapeProto.Dimension.dim_value
+	dimParam        = 2  // TensorShapeProto.Dimension.dim_param
+)
+
+// errMalformed is what a byte slice that is not protobuf gets.
+func errMalformed(what string, at int) error {
+	return fmt.Errorf("not an ONNX model: malformed %s at byte %d", what, at)
+}
+
+// eachField calls f with every field of msg: its number, wire type, the
+// bytes of a length-delimited value (nil for others) and the field's whole
+// encoding (tag included).
+func eachField(msg []byte, what string, f func(num protowire.Number, typ protowire.Type, val, whole []byte) error) error {
+	for at := 0; at < len(msg); {
+		num, typ, n := protowire.ConsumeTag(msg[at:])
+		if n < 0 {
+			return errMalformed(what, at)
+		}
+		m := protowire.ConsumeFieldValue(num, typ, msg[at+n:])
+		if m < 0 {
+			return errMalformed(what, at)
+		}
+		var val []byte
+		if typ == protowire.BytesType {
+			val, _ = protowire.ConsumeBytes(msg[at+n:])
+		}
+		if err := f(num, typ, val, msg[at:at+n+m]); err != nil {
+			return err
+		}
+		at += n + m
+	}
+	return nil
+}
+
+// rewrite copies msg with the value of each length-delimited field whose
+// number is in fields replaced by edit(value); other fields are copied as
+// they are, in their order.
+func rewrite(msg []byte, what string, edit func(val []byte) ([]byte, error), fields ...protowire.Number) ([]byte, error) {
+	out := make([]byte, 0, len(msg)+64)
+	err := eachField(msg, what, func(num protowire.Number, typ protowire.Type, val, whole []byte) error {
+		for _, f := range fields {
+			if num == f && typ == protowire.BytesType {
+				v, err := edit(val)
+				if err != nil {
+					return err
+				}
+				out = protowire.AppendTag(out, num, typ)
+				out = protowire.AppendBytes(out, v)
+				return nil
+			}
+		}
+		out = append(out, whole...)
+		return nil
+	})
+	return out, err
+}
+
+// firstBytes is the value of msg's first length-delimited field num (nil
+// when there is none).
+func firstBytes(msg []byte, what string, num protowire.Number) ([]byte, error) {
+	var got []byte
+	err := eachField(msg, what, func(n protowire.Number, typ protowire.Type, val, _ []byte) error {
+		if n == num && typ == protowire.BytesType && got == nil {
+			got = val
+		}
+		return nil
+	})
+	return got, err
+}
+
+// readDim decodes a TensorShapeProto.Dimension.
+func readDim(b []byte) (Dim, error) {
+	var d Dim
+	err := eachField(b, "dimension", func(num protowire.Number, typ protowire.Type, val, whole []byte) error {
+		switch {
+		case num == dimValue && typ == protowire.VarintType:
+			v, _ := protowire.ConsumeVarint(whole[protowire.SizeTag(num):])
+			d.Value = int64(v)
+		case num == dimParam && typ == protowire.BytesType:
+			d.Param = string(val)
+		}
+		return nil
+	})
+	return d, err
+}
+
+// InputDims reads the dimensions of the model's graph inputs, by name.
+// A graph input with no tensor shape (rank unknown) maps to nil.
+func InputDims(model []byte) (map[string][]Dim, error) {
+	graph, err := firstBytes(model, "model", modelGraph)
+	if err != nil {
+		return nil, err
+	}
+	if graph == nil {
+		return nil, fmt.Errorf("not an ONNX model: no graph")
+	}
+	dims := map[string][]Dim{}
+	err = eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, vi, _ []byte) error {
+		if num != graphInput || typ != protowire.BytesType {
+			return nil
+		}
+		nameB, err := firstBytes(vi, "graph input", valueInfoName)
+		if err != nil {
+			return err
+		}
+		var ds []Dim
+		t, err := firstBytes(vi, "graph input", valueInfoType)
+		if err == nil && t != nil {
+			t, err = firstBytes(t, "type", typeTensor)
+		}
+		if err == nil && t != nil {
+			t, err = firstBytes(t, "tensor type", tensorTypeShape)
+		}
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			ds = []Dim{} // rank 0 is a known shape too
+			err = eachField(t, "shape", func(num protowire.Number, typ protowire.Type, val, _ []byte) error {
+				if num != shapeDim || typ != protowire.BytesType {
+					return nil
+				}
+				d, err := readDim(val)
+				ds = append(ds, d)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+		dims[string(nameB)] = ds
+		return nil
+	})
+	return dims, err
+}
+
+// PinDims returns a copy of model in which every symbolic dimension of the
+// graph's inputs, outputs and value_info named in values is fixed to its
+// value. With the inputs' shapes fixed, ONNX Runtime's constant folding
+// turns the graph's shape arithmetic (Shape, Gather, Concat … feeding
+// Reshape) into constants, so none of it runs, or is placed on the CPU
+// beside a GPU provider, at inference time. The initializers are copied
+// as they are.
+func PinDims(model []byte, values map[string]int64) ([]byte, error) {
+	for p, v := range values {
+		if v <= 0 {
+			return nil, fmt.Errorf("pinning %q to %d: a dimension must be positive", p, v)
+		}
+	}
+	pinDim := func(b []byte) ([]byte, error) {
+		d, err := readDim(b)
+		if err != nil || d.Param == "" {
+			return b, err
+		}
+		v, ok := values[d.Param]
+		if !ok {
+			return b, nil
+		}
+		// The dimension's other fields (denotation) stay; dim_param goes,
+		// as dim_value and dim_param are a oneof.
+		out := protowire.AppendTag(nil, dimValue, protowire.VarintType)
+		out = protowire.AppendVarint(out, uint64(v))
+		err = eachField(b, "dimension", func(num protowire.Number, _ protowire.Type, _, whole []byte) error {
+			if num != dimValue && num != dimParam {
+				out = append(out, whole...)
+			}
+			return nil
+		})
+		return out, err
+	}
+	shape := func(b []byte) ([]byte, error) { return rewrite(b, "shape", pinDim, shapeDim) }
+	tensor := func(b []byte) ([]byte, error) { return rewrite(b, "tensor type", shape, tensorTypeShape) }
+	typ := func(b []byte) ([]byte, error) { return rewrite(b, "type", tensor, typeTensor) }
+	valueInfo := func(b []byte) ([]byte, error) { return rewrite(b, "value info", typ, valueInfoType) }
+	graph := func(b []byte) ([]byte, error) {
+		return rewrite(b, "graph", valueInfo, graphInput, graphOutput, graphValueInfo)
+	}
+	return rewrite(model, "model", graph, modelGraph)
+}
