@@ -36,6 +36,10 @@ type Device struct {
 	// Needs the outputs' shapes (Session.RunShaped) and, for CUDA, the
 	// plugin execution provider.
 	IOBinding bool
+	// StaticShapes runs, for each set of input shapes, a copy of the graph
+	// with its symbolic dimensions fixed to them (EnvStaticShapes; not with
+	// IOBinding, whose graphs are the SR models' convolutions).
+	StaticShapes bool
 }
 
 func (d Device) String() string {

@@ -40,6 +40,9 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	if set, _, err := sessionTuning(); err != nil || set != nil {
 		return nil, cpu, fmt.Errorf("--io-binding: %s and %s are not applied to IO-bound sessions; unset them or drop --io-binding", EnvORTOpt, EnvORTDisable)
 	}
+	if static, err := staticShapes(dev); err != nil || static {
+		return nil, cpu, fmt.Errorf("--io-binding: static shapes (%s, Device.StaticShapes) are not applied to IO-bound sessions; unset it or drop --io-binding", EnvStaticShapes)
+	}
 	if err := ortio.Init(envLib); err != nil {
 		return nil, cpu, fmt.Errorf("--io-binding: %w", err)
 	}

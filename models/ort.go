@@ -5,6 +5,7 @@ package models
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,7 +154,8 @@ type Session struct {
 	inputs    []ort.InputOutputInfo
 	outputs   []ort.InputOutputInfo
 	s         *ort.DynamicAdvancedSession
-	bound     *bound // Device.IOBinding: runs go through internal/ortio instead of s
+	bound     *bound          // Device.IOBinding: runs go through internal/ortio instead of s
+	static    *staticSessions // Device.StaticShapes: runs go to the session for their shapes instead of s
 	placement Placement
 }
 
@@ -191,9 +193,28 @@ func OpenOn(path string, dev Device) (*Session, error) {
 		}
 		return &Session{path: path, inputs: ins, outputs: outs, bound: b, placement: place}, nil
 	}
+	static, err := staticShapes(dev)
+	if err != nil {
+		return nil, err
+	}
+	var st *staticSessions
+	if static {
+		if st, err = newStaticSessions(path, ins, outs); err != nil {
+			return nil, err
+		}
+	}
 	opts, place, err := sessionOptions(dev)
 	if err != nil {
 		return nil, err
+	}
+	if st != nil { // sessions are made per shape, on first use, with these options
+		st.opts, st.device = opts, place.Device
+		place.Session = maps.Clone(place.Session)
+		if place.Session == nil {
+			place.Session = map[string]string{}
+		}
+		place.Session["static_shapes"] = "1"
+		return &Session{path: path, inputs: ins, outputs: outs, static: st, placement: place}, nil
 	}
 	defer opts.Destroy()
 	var s *ort.DynamicAdvancedSession
@@ -293,7 +314,20 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 			outs[i] = v
 		}
 	}
-	if err := s.s.Run(vals, outs); err != nil {
+	run := s.s
+	if s.static != nil {
+		shapes := make([][]int64, len(in))
+		for i, t := range in {
+			shapes[i] = t.Shape
+		}
+		e, err := s.static.acquire(shapes)
+		if err != nil {
+			return nil, err
+		}
+		defer s.static.release(e)
+		run = e.s
+	}
+	if err := run.Run(vals, outs); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
 	res := make([]Tensor, len(outs))
@@ -374,6 +408,9 @@ func (s *Session) Close() error {
 	if s.bound != nil {
 		s.bound.close()
 		return nil
+	}
+	if s.static != nil {
+		return s.static.close()
 	}
 	return s.s.Destroy()
 }

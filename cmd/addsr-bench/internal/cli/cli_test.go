@@ -420,6 +420,12 @@ func TestModelsProbe(t *testing.T) {
 	if !strings.Contains(again, stats) {
 		t.Errorf("another call gave other outputs:\n%s\nwant %q", again, stats)
 	}
+	t.Setenv(models.EnvStaticShapes, "1") // the graph fixed to the shape: same outputs, said
+	static, _, _ := runCLI(t, "models", "probe", affine, "--shape", "1x3x5x7", "--runs", "1")
+	if !strings.Contains(static, stats) || !strings.Contains(static, "session: static_shapes=1") {
+		t.Errorf("with %s=1:\n%s\nwant %q and the session line", models.EnvStaticShapes, static, stats)
+	}
+	t.Setenv(models.EnvStaticShapes, "")
 	for _, c := range [][]string{{"--shape", "1x3x0x7"}, {"--shape", "1x3x5x7", "--shape", "1x3x5x7"}, {"--runs", "0"}} {
 		if _, errOut, code := runCLI(t, append([]string{"models", "probe", affine}, c...)...); code == ExitOK {
 			t.Errorf("%v: exit 0, stderr %q", c, errOut)

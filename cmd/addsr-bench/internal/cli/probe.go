@@ -57,6 +57,9 @@ first axis and 64 elsewhere. Exit 0 when every run succeeded.`,
 			if p.Note != "" {
 				fmt.Fprintf(stdout, "note: %s\n", p.Note)
 			}
+			if t := p.Tuning(); t != "" {
+				fmt.Fprintf(stdout, "session: %s\n", t)
+			}
 			feed := make([]models.Tensor, len(ins))
 			for i, in := range ins {
 				shape := slices.Clone(in.Dimensions)

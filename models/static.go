@@ -1,0 +1,236 @@
+package models
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
+)
+
+// EnvStaticShapes=1 has every session (but IO-bound ones) run a copy of its
+// graph with the symbolic input dimensions fixed to each run's shapes
+// (Device.StaticShapes, for all; 0 turns it off for all). ONNX Runtime then
+// folds the graph's shape arithmetic into constants: the full-size
+// learned-metric stand-ins keep no Shape node after optimization (MANIQA
+// 1118 → 701 nodes, MUSIQ 828 → 533, CLIP 126 → 96), so beside a GPU
+// provider no shape computation is left to the CPU or copied between the
+// two. CPU-placed shape nodes and their copies are what the graphs that
+// crashed ONNX Runtime 1.29.0's CUDA plugin provider have and the ones that
+// ran do not; whether fixing the shapes avoids the crash is for
+// scripts/gpu/learned-diagnose.sh to show. On the CPU it is about as fast
+// (README: ONNX Runtime), so it is not a default.
+const EnvStaticShapes = "ADDSR_BENCH_ORT_STATIC_SHAPES"
+
+// maxStaticSessions bounds the sessions one Session keeps, one per set of
+// input shapes; past it the least recently used idle one is closed. A data
+// set whose images all differ in size makes a session per image (each
+// creation costs what opening the model does), so static shapes pay where
+// shapes repeat: MANIQA's crops, a folder of 512² images.
+const maxStaticSessions = 8
+
+// staticShapes says whether sessions on dev fix their input shapes.
+func staticShapes(dev Device) (bool, error) {
+	switch v := strings.TrimSpace(os.Getenv(EnvStaticShapes)); v {
+	case "":
+		return dev.StaticShapes, nil
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%q: use 1 or 0", EnvStaticShapes, v)
+	}
+}
+
+// staticSessions are one graph's sessions, one per set of values of its
+// symbolic dimensions.
+type staticSessions struct {
+	path      string
+	model     []byte     // the graph as read, for pinned copies
+	params    [][]string // per input, per dimension: its symbolic name or ""
+	ins, outs []string
+	opts      *ort.SessionOptions // shared by every session, destroyed on close
+	device    string
+
+	mu    sync.Mutex
+	byKey map[string]*staticEntry
+	clock uint64
+}
+
+type staticEntry struct {
+	key   string
+	ready chan struct{} // closed once s or err is set
+	s     *ort.DynamicAdvancedSession
+	err   error
+	refs  int    // runs using s
+	used  uint64 // clock at the last acquire
+}
+
+// newStaticSessions reads the graph at path; nil when it has no symbolic
+// input dimension (a plain session is the same thing).
+func newStaticSessions(path string, ins, outs []ort.InputOutputInfo) (*staticSessions, error) {
+	model, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dims, err := onnxpb.InputDims(model)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	st := &staticSessions{path: path, model: model, byKey: map[string]*staticEntry{}}
+	symbolic := false
+	for _, in := range ins {
+		d, ok := dims[in.Name]
+		if !ok || len(d) != len(in.Dimensions) {
+			return nil, fmt.Errorf("%s: input %q: the graph's shape %v does not match ONNX Runtime's %v", path, in.Name, d, in.Dimensions)
+		}
+		names := make([]string, len(d))
+		for j, x := range d {
+			names[j] = x.Param
+			symbolic = symbolic || x.Param != ""
+		}
+		st.params = append(st.params, names)
+		st.ins = append(st.ins, in.Name)
+	}
+	for _, o := range outs {
+		st.outs = append(st.outs, o.Name)
+	}
+	if !symbolic {
+		return nil, nil
+	}
+	return st, nil
+}
+
+// values maps each symbolic dimension to its size in shapes (one per input).
+func (st *staticSessions) values(shapes [][]int64) (map[string]int64, error) {
+	v := map[string]int64{}
+	for i, names := range st.params {
+		for j, p := range names {
+			if p == "" {
+				continue
+			}
+			if old, ok := v[p]; ok && old != shapes[i][j] {
+				return nil, fmt.Errorf("%s: input %q dimension %d (%q) is %d, where an earlier input has %d: the graph needs them equal",
+					st.path, st.ins[i], j, p, shapes[i][j], old)
+			}
+			v[p] = shapes[i][j]
+		}
+	}
+	return v, nil
+}
+
+func valuesKey(v map[string]int64) string {
+	var kv []string
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		kv = append(kv, k+"="+strconv.FormatInt(v[k], 10))
+	}
+	return strings.Join(kv, ",")
+}
+
+// acquire returns the session for shapes, creating it on first use (other
+// shapes' runs go on meanwhile); release it after the run.
+func (st *staticSessions) acquire(shapes [][]int64) (*staticEntry, error) {
+	v, err := st.values(shapes)
+	if err != nil {
+		return nil, err
+	}
+	key := valuesKey(v)
+	st.mu.Lock()
+	e := st.byKey[key]
+	create := e == nil
+	if create {
+		e = &staticEntry{key: key, ready: make(chan struct{})}
+		st.byKey[key] = e
+	}
+	e.refs++
+	st.clock++
+	e.used = st.clock
+	st.mu.Unlock()
+	if create {
+		s, err := st.create(v)
+		st.mu.Lock() // release reads s under the lock
+		e.s, e.err = s, err
+		close(e.ready)
+		st.mu.Unlock()
+	} else {
+		<-e.ready
+	}
+	if e.err != nil {
+		st.mu.Lock()
+		if st.byKey[key] == e { // the next run of this shape tries again
+			delete(st.byKey, key)
+		}
+		st.mu.Unlock()
+		st.release(e)
+		return nil, e.err
+	}
+	return e, nil
+}
+
+func (st *staticSessions) create(v map[string]int64) (*ort.DynamicAdvancedSession, error) {
+	data, err := onnxpb.PinDims(st.model, v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", st.path, err)
+	}
+	var s *ort.DynamicAdvancedSession
+	if _, err = withGoSignalHandlers(func() error {
+		var e error
+		s, e = ort.NewDynamicAdvancedSessionWithONNXData(data, st.ins, st.outs, st.opts)
+		return e
+	}); err != nil {
+		return nil, fmt.Errorf("%s: creating the ONNX Runtime session for %s on %s: %w", st.path, valuesKey(v), st.device, err)
+	}
+	return s, nil
+}
+
+// release ends a run on e's session and closes the least recently used idle
+// sessions past maxStaticSessions.
+func (st *staticSessions) release(e *staticEntry) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e.refs--
+	for len(st.byKey) > maxStaticSessions {
+		var lru *staticEntry
+		for _, c := range st.byKey {
+			if c.refs == 0 && c.s != nil && (lru == nil || c.used < lru.used) {
+				lru = c
+			}
+		}
+		if lru == nil {
+			return // all in use: closed by a later release
+		}
+		delete(st.byKey, lru.key)
+		lru.s.Destroy()
+	}
+}
+
+// sessions is how many sessions are open (for tests).
+func (st *staticSessions) sessions() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.byKey)
+}
+
+// close releases every session; no run may be in flight.
+func (st *staticSessions) close() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var first error
+	for k, e := range st.byKey {
+		if e.s != nil {
+			if err := e.s.Destroy(); err != nil && first == nil {
+				first = err
+			}
+		}
+		delete(st.byKey, k)
+	}
+	st.opts.Destroy()
+	return first
+}
