@@ -6,13 +6,15 @@ torch.nn.functional, on the same images.
   python3 bench/learned/peer_torch_metrics.py export DIR [--names ...]
       builds each stand-in (seeded), writes DIR/NAME.onnx + DIR/NAME.json
       (the manifest addsr-bench's metrics load) and DIR/NAME.pt (its weights,
-      so the torch side runs the very module that was exported).
+      so the torch side runs the very module that was exported). --fp16
+      (CUDA only): the module in float16 behind float32 inputs and outputs.
   python3 bench/learned/peer_torch_metrics.py time DIR --dist D [--ref R]
       [--device cpu|cuda] [--names ...] [--threads N] [--json OUT]
       scores every image of D (LPIPS against R's image with the same stem)
       and prints per metric: ms per image (preprocessing + forward,
       synchronised, images already decoded), images/s over the set, and on
       CUDA the peak memory PyTorch allocated. --json writes the scores.
+      --half runs the modules in float16, as export --fp16 wraps them.
   python3 bench/learned/peer_torch_metrics.py make-images DIR --size WxH --n N
       N reference images (random crops of datasets/samples, resized to cover
       WxH) in DIR/ref and distorted copies (blur + noise, seeded) in DIR/dist.
@@ -38,8 +40,25 @@ from pyiqa_torch import clip_input, maniqa_input, musiq_input  # noqa: E402  (py
 METRIC = {'lpips-alex': 'lpips', 'lpips-vgg': 'lpips-vgg', 'maniqa-koniq': 'maniqa', 'musiq-koniq': 'musiq', 'clipiqa': 'clipiqa'}
 
 
-def export(out, names):
+class Half(torch.nn.Module):
+    """net in float16 behind float32 inputs and outputs: the graph addsr-bench
+    feeds as it feeds the float32 one, and the torch peer's half-precision
+    run of the same module."""
+    def __init__(self, net):
+        super().__init__()
+        self.net = net.half()
+
+    def forward(self, *xs):
+        out = self.net(*[x.half() for x in xs])
+        if isinstance(out, tuple):
+            return tuple(o.float() for o in out)
+        return out.float()
+
+
+def export(out, names, fp16=False):
     os.makedirs(out, exist_ok=True)
+    if fp16 and not torch.cuda.is_available():
+        sys.exit('export --fp16 traces the half-precision modules on a GPU (CPU kernels lack float16 convolutions); no CUDA here')
     for name in names:
         net = standins.build(name)
         torch.save(net.state_dict(), os.path.join(out, name + '.pt'))
@@ -56,6 +75,8 @@ def export(out, names):
             args, ins, outs, dyn = (t,), ['tokens'], ['score'], {'tokens': {0: 'n', 1: 'seq'}, 'score': {0: 'n'}}
         else:
             args, ins, outs, dyn = (torch.rand(1, 3, 224, 256),), ['image'], ['score'], {'image': {0: 'n', 2: 'h', 3: 'w'}, 'score': {0: 'n'}}
+        if fp16:
+            net, args = Half(net.cuda().eval()), tuple(x.cuda() for x in args)
         with torch.no_grad():
             export_onnx(net, args, path, input_names=ins, output_names=outs, opset_version=17, dynamic_axes=dyn)
         with open(path, 'rb') as f:
@@ -63,9 +84,9 @@ def export(out, names):
         man = {'name': name, 'kind': 'metric', 'metric': METRIC[name], 'scale': 0,
                'input': {'name': ins[0], 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
                'output': {'name': outs[0], 'layout': 'N', 'range': [0, 1]},
-               'dtype': 'fp32', 'sha256': digest,
+               'dtype': 'fp16' if fp16 else 'fp32', 'sha256': digest,
                'license': 'benchmark stand-in (random weights, not a metric)',
-               'source': f'bench/learned/standins.py build({name!r}), torch {torch.__version__}'}
+               'source': f'bench/learned/standins.py build({name!r}){" in float16 (float32 I/O)" if fp16 else ""}, torch {torch.__version__}'}
         with open(os.path.join(out, name + '.json.tmp'), 'w') as f:
             json.dump(man, f, indent=2)
         os.replace(os.path.join(out, name + '.json.tmp'), os.path.join(out, name + '.json'))
@@ -117,6 +138,8 @@ def time_metrics(a):
         net = standins.build(name)
         net.load_state_dict(torch.load(os.path.join(a.models, name + '.pt')))
         net = net.to(dev).eval()
+        if a.half:
+            net = Half(net)
         f = score_fn(name, net)
         sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
         if dev.type == 'cuda':
@@ -134,7 +157,7 @@ def time_metrics(a):
                 per.append(time.perf_counter() - t)
             total = time.perf_counter() - t0
         mem = f', peak {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB allocated' if dev.type == 'cuda' else ''
-        print(f'  {METRIC[name]:<10} torch eager: median {1000 * np.median(per):8.1f} ms/image, '
+        print(f'  {METRIC[name]:<10} torch eager{" fp16" if a.half else ""}: median {1000 * np.median(per):8.1f} ms/image, '
               f'{len(files) / total:7.2f} images/s over {len(files)}{mem}', flush=True)
         scores[METRIC[name]] = vals
         del net
@@ -207,6 +230,7 @@ def main():
     e = sub.add_parser('export')
     e.add_argument('out')
     e.add_argument('--names', nargs='+', default=standins.NAMES)
+    e.add_argument('--fp16', action='store_true', help='float16 graphs with float32 I/O (traced on CUDA)')
     t = sub.add_parser('time')
     t.add_argument('models')
     t.add_argument('--dist', required=True)
@@ -216,6 +240,7 @@ def main():
     t.add_argument('--warmup', type=int, default=2)
     t.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch default)')
     t.add_argument('--json')
+    t.add_argument('--half', action='store_true', help='the modules in float16 (inputs cast), as export --fp16 builds them')
     m = sub.add_parser('make-images')
     m.add_argument('out')
     m.add_argument('--size', required=True)
@@ -225,7 +250,7 @@ def main():
     c.add_argument('go_jsonl')
     c.add_argument('--tol', type=float, default=0)
     a = ap.parse_args()
-    {'export': lambda: export(a.out, a.names), 'time': lambda: time_metrics(a), 'compare': lambda: compare(a),
+    {'export': lambda: export(a.out, a.names, a.fp16), 'time': lambda: time_metrics(a), 'compare': lambda: compare(a),
      'make-images': lambda: make_images(a)}[a.cmd]()
 
 

@@ -13,7 +13,11 @@
 # 2. Each metric on 2 images, one process per setting (a crash ends a
 #    process): defaults, graph optimization basic/none
 #    (ADDSR_BENCH_ORT_OPT), the Gelu or LayerNorm fusions off
-#    (ADDSR_BENCH_ORT_DISABLE); the CPU's scores beside them.
+#    (ADDSR_BENCH_ORT_DISABLE), static shapes (ADDSR_BENCH_ORT_STATIC_SHAPES:
+#    the graph's shape arithmetic folded away, so no node is left to the
+#    CPU and nothing copied between the two; first, as the lead suspect:
+#    the plugin provider's CPU-side memory handling, microsoft/onnxruntime
+#    #28329); the CPU's scores beside them.
 #    Then six small graphs, one pattern of those graphs each (a computed
 #    Reshape, attention, erf-GELU, LayerNorm, a mask, Expand), through
 #    `addsr-bench models probe`, against the CPU.
@@ -107,6 +111,7 @@ one() { # ENV-ASSIGNMENTS… -- METRIC [flags…]
 echo "== 2. each metric, 2 images of 512², one process per setting (CUDA plugin unless said)"
 SETTINGS=(
   "defaults|"
+  "static shapes|ADDSR_BENCH_ORT_STATIC_SHAPES=1"
   "ADDSR_BENCH_ORT_OPT=basic|ADDSR_BENCH_ORT_OPT=basic"
   "ADDSR_BENCH_ORT_OPT=none|ADDSR_BENCH_ORT_OPT=none"
   "Gelu fusions off|ADDSR_BENCH_ORT_DISABLE=BiasGeluFusion;GeluFusion;FastGeluFusion;QuickGeluFusion"
@@ -136,8 +141,10 @@ for g in gelu layernorm shape attention mask expand; do
   out=$(timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE 2>&1)
   printf '   %-10s cpu: %s\n   %-10s %s: %s\n' $g "${cpu#output }" "" $DEVICE "$(classify "$out")"
   if [[ $(classify "$out") != ok* ]]; then
-    out=$(ADDSR_BENCH_ORT_OPT=basic timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE 2>&1)
-    printf '   %-10s %s, ADDSR_BENCH_ORT_OPT=basic: %s\n' "" $DEVICE "$(classify "$out")"
+    for e in ADDSR_BENCH_ORT_STATIC_SHAPES=1 ADDSR_BENCH_ORT_OPT=basic; do
+      out=$(env $e timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE 2>&1)
+      printf '   %-10s %s, %s: %s\n' "" $DEVICE $e "$(classify "$out")"
+    done
   fi
 done
 
@@ -146,6 +153,10 @@ one CUDA_LAUNCH_BLOCKING=1 -- maniqa --device $DEVICE | grep -m3 -o 'running [A-
 one ADDSR_BENCH_ORT_LOG=verbose -- maniqa --device $DEVICE > "$W/verbose.log" 2>&1
 awk '/Node\(s\) placed on \[CPUExecutionProvider\]/ {on=1; next} on && /^ +[A-Za-z]+ \(/ {print $1; next} on {on=0}' "$W/verbose.log" | sort | uniq -c | sort -rn | head -15
 grep -o 'Add Memcpy[A-Za-z]* [a-z]* [^ ]*' "$W/verbose.log" | head -20
+echo "-- the same with static shapes: what is still left to the CPU, and Memcpy nodes"
+one ADDSR_BENCH_ORT_LOG=verbose ADDSR_BENCH_ORT_STATIC_SHAPES=1 -- maniqa --device $DEVICE > "$W/verbose-static.log" 2>&1
+awk '/Node\(s\) placed on \[CPUExecutionProvider\]/ {on=1; next} on && /^ +[A-Za-z]+ \(/ {print $1; next} on {on=0}' "$W/verbose-static.log" | sort | uniq -c | sort -rn | head -15
+echo "   Memcpy nodes: $(grep -c 'Add Memcpy' "$W/verbose-static.log")"
 
 # Which library the SIGSEGV's program counter is in: the process's memory
 # map, copied every 50 ms while it runs (the last copy has every library
