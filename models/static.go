@@ -24,8 +24,9 @@ import (
 // two. CPU-placed shape nodes and their copies are what the graphs that
 // crashed ONNX Runtime 1.29.0's CUDA plugin provider have and the ones that
 // ran do not; whether fixing the shapes avoids the crash is for
-// scripts/gpu/learned-diagnose.sh to show. On the CPU it is about as fast
-// (README: ONNX Runtime), so it is not a default.
+// scripts/gpu/learned-diagnose.sh to show. On the CPU it gains 0–9% per
+// image (README: ONNX Runtime) and costs a session per new shape, so it is
+// not a default.
 const EnvStaticShapes = "ADDSR_BENCH_ORT_STATIC_SHAPES"
 
 // maxStaticSessions bounds the sessions one Session keeps, one per set of
