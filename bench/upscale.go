@@ -24,10 +24,15 @@ type UpscaleOptions struct {
 	Batch int
 	// Workers decode and encode PNGs beside the inference (≤ 0: one per CPU).
 	Workers int
-	Dataset string              // passed to the runner with each image
-	Decode  img.DecodeOptions   // limits for the LR files
-	Step    func()              // called once per image done or skipped
-	Skipped func(string, error) // called for each file that failed
+	// Inflight is how many batches the runner has at once (≤ 1: one). On a
+	// GPU a batch's packing, copies and unpacking on the host then overlap
+	// another's inference; each image's runner time then includes waiting
+	// for the device, so read throughput from Wall.
+	Inflight int
+	Dataset  string              // passed to the runner with each image
+	Decode   img.DecodeOptions   // limits for the LR files
+	Step     func()              // called once per image done or skipped
+	Skipped  func(string, error) // called for each file that failed
 }
 
 // UpscaleSummary is what Upscale did.
@@ -37,8 +42,31 @@ type UpscaleSummary struct {
 	Times []time.Duration
 	// Shared is the most images that shared one inference.
 	Shared int
+	// Stages are the runner's per-image stage times (its Result.Stages), by
+	// stage, in the order the stages first came.
+	Stages []StageTimes
 	// Wall is the whole pipeline's time, decoding and encoding included.
 	Wall time.Duration
+}
+
+// StageTimes are one runner stage's per-image times.
+type StageTimes struct {
+	Name  string
+	Times []time.Duration
+}
+
+// addStages appends r's stage times to sum's.
+func (sum *UpscaleSummary) addStages(r runners.Result) {
+next:
+	for _, st := range r.Stages {
+		for i := range sum.Stages {
+			if sum.Stages[i].Name == st.Name {
+				sum.Stages[i].Times = append(sum.Stages[i].Times, st.Duration)
+				continue next
+			}
+		}
+		sum.Stages = append(sum.Stages, StageTimes{st.Name, []time.Duration{st.Duration}})
+	}
 }
 
 type upscaleItem struct {
@@ -65,7 +93,8 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	decoded := make(chan []*upscaleItem, 1)
+	inflight := max(1, o.Inflight)
+	decoded := make(chan []*upscaleItem, inflight)
 	go func() {
 		defer close(decoded)
 		for b := 0; b < len(files); b += batch {
@@ -85,32 +114,14 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 		}
 	}()
 
-	ran := make(chan *upscaleItem, batch)
+	ran := make(chan *upscaleItem, batch*inflight)
+	var running sync.WaitGroup
+	for range inflight {
+		running.Go(func() { runDecoded(ctx, r, o.Dataset, decoded, ran) })
+	}
 	go func() {
-		defer close(ran)
-		for items := range decoded {
-			var ins []runners.Input
-			var ok []*upscaleItem
-			for _, it := range items {
-				if it.err == nil {
-					ins = append(ins, runners.Input{ID: datasets.Stem(it.file), Dataset: o.Dataset, LR: it.lr})
-					ok = append(ok, it)
-				}
-			}
-			if len(ins) > 0 {
-				res, errs := runners.RunEach(ctx, r, ins)
-				for i, it := range ok {
-					it.res, it.err, it.lr = res[i], errs[i], nil
-				}
-			}
-			for _, it := range items {
-				select {
-				case ran <- it:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
+		running.Wait()
+		close(ran)
 	}()
 
 	var mu sync.Mutex
@@ -135,6 +146,7 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 				} else {
 					sum.Done++
 					sum.Times = append(sum.Times, it.res.Total())
+					sum.addStages(it.res)
 					sum.Shared = max(sum.Shared, it.res.Batch)
 				}
 				if o.Step != nil {
@@ -151,6 +163,35 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 		return sum, fmt.Errorf("upscaling stopped after %d of %d images: %w", sum.Done+sum.Failed, len(files), err)
 	}
 	return sum, nil
+}
+
+// runDecoded runs each batch of decoded items through r and passes every
+// item on to ran, with its result or error, until decoded is closed or ctx
+// is done.
+func runDecoded(ctx context.Context, r runners.Runner, dataset string, decoded <-chan []*upscaleItem, ran chan<- *upscaleItem) {
+	for items := range decoded {
+		var ins []runners.Input
+		var ok []*upscaleItem
+		for _, it := range items {
+			if it.err == nil {
+				ins = append(ins, runners.Input{ID: datasets.Stem(it.file), Dataset: dataset, LR: it.lr})
+				ok = append(ok, it)
+			}
+		}
+		if len(ins) > 0 {
+			res, errs := runners.RunEach(ctx, r, ins)
+			for i, it := range ok {
+				it.res, it.err, it.lr = res[i], errs[i], nil
+			}
+		}
+		for _, it := range items {
+			select {
+			case ran <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
 }
 
 // EvenBatch is the batch size that splits n images into as few batches of

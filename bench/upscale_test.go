@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/runners"
@@ -143,6 +144,79 @@ func TestUpscale(t *testing.T) {
 	cancel()
 	if _, err := Upscale(ctx, runners.Bicubic{Factor: 2}, files, t.TempDir(), UpscaleOptions{Batch: 4}); err == nil || !strings.Contains(err.Error(), "stopped after") {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// gateBatcher is bicubic ×2 whose RunBatch records how many calls run at
+// once; with want > 1 the first calls wait (up to 5 s) until want are in.
+type gateBatcher struct {
+	runners.Bicubic
+	want     int
+	mu       sync.Mutex
+	active   int
+	most     int
+	arrived  chan struct{}
+	released chan struct{}
+}
+
+func (g *gateBatcher) RunBatch(ctx context.Context, ins []runners.Input) ([]runners.Result, error) {
+	g.mu.Lock()
+	g.active++
+	g.most = max(g.most, g.active)
+	if g.active == g.want && g.released != nil {
+		close(g.released)
+		g.released = nil
+	}
+	wait := g.released
+	g.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	defer func() {
+		g.mu.Lock()
+		g.active--
+		g.mu.Unlock()
+	}()
+	var res []runners.Result
+	for _, in := range ins {
+		r, err := g.Bicubic.Run(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, r)
+	}
+	return res, nil
+}
+
+// Upscale keeps Inflight batches at the runner at once, and one without
+// it; every image is written either way, and the summary has each stage's
+// time per image.
+func TestUpscaleInflight(t *testing.T) {
+	in := t.TempDir()
+	files := writeLR(t, in, 8)
+	for _, inflight := range []int{0, 1, 2, 3} {
+		g := &gateBatcher{Bicubic: runners.Bicubic{Factor: 2}, want: max(1, inflight)}
+		if inflight > 1 {
+			g.released = make(chan struct{})
+		}
+		out := t.TempDir()
+		sum, err := Upscale(context.Background(), g, files, out, UpscaleOptions{Batch: 2, Workers: 2, Inflight: inflight})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g.most != max(1, inflight) {
+			t.Errorf("Inflight %d: at most %d batches at once", inflight, g.most)
+		}
+		written, _ := filepath.Glob(filepath.Join(out, "*.png"))
+		if sum.Done != 8 || len(written) != 8 {
+			t.Errorf("Inflight %d: %d done, %d written", inflight, sum.Done, len(written))
+		}
+		if len(sum.Stages) != 1 || sum.Stages[0].Name != "resize" || len(sum.Stages[0].Times) != 8 {
+			t.Errorf("Inflight %d: stages %+v", inflight, sum.Stages)
+		}
 	}
 }
 

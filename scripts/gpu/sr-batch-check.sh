@@ -66,6 +66,8 @@ BATCHES="4 8 16 32"
 for b in $BATCHES; do
   SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b$b --device $DEVICE --warmup 3 --batch $b
 done
+echo "-- --batch 16 --inflight 2 (two batches at the runner: one's packing, copies and unpacking beside the other's inference; read images/s)"
+SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b16x2 --device $DEVICE --warmup 3 --batch 16 --inflight 2
 echo "== $M: inputs and outputs bound in GPU memory (--io-binding), then a CUDA graph per shape on top"
 for b in 1 32; do
   [ -n "${QUICK:-}" ] && [ $b = 1 ] && continue
@@ -93,7 +95,7 @@ mkdir -p /tmp/lr20 /tmp/prof; cp $(ls -d /tmp/lr100/LR/* | head -20) /tmp/lr20/;
 ADDSR_BENCH_ORT_PROFILE=/tmp/prof/sr SR --model /tmp/m/$M.onnx --in /tmp/lr20 --out /tmp/sr-$M-prof --device $DEVICE --warmup 3
 $PY scripts/gpu/ort_profile.py "$(ls /tmp/prof/sr_*.json | head -1)" --skip 3 --top 8
 echo "== batched outputs against the single-image ones (PSNR; 80 = identical)"
-D="b8 b32 io-b32 graph-b32 HEURISTIC-b32"
+D="b8 b32 b16x2 io-b32 graph-b32 HEURISTIC-b32"
 [ -z "${QUICK:-}" ] && D="$D graph-b1"
 for d in $D; do
   echo "-- $d"
@@ -116,6 +118,8 @@ if [[ $M == random-* && $DEVICE == cuda && ( -z ${QUICK:-} || -n ${FP16:-} ) ]];
   # copies; IO binding took 13.5 → 11.7 ms off float32 at that batch.
   echo "-- --batch 32 --ep-option prefer_nhwc=1 --io-binding"
   SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-io-b32 --device $DEVICE --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding
+  echo "-- --batch 16 --inflight 2 --ep-option prefer_nhwc=1"
+  SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b16x2 --device $DEVICE --warmup 3 --batch 16 --inflight 2 --ep-option prefer_nhwc=1
   echo "-- --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option fuse_conv_bias=1 (cuDNN's fused convolution + bias)"
   SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-fuse-b32 --device $DEVICE --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option fuse_conv_bias=1
   echo "-- --batch 32 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1"

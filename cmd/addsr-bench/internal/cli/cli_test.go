@@ -307,9 +307,27 @@ func TestSRCommand(t *testing.T) {
 		}
 		// Whole images batched: a, b and e are 48×40 and share an inference.
 		stdout, errOut, code = runCLI(t, "sr", "--model", m, "--in", "testdata/dist", "--out", filepath.Join(t.TempDir(), "esr"), "--batch", "4", "--warmup", "1", "--threads", "1")
-		if code != ExitOK || !strings.Contains(stdout, "4 images") || !strings.Contains(stdout, "up to 3 images per inference") {
+		if code != ExitOK || !strings.Contains(stdout, "4 images") || !strings.Contains(stdout, "up to 3 images per inference") ||
+			!strings.Contains(stdout, "medians: pre/post ") || !strings.Contains(stdout, " ms, inference ") {
 			t.Errorf("sr realesrgan-x4fast --batch 4: %d %s %s", code, stdout, errOut)
 		}
+		// Two batches at the runner at once: the same outputs, said so.
+		one, two := filepath.Join(t.TempDir(), "one"), filepath.Join(t.TempDir(), "two")
+		runCLI(t, "sr", "--model", m, "--in", "testdata/dist", "--out", one, "--batch", "2", "--threads", "1")
+		stdout, errOut, code = runCLI(t, "sr", "--model", m, "--in", "testdata/dist", "--out", two, "--batch", "2", "--threads", "1", "--inflight", "2")
+		if code != ExitOK || !strings.Contains(stdout, "2 batches in flight") {
+			t.Errorf("sr --inflight 2: %d %s %s", code, stdout, errOut)
+		}
+		for _, f := range []string{"a.png", "b.png", "e.png"} {
+			x, _ := os.ReadFile(filepath.Join(one, f))
+			y, _ := os.ReadFile(filepath.Join(two, f))
+			if len(x) == 0 || !bytes.Equal(x, y) {
+				t.Errorf("%s differs with --inflight 2", f)
+			}
+		}
+	}
+	if _, errOut, code := runCLI(t, "sr", "--model", "bicubic", "--in", "testdata/dist", "--out", out, "--inflight", "0"); code == ExitOK || !strings.Contains(errOut, "--inflight 0") {
+		t.Errorf("--inflight 0: %d %s", code, errOut)
 	}
 }
 

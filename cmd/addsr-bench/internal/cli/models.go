@@ -94,7 +94,7 @@ func newModels(stdout io.Writer) *cobra.Command {
 
 func newSR(stdout, stderr io.Writer) *cobra.Command {
 	var model, in, out, device string
-	var tile, overlap, batch, warmup, workers, threads int
+	var tile, overlap, batch, warmup, workers, threads, inflight int
 	var epOpts []string
 	var ioBinding bool
 	cmd := &cobra.Command{
@@ -106,6 +106,9 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if model == "" || in == "" || out == "" {
 				return &exitError{ExitError, "--model, --in and --out are required"}
+			}
+			if inflight < 1 {
+				return &exitError{ExitError, fmt.Sprintf("--inflight %d: want at least 1", inflight)}
 			}
 			dev, err := models.ParseDevice(device)
 			if err != nil {
@@ -161,7 +164,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			}
 			step, done := progress(stderr, len(files), "sr")
 			sum, err := bench.Upscale(cmd.Context(), r, files, out, bench.UpscaleOptions{
-				Batch: batch, Workers: workers, Dataset: filepath.Base(in), Step: step,
+				Batch: batch, Workers: workers, Inflight: inflight, Dataset: filepath.Base(in), Step: step,
 				Skipped: func(f string, err error) { fmt.Fprintf(stderr, "skipped %s: %v\n", f, err) },
 			})
 			done()
@@ -176,6 +179,21 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			shared := ""
 			if sum.Shared > 1 {
 				shared = fmt.Sprintf(", up to %d images per inference", sum.Shared)
+			}
+			if len(sum.Stages) > 1 { // where a runner's time goes: the GPU's share, the host's
+				var parts []string
+				for _, st := range sum.Stages {
+					ms := make([]float64, len(st.Times))
+					for i, t := range st.Times {
+						ms[i] = float64(t.Microseconds()) / 1000
+					}
+					_, med := meanMedian(ms)
+					parts = append(parts, fmt.Sprintf("%s %.1f ms", st.Name, med))
+				}
+				shared += "; medians: " + strings.Join(parts, ", ")
+			}
+			if inflight > 1 {
+				shared += fmt.Sprintf("; %d batches in flight, so these include waiting for the device", inflight)
 			}
 			fmt.Fprintf(stdout, "%d images → %s (runner: mean %.1f ms, median %.1f ms per image%s, %d warm-up runs before; wall %.2f s, %.1f images/s with decoding and PNG writing)\n",
 				sum.Done, out, mean, median, shared, warmup,
@@ -196,6 +214,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&batch, "batch", 1, "images (or tiles) per inference: same-size inputs share one call, for GPU throughput")
 	f.IntVar(&threads, "threads", 0, "ONNX Runtime threads per inference on the CPU (0: one per physical core)")
 	f.IntVar(&workers, "workers", 0, "goroutines decoding and writing PNGs beside the inference (0: one per CPU)")
+	f.IntVar(&inflight, "inflight", 1, "batches at the runner at once: on a GPU one's packing and copies overlap another's inference (per-image times then include waiting; read images/s)")
 	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option key=value (repeatable), e.g. prefer_nhwc=1")
 	f.IntVar(&warmup, "warmup", 0, "untimed runs on the first image before timing (use ≥ 3 on a GPU)")
 	f.BoolVar(&ioBinding, "io-binding", false, "keep inputs and outputs in the device's memory, bound once per shape (CUDA: the plugin provider; with --ep-option enable_cuda_graph=1, a CUDA graph per shape)")
