@@ -38,7 +38,9 @@ type Device struct {
 	IOBinding bool
 	// StaticShapes runs, for each set of input shapes, a copy of the graph
 	// with its symbolic dimensions fixed to them (EnvStaticShapes; not with
-	// IOBinding, whose graphs are the SR models' convolutions).
+	// IOBinding, whose graphs are the SR models' convolutions). Sessions
+	// are made at a shape's first run, so a graph the provider cannot load
+	// fails there, not in OpenOn.
 	StaticShapes bool
 }
 

@@ -66,6 +66,8 @@ type staticSessions struct {
 	mu    sync.Mutex
 	byKey map[string]*staticEntry
 	clock uint64
+
+	createHook func(map[string]int64) (*ort.DynamicAdvancedSession, error) // tests
 }
 
 type staticEntry struct {
@@ -167,18 +169,24 @@ func (st *staticSessions) acquire(shapes [][]int64) (*staticEntry, error) {
 		<-e.ready
 	}
 	if e.err != nil {
-		st.mu.Lock()
-		if st.byKey[key] == e { // the next run of this shape tries again
-			delete(st.byKey, key)
-		}
-		st.mu.Unlock()
+		// Kept: the same shape fails the same way (a graph that cannot
+		// take it, memory), so later runs of it get the error at once
+		// instead of paying for another attempt each.
 		st.release(e)
 		return nil, e.err
 	}
 	return e, nil
 }
 
+// create makes the session for v, through createHook where a test set one.
 func (st *staticSessions) create(v map[string]int64) (*ort.DynamicAdvancedSession, error) {
+	if st.createHook != nil {
+		return st.createHook(v)
+	}
+	return st.createSession(v)
+}
+
+func (st *staticSessions) createSession(v map[string]int64) (*ort.DynamicAdvancedSession, error) {
 	data, err := onnxpb.PinDims(st.model, v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", st.path, err)
@@ -203,7 +211,8 @@ func (st *staticSessions) release(e *staticEntry) {
 	for len(st.byKey) > maxStaticSessions {
 		var lru *staticEntry
 		for _, c := range st.byKey {
-			if c.refs == 0 && c.s != nil && (lru == nil || c.used < lru.used) {
+			done := c.s != nil || c.err != nil
+			if c.refs == 0 && done && (lru == nil || c.used < lru.used) {
 				lru = c
 			}
 		}
@@ -211,7 +220,9 @@ func (st *staticSessions) release(e *staticEntry) {
 			return // all in use: closed by a later release
 		}
 		delete(st.byKey, lru.key)
-		lru.s.Destroy()
+		if lru.s != nil {
+			lru.s.Destroy()
+		}
 	}
 }
 

@@ -1,12 +1,15 @@
 package models
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 )
@@ -200,5 +203,36 @@ func TestStaticShapesEnv(t *testing.T) {
 	t.Setenv(EnvStaticShapes, "yes")
 	if _, err := OpenOn(fixed, Device{Kind: "cpu"}); err == nil || !strings.Contains(err.Error(), "use 1 or 0") {
 		t.Errorf("%s=yes: %v", EnvStaticShapes, err)
+	}
+}
+
+// A shape whose session cannot be made fails every run of it with the same
+// error, tried once; other shapes go on.
+func TestStaticShapesCreateError(t *testing.T) {
+	s, err := OpenOn(shapeArithmetic(t), Device{Kind: "cpu", StaticShapes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tries := 0
+	s.static.createHook = func(v map[string]int64) (*ort.DynamicAdvancedSession, error) {
+		if v["n"] == 5 {
+			tries++
+			return nil, errors.New("cannot take 5")
+		}
+		return s.static.createSession(v)
+	}
+	for range 3 {
+		a, b, _ := arithmeticInputs(5)
+		if _, err := s.Run(a, b); err == nil || !strings.Contains(err.Error(), "cannot take 5") {
+			t.Errorf("n=5: %v", err)
+		}
+	}
+	if tries != 1 {
+		t.Errorf("%d attempts at the failing shape, want 1", tries)
+	}
+	a, b, want := arithmeticInputs(2)
+	if out, err := s.Run(a, b); err != nil || fmt.Sprint(out[0].Data) != fmt.Sprint(want) {
+		t.Errorf("n=2 after the failure: %v %v", out, err)
 	}
 }
