@@ -6,15 +6,15 @@ torch.nn.functional, on the same images.
   python3 bench/learned/peer_torch_metrics.py export DIR [--names ...]
       builds each stand-in (seeded), writes DIR/NAME.onnx + DIR/NAME.json
       (the manifest addsr-bench's metrics load) and DIR/NAME.pt (its weights,
-      so the torch side runs the very module that was exported). --fp16
-      (CUDA only): the module in float16 behind float32 inputs and outputs.
+      so the torch side runs the very module that was exported).
   python3 bench/learned/peer_torch_metrics.py time DIR --dist D [--ref R]
       [--device cpu|cuda] [--names ...] [--threads N] [--json OUT]
       scores every image of D (LPIPS against R's image with the same stem)
       and prints per metric: ms per image (preprocessing + forward,
       synchronised, images already decoded), images/s over the set, and on
       CUDA the peak memory PyTorch allocated. --json writes the scores.
-      --half runs the modules in float16, as export --fp16 wraps them.
+      --half runs the modules in float16 behind float32 inputs and outputs
+      (the torch side of models/export/to_fp16.py's graphs).
   python3 bench/learned/peer_torch_metrics.py make-images DIR --size WxH --n N
       N reference images (random crops of datasets/samples, resized to cover
       WxH) in DIR/ref and distorted copies (blur + noise, seeded) in DIR/dist.
@@ -41,9 +41,8 @@ METRIC = {'lpips-alex': 'lpips', 'lpips-vgg': 'lpips-vgg', 'maniqa-koniq': 'mani
 
 
 class Half(torch.nn.Module):
-    """net in float16 behind float32 inputs and outputs: the graph addsr-bench
-    feeds as it feeds the float32 one, and the torch peer's half-precision
-    run of the same module."""
+    """net in float16 behind float32 inputs and outputs: PyTorch's side of
+    the float16 graphs models/export/to_fp16.py makes of the stand-ins."""
     def __init__(self, net):
         super().__init__()
         self.net = net.half()
@@ -55,10 +54,8 @@ class Half(torch.nn.Module):
         return out.float()
 
 
-def export(out, names, fp16=False):
+def export(out, names):
     os.makedirs(out, exist_ok=True)
-    if fp16 and not torch.cuda.is_available():
-        sys.exit('export --fp16 traces the half-precision modules on a GPU (CPU kernels lack float16 convolutions); no CUDA here')
     for name in names:
         net = standins.build(name)
         torch.save(net.state_dict(), os.path.join(out, name + '.pt'))
@@ -75,8 +72,6 @@ def export(out, names, fp16=False):
             args, ins, outs, dyn = (t,), ['tokens'], ['score'], {'tokens': {0: 'n', 1: 'seq'}, 'score': {0: 'n'}}
         else:
             args, ins, outs, dyn = (torch.rand(1, 3, 224, 256),), ['image'], ['score'], {'image': {0: 'n', 2: 'h', 3: 'w'}, 'score': {0: 'n'}}
-        if fp16:
-            net, args = Half(net.cuda().eval()), tuple(x.cuda() for x in args)
         with torch.no_grad():
             export_onnx(net, args, path, input_names=ins, output_names=outs, opset_version=17, dynamic_axes=dyn)
         with open(path, 'rb') as f:
@@ -84,9 +79,9 @@ def export(out, names, fp16=False):
         man = {'name': name, 'kind': 'metric', 'metric': METRIC[name], 'scale': 0,
                'input': {'name': ins[0], 'layout': 'NCHW', 'range': [-1, 1], 'colour': 'RGB'},
                'output': {'name': outs[0], 'layout': 'N', 'range': [0, 1]},
-               'dtype': 'fp16' if fp16 else 'fp32', 'sha256': digest,
+               'dtype': 'fp32', 'sha256': digest,
                'license': 'benchmark stand-in (random weights, not a metric)',
-               'source': f'bench/learned/standins.py build({name!r}){" in float16 (float32 I/O)" if fp16 else ""}, torch {torch.__version__}'}
+               'source': f'bench/learned/standins.py build({name!r}), torch {torch.__version__}'}
         with open(os.path.join(out, name + '.json.tmp'), 'w') as f:
             json.dump(man, f, indent=2)
         os.replace(os.path.join(out, name + '.json.tmp'), os.path.join(out, name + '.json'))
@@ -230,7 +225,6 @@ def main():
     e = sub.add_parser('export')
     e.add_argument('out')
     e.add_argument('--names', nargs='+', default=standins.NAMES)
-    e.add_argument('--fp16', action='store_true', help='float16 graphs with float32 I/O (traced on CUDA)')
     t = sub.add_parser('time')
     t.add_argument('models')
     t.add_argument('--dist', required=True)
@@ -240,7 +234,7 @@ def main():
     t.add_argument('--warmup', type=int, default=2)
     t.add_argument('--threads', type=int, default=0, help='torch CPU threads (0: torch default)')
     t.add_argument('--json')
-    t.add_argument('--half', action='store_true', help='the modules in float16 (inputs cast), as export --fp16 builds them')
+    t.add_argument('--half', action='store_true', help='the modules in float16 behind float32 inputs and outputs')
     m = sub.add_parser('make-images')
     m.add_argument('out')
     m.add_argument('--size', required=True)
@@ -250,7 +244,7 @@ def main():
     c.add_argument('go_jsonl')
     c.add_argument('--tol', type=float, default=0)
     a = ap.parse_args()
-    {'export': lambda: export(a.out, a.names, a.fp16), 'time': lambda: time_metrics(a), 'compare': lambda: compare(a),
+    {'export': lambda: export(a.out, a.names), 'time': lambda: time_metrics(a), 'compare': lambda: compare(a),
      'make-images': lambda: make_images(a)}[a.cmd]()
 
 

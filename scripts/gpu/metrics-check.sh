@@ -13,8 +13,8 @@
 # workaround (set -a; . /tmp/learned-workaround.env; set +a), with SIZES=512
 # BIG=2048 to fit one call.
 #
-# FP16=1 adds float16 graphs of the same stand-ins (CUDA only) at the first
-# size: the route to the 5 s goal.
+# FP16=1 adds float16 conversions of the same stand-ins (CUDA only) at the
+# first size: the route to the 5 s goal.
 # Knobs, for a dry run of the script's flow on a CPU machine:
 #   DEVICE=cpu N=2 SIZES=512 METRICS="lpips clipiqa" BIG= scripts/gpu/metrics-check.sh .xfer
 set -uo pipefail
@@ -113,14 +113,15 @@ for S in $SIZES; do
   fi
 done
 
-# The same weights in float16 (traced on the GPU, float32 inputs and
-# outputs): MANIQA's 136 ms per image in PyTorch eager float32 (H200) alone
-# breaks the 5 s budget for 100 images. Scores against the float32 torch
-# ones say what half precision costs in accuracy.
+# The same graphs in float16 behind float32 inputs and outputs
+# (models/export/to_fp16.py, the conversion users run on their exports):
+# MANIQA's 136 ms per image in PyTorch eager float32 (H200) alone breaks the
+# 5 s budget for 100 images. Scores against the float32 torch ones say what
+# half precision costs in accuracy.
 if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
   S=${SIZES%% *}
-  echo "== ${S}: float16 graphs (FP16=1): export, PyTorch eager in float16, Go + ONNX"
-  [ -f "$W/standins-fp16/${STANDIN[${METRICS##* }]}.json" ] || $PY $P export "$W/standins-fp16" --fp16 --names $names 2>&1 | grep -v -i warn | grep -v '^  '
+  echo "== ${S}: float16 graphs (FP16=1): models/export/to_fp16.py, PyTorch eager in float16, Go + ONNX"
+  [ -f "$W/standins-fp16/${STANDIN[${METRICS##* }]}.json" ] || $PY models/export/to_fp16.py "$W/standins" "$W/standins-fp16" --names $names 2>&1 | grep -v -i warn
   $PY $P time "$W/standins" --half --dist "$W/m$S/dist" --ref "$W/m$S/ref" --device $DEVICE --names $names --json "$W/t${S}h.json" 2>&1 | grep -v -i warn
   SD=$W/standins-fp16
   rm -f "$W/g${S}h.jsonl"
