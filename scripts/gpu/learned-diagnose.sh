@@ -28,12 +28,12 @@
 #    where the machine has gdb).
 #    Then LPIPS's time (slower than PyTorch's) in ONNX Runtime's profile.
 # 4. Writes /tmp/learned-workaround.env with the first setting under which
-#    every metric ran and matched the CPU, for metrics-check.sh in the same
-#    call:  set -a; . /tmp/learned-workaround.env; set +a
+#    every metric ran and matched the CPU, which metrics-check.sh reads (the
+#    next call, while the machine is warm).
 # About 5 minutes with the stand-ins' export (shared with metrics-check.sh:
-# run that in the next call, while the machine is warm, with the setting
-# found here exported, e.g. SIZES=512 BIG= FP16=1; both in one call may
-# pass a call's 10 minutes once the metrics run instead of crashing).
+# run that in the next call at once, while the machine is warm, e.g.
+# SIZES=512 BIG= FP16=1; both in one call may pass a call's 10 minutes
+# once the metrics run instead of crashing).
 # Knob, for a dry run of the flow on a CPU machine (every "cuda" run on the
 # CPU instead):  DEVICE=cpu scripts/gpu/learned-diagnose.sh .xfer
 set -uo pipefail

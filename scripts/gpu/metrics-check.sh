@@ -9,9 +9,9 @@
 # ../shared/gpu/ort-gpu-bundle.sh's bundle. First run on an H200 on
 # 2026-11-26: 5.5 minutes, with MANIQA, MUSIQ and CLIPIQA crashing at once
 # (bench/results/2026-11-26-h200-learned.txt); running, they add minutes:
-# run scripts/gpu/learned-diagnose.sh first in the call and take its
-# workaround (set -a; . /tmp/learned-workaround.env; set +a), with SIZES=512
-# BIG=2048 to fit one call.
+# run scripts/gpu/learned-diagnose.sh in the call before, on the same warm
+# machine: its /tmp/learned-workaround.env is read here unless ONNX
+# Runtime's settings are set already.
 #
 # FP16=1 adds float16 conversions of the same stand-ins (CUDA only) at the
 # first size: the route to the 5 s goal.
@@ -32,6 +32,12 @@ for m in $METRICS; do names="$names ${STANDIN[$m]}"; done
 paper=$(for m in lpips maniqa musiq clipiqa; do [[ " $METRICS " == *" $m "* ]] && printf '%s,' $m; done)
 paper=${paper%,}
 
+# The setting learned-diagnose.sh found (a call before, on the same warm
+# machine), unless the caller set ONNX Runtime's settings itself.
+if [ -s /tmp/learned-workaround.env ] && [ -z "${ADDSR_BENCH_ORT_STATIC_SHAPES:-}${ADDSR_BENCH_ORT_OPT:-}${ADDSR_BENCH_ORT_DISABLE:-}" ]; then
+  echo "settings from learned-diagnose.sh: $(tr '\n' ' ' < /tmp/learned-workaround.env)"
+  set -a; . /tmp/learned-workaround.env; set +a
+fi
 if [ "$DEVICE" = cuda ]; then
   source scripts/gpu/env.sh
   unzst "$X/addsr-bench.zst" "$W/addsr-bench"
