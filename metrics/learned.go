@@ -314,7 +314,7 @@ func (m *onnxModel) Ready() error {
 		if why := knownCrashCheck(m.stem, s.Placement()); why != "" {
 			s.Close()
 			if m.cfg.Device.Kind != "auto" {
-				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, or set %s=1 to run it there anyway", p, why, EnvAllowKnownCrash)
+				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, or set %s=1 to run it there anyway (with %s=1, the candidate fix, not yet tried on a GPU)", p, why, EnvAllowKnownCrash, models.EnvStaticShapes)
 				return
 			}
 			cpu := m.cfg.Device

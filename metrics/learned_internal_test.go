@@ -254,7 +254,8 @@ func TestKnownCrashReady(t *testing.T) {
 	}
 	defer func() { knownCrashCheck = knownCrash }()
 	strict, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}})
-	if err := strict.(learnedMetric).model().Ready(); err == nil || !strings.Contains(err.Error(), "test crash; use --device auto") || !strings.Contains(err.Error(), EnvAllowKnownCrash+"=1") {
+	if err := strict.(learnedMetric).model().Ready(); err == nil || !strings.Contains(err.Error(), "test crash; use --device auto") || !strings.Contains(err.Error(), EnvAllowKnownCrash+"=1") ||
+		!strings.Contains(err.Error(), models.EnvStaticShapes+"=1, the candidate fix") {
 		t.Errorf("refusal: %v", err)
 	}
 	auto, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "auto"}})
