@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -234,5 +235,31 @@ func TestStaticShapesCreateError(t *testing.T) {
 	a, b, want := arithmeticInputs(2)
 	if out, err := s.Run(a, b); err != nil || fmt.Sprint(out[0].Data) != fmt.Sprint(want) {
 		t.Errorf("n=2 after the failure: %v %v", out, err)
+	}
+}
+
+// ADDSR_BENCH_ORT_SAVE_OPTIMIZED writes the optimized graph: with static
+// shapes it has no Shape node left, without them it keeps its one.
+func TestSaveOptimized(t *testing.T) {
+	path := shapeArithmetic(t)
+	for _, static := range []bool{false, true} {
+		out := filepath.Join(t.TempDir(), "opt.onnx")
+		t.Setenv(EnvORTSaveOptimized, out)
+		s, err := OpenOn(path, Device{Kind: "cpu", StaticShapes: static})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b, _ := arithmeticInputs(3)
+		if _, err := s.Run(a, b); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("static %v: %v", static, err)
+		}
+		if has := bytes.Contains(raw, []byte("Shape")); has == static {
+			t.Errorf("static %v: optimized graph has a Shape node: %v", static, has)
+		}
 	}
 }

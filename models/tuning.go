@@ -24,6 +24,11 @@ const (
 	// PREFIX_<date>.json when it closes; scripts/gpu/ort_profile.py sums it
 	// by operator. It changes no result, so it is in no fingerprint.
 	EnvORTProfile = "ADDSR_BENCH_ORT_PROFILE"
+	// EnvORTSaveOptimized=FILE.onnx has every session write the graph as
+	// ONNX Runtime optimized it for its providers to FILE.onnx (the last
+	// session created wins): to see which nodes were fused or folded away,
+	// e.g. with `addsr-bench models probe`. It changes no result.
+	EnvORTSaveOptimized = "ADDSR_BENCH_ORT_SAVE_OPTIMIZED"
 )
 
 // disableOptimizersKey is ONNX Runtime's session configuration key
@@ -82,6 +87,11 @@ func applyTuning(opts *ort.SessionOptions) (map[string]string, error) {
 	if v, ok := set[disableOptimizersKey]; ok {
 		if err := opts.AddSessionConfigEntry(disableOptimizersKey, v); err != nil {
 			return nil, fmt.Errorf("%s: %w", EnvORTDisable, err)
+		}
+	}
+	if path := os.Getenv(EnvORTSaveOptimized); path != "" {
+		if err := opts.SetOptimizedModelFilePath(path); err != nil {
+			return nil, fmt.Errorf("%s=%s: %w", EnvORTSaveOptimized, path, err)
 		}
 	}
 	if prefix := os.Getenv(EnvORTProfile); prefix != "" {
