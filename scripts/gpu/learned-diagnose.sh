@@ -17,7 +17,8 @@
 #    the graph's shape arithmetic folded away, so no node is left to the
 #    CPU and nothing copied between the two; first, as the lead suspect:
 #    the plugin provider's CPU-side memory handling, microsoft/onnxruntime
-#    #28329); the CPU's scores beside them.
+#    #28329), copies on the compute stream (--ep-option
+#    use_ep_level_unified_stream=1); the CPU's scores beside them.
 #    Then six small graphs, one pattern of those graphs each (a computed
 #    Reshape, attention, erf-GELU, LayerNorm, a mask, Expand), through
 #    `addsr-bench models probe`, against the CPU.
@@ -118,14 +119,17 @@ SETTINGS=(
   "ADDSR_BENCH_ORT_OPT=none|ADDSR_BENCH_ORT_OPT=none"
   "Gelu fusions off|ADDSR_BENCH_ORT_DISABLE=BiasGeluFusion;GeluFusion;FastGeluFusion;QuickGeluFusion"
   "LayerNorm fusions off|ADDSR_BENCH_ORT_DISABLE=LayerNormFusion;SimplifiedLayerNormFusion;SkipLayerNormFusion"
+  "one CUDA stream for copies too||--ep-option use_ep_level_unified_stream=1"
 )
+# A setting is LABEL|ENV-ASSIGNMENT|score FLAGS.
+setting() { label=${1%%|*}; local rest=${1#*|}; envs=${rest%%|*}; flags=; [[ $rest == *'|'* ]] && flags=${rest#*|}; }
 declare -A OK CPU
 for m in $METRICS; do
   CPU[$m]=$(one X=1 -- $m --device cpu | grep -m1 '^{')
   echo "-- $m   cpu: ${CPU[$m]:0:150}"
   for s in "${SETTINGS[@]}"; do
-    label=${s%%|*} envs=${s#*|}
-    out=$(one ${envs:-X=1} -- $m --device $DEVICE)
+    setting "$s"
+    out=$(one ${envs:-X=1} -- $m --device $DEVICE $flags)
     line=$(classify "$out")
     printf '   %-28s %s\n' "$label:" "$line"
     if [[ $line == ok* ]] && [ -n "${CPU[$m]}" ] &&
@@ -196,10 +200,11 @@ echo "== 4. the first setting under which every metric ran and matched the CPU"
 : > /tmp/learned-workaround.env
 n=$(wc -w <<< "$METRICS")
 for s in "${SETTINGS[@]}"; do
-  label=${s%%|*} envs=${s#*|}
+  setting "$s"
   if [ "${OK[$label]:-0}" -eq "$n" ]; then
     echo "WORKAROUND: $label"
     [ -n "$envs" ] && echo "$envs" | sed 's/^\([A-Z_]*\)=\(.*\)$/\1="\2"/' > /tmp/learned-workaround.env
+    [ -n "$flags" ] && echo "LEARNED_FLAGS=\"$flags\"" >> /tmp/learned-workaround.env
     exit 0
   fi
 done

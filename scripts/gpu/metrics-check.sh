@@ -34,7 +34,7 @@ paper=${paper%,}
 
 # The setting learned-diagnose.sh found (a call before, on the same warm
 # machine), unless the caller set ONNX Runtime's settings itself.
-if [ -s /tmp/learned-workaround.env ] && [ -z "${ADDSR_BENCH_ORT_STATIC_SHAPES:-}${ADDSR_BENCH_ORT_OPT:-}${ADDSR_BENCH_ORT_DISABLE:-}" ]; then
+if [ -s /tmp/learned-workaround.env ] && [ -z "${ADDSR_BENCH_ORT_STATIC_SHAPES:-}${ADDSR_BENCH_ORT_OPT:-}${ADDSR_BENCH_ORT_DISABLE:-}${LEARNED_FLAGS:-}" ]; then
   echo "settings from learned-diagnose.sh: $(tr '\n' ' ' < /tmp/learned-workaround.env)"
   set -a; . /tmp/learned-workaround.env; set +a
 fi
@@ -76,7 +76,7 @@ peak() {
 }
 score() { # SIZE ARGS…: addsr-bench score on that size's set (models: $SD)
   local S=$1; shift
-  $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" --models "$SD" --device $DEVICE --timings --format jsonl --no-verify "$@"
+  $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" --models "$SD" --device $DEVICE --timings --format jsonl --no-verify ${LEARNED_FLAGS:-} "$@"
 }
 SD=$W/standins
 
@@ -89,7 +89,7 @@ f=$(ls "$W/m$S0/dist" | head -1)
 cp "$W/m$S0/dist/$f" "$W/one/dist/"; cp "$W/m$S0/ref/$f" "$W/one/ref/"
 for m in $METRICS; do
   echo "-- $m"
-  ADDSR_BENCH_ORT_LOG=verbose timeout 120 $B score --dist "$W/one/dist" --ref "$W/one/ref" -m $m --models "$W/standins" --device $DEVICE --no-verify 2>&1 |
+  ADDSR_BENCH_ORT_LOG=verbose timeout 120 $B score --dist "$W/one/dist" --ref "$W/one/ref" -m $m --models "$W/standins" --device $DEVICE --no-verify ${LEARNED_FLAGS:-} 2>&1 |
     ort_log_summary 10
 done
 
@@ -114,7 +114,7 @@ for S in $SIZES; do
     for wb in "${configs[@]}"; do
       set -- $wb
       /usr/bin/time -f "  whole process: %e s (ORT start, sessions, decode, scoring), --workers $1 --batch $2" \
-        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$W/standins" --device $DEVICE --format jsonl --no-verify --workers $1 --batch $2 > /dev/null
+        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$W/standins" --device $DEVICE --format jsonl --no-verify ${LEARNED_FLAGS:-} --workers $1 --batch $2 > /dev/null
     done
   fi
 done
@@ -141,7 +141,7 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
   $PY $P compare "$W/t$S.json" "$W/g${S}h.jsonl"
   if [ -n "$paper" ]; then
     /usr/bin/time -f "  whole process, float16 graphs: %e s, $paper on $N images, --workers 2 --batch 16" \
-      $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --workers 2 --batch 16 > /dev/null
+      $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify ${LEARNED_FLAGS:-} --workers 2 --batch 16 > /dev/null
   fi
   SD=$W/standins
 fi
@@ -152,7 +152,7 @@ if [ -n "$BIG" ]; then
     [ -d "$W/big$px" ] || $PY $P make-images "$W/big$px" --size ${px}x$px --n 1 > /dev/null
     for m in lpips clipiqa musiq; do
       echo "-- $m at ${px}²"
-      peak sh -c "$B score --dist $W/big$px/dist --ref $W/big$px/ref -m $m --models $W/standins --device $DEVICE --timings --workers 1 --format jsonl --no-verify 2>&1 >/dev/null | grep -E 'timings:|  $m |memory|skipped'"
+      peak sh -c "$B score --dist $W/big$px/dist --ref $W/big$px/ref -m $m --models $W/standins --device $DEVICE --timings --workers 1 --format jsonl --no-verify ${LEARNED_FLAGS:-} 2>&1 >/dev/null | grep -E 'timings:|  $m |memory|skipped'"
     done
   done
 fi
