@@ -13,6 +13,8 @@
 # machine: its /tmp/learned-workaround.env is read here unless ONNX
 # Runtime's settings are set already.
 #
+# LEAN=1 leaves out the node placement listing, the --batch 16 reruns and
+# the single-worker whole-process run (about 2 minutes less).
 # FP16=1 adds float16 conversions of the same stand-ins (CUDA only) at the
 # first size: the route to the 5 s goal.
 # Knobs, for a dry run of the script's flow on a CPU machine:
@@ -87,7 +89,7 @@ echo "== node placement and ONNX Runtime warnings (ADDSR_BENCH_ORT_LOG=verbose, 
 mkdir -p "$W/one/dist" "$W/one/ref"
 f=$(ls "$W/m$S0/dist" | head -1)
 cp "$W/m$S0/dist/$f" "$W/one/dist/"; cp "$W/m$S0/ref/$f" "$W/one/ref/"
-for m in $METRICS; do
+for m in $([ -z "${LEAN:-}" ] && echo $METRICS); do
   echo "-- $m"
   ADDSR_BENCH_ORT_LOG=verbose timeout 120 $B score --dist "$W/one/dist" --ref "$W/one/ref" -m $m --models "$W/standins" --device $DEVICE --no-verify ${LEARNED_FLAGS:-} 2>&1 |
     ort_log_summary 10
@@ -100,9 +102,9 @@ for S in $SIZES; do
   for m in $METRICS; do
     echo "== ${S}: addsr-bench score -m $m --device $DEVICE --workers 1"
     peak score $S -m $m --workers 1 >> "$W/g$S.jsonl"
-    if [ $S = 512 ]; then
+    if [ $S = 512 ] && [ -z "${LEAN:-}" ]; then
       echo "-- --workers 1 --batch 16"
-      score $S -m $m --workers 1 --batch 16 > /dev/null
+      [ -z "${LEAN:-}" ] && score $S -m $m --workers 1 --batch 16 > /dev/null
     fi
   done
   echo "== ${S}: Go + ONNX ($DEVICE) against torch ($DEVICE)"
@@ -110,6 +112,7 @@ for S in $SIZES; do
   if [ -n "$paper" ]; then
     echo "== ${S}: $paper on $N images in one process (goal: the four in < 5 s at 512²)"
     configs=("1 1" "2 16")
+    [ -n "${LEAN:-}" ] && configs=("2 16")
     [ $S = 1080 ] && configs=("2 8")
     for wb in "${configs[@]}"; do
       set -- $wb
@@ -134,7 +137,7 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
   for m in $METRICS; do
     echo "-- ${S}: addsr-bench score -m $m (float16 graph) --workers 1, then --batch 16"
     peak score $S -m $m --workers 1 >> "$W/g${S}h.jsonl"
-    score $S -m $m --workers 1 --batch 16 > /dev/null
+    [ -z "${LEAN:-}" ] && score $S -m $m --workers 1 --batch 16 > /dev/null
   done
   echo "-- Go + ONNX float16 against torch float16, then against torch float32 (the cost of half precision)"
   $PY $P compare "$W/t${S}h.json" "$W/g${S}h.jsonl"
