@@ -167,7 +167,8 @@ func InputDims(model []byte) (map[string][]Dim, error) {
 // turns the graph's shape arithmetic (Shape, Gather, Concat … feeding
 // Reshape) into constants, so none of it runs, or is placed on the CPU
 // beside a GPU provider, at inference time. The initializers are copied
-// as they are.
+// as they are; dimensions without a name (rare: exporters name their
+// dynamic axes) are left unknown.
 func PinDims(model []byte, values map[string]int64) ([]byte, error) {
 	for p, v := range values {
 		if v <= 0 {
