@@ -119,7 +119,7 @@ SETTINGS=(
   "ADDSR_BENCH_ORT_OPT=none|ADDSR_BENCH_ORT_OPT=none"
   "Gelu fusions off|ADDSR_BENCH_ORT_DISABLE=BiasGeluFusion;GeluFusion;FastGeluFusion;QuickGeluFusion"
   "LayerNorm fusions off|ADDSR_BENCH_ORT_DISABLE=LayerNormFusion;SimplifiedLayerNormFusion;SkipLayerNormFusion"
-  "one CUDA stream for copies too||--ep-option use_ep_level_unified_stream=1"
+  "unified CUDA stream||--ep-option use_ep_level_unified_stream=1"
 )
 # A setting is LABEL|ENV-ASSIGNMENT|score FLAGS.
 setting() { label=${1%%|*}; local rest=${1#*|}; envs=${rest%%|*}; flags=; [[ $rest == *'|'* ]] && flags=${rest#*|}; }
