@@ -254,6 +254,15 @@ func meanMedian(v []float64) (mean, median float64) {
 	return mean / float64(len(v)), v[len(v)/2]
 }
 
+// msMeanMedian is meanMedian of durations, in milliseconds.
+func msMeanMedian(ds []time.Duration) (mean, median float64) {
+	ms := make([]float64, len(ds))
+	for i, d := range ds {
+		ms[i] = float64(d.Microseconds()) / 1000
+	}
+	return meanMedian(ms)
+}
+
 // verifyManifest checks the dataset a --ref folder belongs to (the folder
 // itself or its parent, for HR/ inside a built set) against its manifest.
 func verifyManifest(ref string, skip bool) error {

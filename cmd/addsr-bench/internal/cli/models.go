@@ -171,11 +171,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			times := make([]float64, len(sum.Times))
-			for i, t := range sum.Times {
-				times[i] = float64(t.Microseconds()) / 1000
-			}
-			mean, median := meanMedian(times)
+			mean, median := msMeanMedian(sum.Times)
 			shared := ""
 			if sum.Shared > 1 {
 				shared = fmt.Sprintf(", up to %d images per inference", sum.Shared)
@@ -183,11 +179,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if len(sum.Stages) > 1 { // where a runner's time goes: the GPU's share, the host's
 				var parts []string
 				for _, st := range sum.Stages {
-					ms := make([]float64, len(st.Times))
-					for i, t := range st.Times {
-						ms[i] = float64(t.Microseconds()) / 1000
-					}
-					_, med := meanMedian(ms)
+					_, med := msMeanMedian(st.Times)
 					parts = append(parts, fmt.Sprintf("%s %.1f ms", st.Name, med))
 				}
 				shared += "; medians: " + strings.Join(parts, ", ")
