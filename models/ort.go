@@ -170,7 +170,28 @@ func OpenOn(path string, dev Device) (*Session, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	ins, outs, err := ort.GetInputOutputInfo(path)
+	// Static shapes keep the graph's bytes for their pinned copies: read
+	// once, and ONNX Runtime's view of its I/O taken from them.
+	static := false
+	var model []byte
+	if !dev.IOBinding { // IO-bound sessions refuse static shapes (openBound)
+		var err error
+		if static, err = staticShapes(dev); err != nil {
+			return nil, err
+		}
+		if static {
+			if model, err = os.ReadFile(path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var ins, outs []ort.InputOutputInfo
+	var err error
+	if model != nil {
+		ins, outs, err = ort.GetInputOutputInfoWithONNXData(model)
+	} else {
+		ins, outs, err = ort.GetInputOutputInfo(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable ONNX model: %w", path, err)
 	}
@@ -193,13 +214,9 @@ func OpenOn(path string, dev Device) (*Session, error) {
 		}
 		return &Session{path: path, inputs: ins, outputs: outs, bound: b, placement: place}, nil
 	}
-	static, err := staticShapes(dev)
-	if err != nil {
-		return nil, err
-	}
 	var st *staticSessions
 	if static {
-		if st, err = newStaticSessions(path, ins, outs); err != nil {
+		if st, err = newStaticSessions(path, model, ins, names(ins), names(outs)); err != nil {
 			return nil, err
 		}
 	}

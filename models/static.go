@@ -79,18 +79,15 @@ type staticEntry struct {
 	used  uint64 // clock at the last acquire
 }
 
-// newStaticSessions reads the graph at path; nil when it has no symbolic
-// input dimension (a plain session is the same thing).
-func newStaticSessions(path string, ins, outs []ort.InputOutputInfo) (*staticSessions, error) {
-	model, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+// newStaticSessions keeps model (the graph at path, with inputs ins and
+// the named inputs and outputs to run); nil when it has no symbolic input
+// dimension (a plain session is the same thing).
+func newStaticSessions(path string, model []byte, ins []ort.InputOutputInfo, inNames, outNames []string) (*staticSessions, error) {
 	dims, err := onnxpb.InputDims(model)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	st := &staticSessions{path: path, model: model, byKey: map[string]*staticEntry{}}
+	st := &staticSessions{path: path, model: model, ins: inNames, outs: outNames, byKey: map[string]*staticEntry{}}
 	symbolic := false
 	for _, in := range ins {
 		d, ok := dims[in.Name]
@@ -103,10 +100,6 @@ func newStaticSessions(path string, ins, outs []ort.InputOutputInfo) (*staticSes
 			symbolic = symbolic || x.Param != ""
 		}
 		st.params = append(st.params, names)
-		st.ins = append(st.ins, in.Name)
-	}
-	for _, o := range outs {
-		st.outs = append(st.outs, o.Name)
 	}
 	if !symbolic {
 		return nil, nil

@@ -62,6 +62,21 @@ func arithmeticInputs(n int) (a, b Tensor, want []float32) {
 	return a, b, want
 }
 
+// runOnce opens the graph at path (with static shapes or not), runs it on
+// n rows and closes it: the session writes what the environment asks for.
+func runOnce(t *testing.T, path string, static bool, n int) {
+	t.Helper()
+	s, err := OpenOn(path, Device{Kind: "cpu", StaticShapes: static})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, _ := arithmeticInputs(n)
+	if _, err := s.Run(a, b); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
 // TestStaticShapes: a session per set of shapes, each computing what the
 // graph does, at most maxStaticSessions kept, recorded in the placement;
 // shapes the graph cannot take are refused with the dimension named.
@@ -148,15 +163,7 @@ func TestStaticShapesFoldShapeNodes(t *testing.T) {
 	for _, static := range []bool{false, true} {
 		prefix := filepath.Join(t.TempDir(), "prof")
 		t.Setenv(EnvORTProfile, prefix)
-		s, err := OpenOn(path, Device{Kind: "cpu", StaticShapes: static})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b, _ := arithmeticInputs(4)
-		if _, err := s.Run(a, b); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
+		runOnce(t, path, static, 4)
 		files, _ := filepath.Glob(prefix + "_*.json")
 		if len(files) != 1 {
 			t.Fatalf("static %v: profile files %v", static, files)
@@ -245,15 +252,7 @@ func TestSaveOptimized(t *testing.T) {
 	for _, static := range []bool{false, true} {
 		out := filepath.Join(t.TempDir(), "opt.onnx")
 		t.Setenv(EnvORTSaveOptimized, out)
-		s, err := OpenOn(path, Device{Kind: "cpu", StaticShapes: static})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, b, _ := arithmeticInputs(3)
-		if _, err := s.Run(a, b); err != nil {
-			t.Fatal(err)
-		}
-		s.Close()
+		runOnce(t, path, static, 3)
 		raw, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatalf("static %v: %v", static, err)
