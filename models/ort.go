@@ -106,9 +106,36 @@ func Init() error {
 		}
 		if err := ort.InitializeEnvironment(level); err != nil {
 			envErr = fmt.Errorf("loading ONNX Runtime from %s: %w (it must be release %s for this CPU and OS)", envLib, err, ORTVersion)
+			return
 		}
+		envErr = setTelemetry(os.Getenv(EnvORTTelemetry))
 	})
 	return envErr
+}
+
+// EnvORTTelemetry=1 leaves ONNX Runtime's telemetry events on; by default
+// they are off. A benchmark has no use for them, and in release 1.29.0 on
+// Linux the event for a failed Run dereferences the failure's status
+// without checking it: with the CUDA plugin provider a failing kernel
+// then killed the process (SIGSEGV at address 0x5 in LogRuntimeError,
+// found by disassembling libonnxruntime.so at the crash's offset) instead
+// of returning the kernel's error.
+const EnvORTTelemetry = "ADDSR_BENCH_ORT_TELEMETRY"
+
+func setTelemetry(v string) error {
+	switch v {
+	case "", "0":
+		if err := ort.DisableTelemetry(); err != nil {
+			return fmt.Errorf("turning ONNX Runtime's telemetry off: %w", err)
+		}
+	case "1":
+		if err := ort.EnableTelemetry(); err != nil {
+			return fmt.Errorf("turning ONNX Runtime's telemetry on: %w", err)
+		}
+	default:
+		return fmt.Errorf("%s=%q: use 0 (the default: off) or 1", EnvORTTelemetry, v)
+	}
+	return nil
 }
 
 // EnvORTLog sets ONNX Runtime's log level: error (the default), warning
@@ -214,15 +241,33 @@ func OpenOn(path string, dev Device) (*Session, error) {
 		}
 		return &Session{path: path, inputs: ins, outputs: outs, bound: b, placement: place}, nil
 	}
-	var st *staticSessions
-	if static {
-		if st, err = newStaticSessions(path, model, ins, names(ins), names(outs)); err != nil {
-			return nil, err
-		}
-	}
 	opts, place, err := sessionOptions(dev)
 	if err != nil {
 		return nil, err
+	}
+	fail := func(err error) (*Session, error) {
+		opts.Destroy()
+		return nil, err
+	}
+	// Slices are rewritten (or counted) where they crash the provider, or
+	// where EnvSliceAsGather asks for it.
+	if on, err := sliceAsGather(place); err != nil {
+		return fail(err)
+	} else if (on || slicesCrash(place)) && model == nil {
+		if model, err = os.ReadFile(path); err != nil {
+			return fail(err)
+		}
+	}
+	if model != nil {
+		if model, err = rewriteSlices(path, model, opts, &place); err != nil {
+			return fail(err)
+		}
+	}
+	var st *staticSessions
+	if static {
+		if st, err = newStaticSessions(path, model, ins, names(ins), names(outs)); err != nil {
+			return fail(err)
+		}
 	}
 	if st != nil { // sessions are made per shape, on first use, with these options
 		st.opts, st.device = opts, place.Device
@@ -237,7 +282,11 @@ func OpenOn(path string, dev Device) (*Session, error) {
 	var s *ort.DynamicAdvancedSession
 	if _, err = withGoSignalHandlers(func() error {
 		var e error
-		s, e = ort.NewDynamicAdvancedSession(path, names(ins), names(outs), opts)
+		if model != nil {
+			s, e = ort.NewDynamicAdvancedSessionWithONNXData(model, names(ins), names(outs), opts)
+		} else {
+			s, e = ort.NewDynamicAdvancedSession(path, names(ins), names(outs), opts)
+		}
 		return e
 	}); err != nil {
 		return nil, fmt.Errorf("%s: creating the ONNX Runtime session on %s: %w", path, place.Device, err)

@@ -119,6 +119,22 @@ func TestLogLevel(t *testing.T) {
 	}
 }
 
+// Telemetry is switched through the loaded library (it must answer both
+// ways), and a value that is neither 0 nor 1 is refused with the fix.
+func TestSetTelemetry(t *testing.T) {
+	if err := Init(); err != nil {
+		t.Skip(err)
+	}
+	for _, v := range []string{"1", "", "0"} {
+		if err := setTelemetry(v); err != nil {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+	if err := setTelemetry("yes"); err == nil || !strings.Contains(err.Error(), EnvORTTelemetry) {
+		t.Errorf("yes: %v", err)
+	}
+}
+
 // ADDSR_BENCH_ORT_OPT and ADDSR_BENCH_ORT_DISABLE reach the session, are
 // recorded in its placement, and bad values are refused with the fix.
 func TestSessionTuning(t *testing.T) {

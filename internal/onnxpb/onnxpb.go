@@ -62,6 +62,7 @@ type Attr struct {
 	String *string
 	Ints   []int64
 	Floats []float32
+	Tensor *Tensor // a Constant node's value
 }
 
 // I, F, S and Is build attributes.
@@ -161,6 +162,7 @@ const (
 	attrFloat  = 1
 	attrInt    = 2
 	attrString = 3
+	attrTensor = 4
 	attrFloats = 6
 	attrInts   = 7
 )
@@ -182,6 +184,10 @@ func (a Attr) marshal() []byte {
 		b = protowire.AppendTag(b, 4, protowire.BytesType)
 		b = protowire.AppendBytes(b, []byte(*a.String))
 		typ = attrString
+	case a.Tensor != nil:
+		b = protowire.AppendTag(b, 5, protowire.BytesType)
+		b = protowire.AppendBytes(b, a.Tensor.marshal())
+		typ = attrTensor
 	case a.Floats != nil:
 		var p []byte
 		for _, f := range a.Floats {

@@ -1,0 +1,106 @@
+package models
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"strconv"
+	"strings"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
+)
+
+// EnvSliceAsGather turns the Slice rewrite (onnxpb.SliceAsGather) on (1)
+// or off (0) for every session; unset, it is on exactly where it is needed:
+// ONNX Runtime 1.29.0 with the CUDA plugin provider, whose Slice kernel
+// kills the process (H200, 2026-11-26: SIGSEGV, then, with telemetry off,
+// a second one in the executor's error report, both reading a Status the
+// kernel returned broken; a one-Slice graph is enough, the same slice as a
+// Gather runs). The rewrite changes no value, but it is part of the
+// placement (slice_as_gather=N), so of every fingerprint.
+const EnvSliceAsGather = "ADDSR_BENCH_ORT_SLICE_AS_GATHER"
+
+// brokenSliceORT is the ONNX Runtime release whose CUDA plugin provider
+// crashes on Slice.
+const brokenSliceORT = "1.29.0"
+
+// gatherToSlice is ONNX Runtime's fusion of Range → Gather into Slice:
+// it would undo the rewrite, and it is wrong where a negative step's range
+// ends at −1 (onnxpb's TestSliceAsGather).
+const gatherToSlice = "GatherToSliceFusion"
+
+// sliceAsGather says whether sessions placed at p rewrite their Slices.
+func sliceAsGather(p Placement) (bool, error) {
+	switch v := strings.TrimSpace(os.Getenv(EnvSliceAsGather)); v {
+	case "":
+		return slicesCrash(p), nil
+	case "0":
+		return false, nil
+	case "1":
+		return true, nil
+	default:
+		return false, fmt.Errorf("%s=%q: use 1 or 0 (unset: on with ONNX Runtime %s's CUDA plugin provider only)", EnvSliceAsGather, v, brokenSliceORT)
+	}
+}
+
+// slicesCrash says whether a Slice node crashes where p runs.
+func slicesCrash(p Placement) bool { return p.Path == "plugin" && p.ORTVersion == brokenSliceORT }
+
+// SlicesKept is how many Slice nodes a session placed at p still runs where
+// they crash the process (0 elsewhere): bounds that are not constants, or
+// the rewrite turned off.
+func SlicesKept(p Placement) int {
+	if !slicesCrash(p) {
+		return 0
+	}
+	n, _ := strconv.Atoi(p.Session["slices_kept"])
+	return n
+}
+
+// rewriteSlices applies the Slice rewrite to model where the policy asks
+// for it, on the plugin path counts what is left, records both in place
+// and has opts skip the fusion that would undo it.
+func rewriteSlices(path string, model []byte, opts *ort.SessionOptions, place *Placement) ([]byte, error) {
+	on, err := sliceAsGather(*place)
+	if err != nil {
+		return nil, err
+	}
+	if !on && !slicesCrash(*place) {
+		return model, nil
+	}
+	out, res, err := onnxpb.SliceAsGather(model)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	set := func(k string, v int) {
+		place.Session = maps.Clone(place.Session)
+		if place.Session == nil {
+			place.Session = map[string]string{}
+		}
+		place.Session[k] = strconv.Itoa(v)
+	}
+	if !on {
+		if n := res.Rewritten + res.Kept; n > 0 {
+			set("slices_kept", n)
+		}
+		return model, nil
+	}
+	if res.Kept > 0 && slicesCrash(*place) {
+		set("slices_kept", res.Kept)
+	}
+	if res.Rewritten == 0 {
+		return model, nil
+	}
+	set("slice_as_gather", res.Rewritten)
+	// The environment's list (EnvORTDisable) stays; the key is replaced.
+	list := gatherToSlice
+	if v := place.Session[disableOptimizersKey]; v != "" {
+		list = v + ";" + gatherToSlice
+	}
+	if err := opts.AddSessionConfigEntry(disableOptimizersKey, list); err != nil {
+		return nil, fmt.Errorf("%s: disabling %s: %w", path, gatherToSlice, err)
+	}
+	return out, nil
+}
