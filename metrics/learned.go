@@ -61,6 +61,10 @@ type learnedMetric interface {
 	reduce(out []models.Tensor, row0, rows, total int) (float64, error)
 	// memory estimates the activations' peak bytes for the input (memory.go).
 	memory(in graphInput) int64
+	// largestTensor is the element count of the largest tensor the graph
+	// makes for the input, all rows together (memory.go): on a GPU it must
+	// stay under cudaMaxElements.
+	largestTensor(in graphInput) int64
 }
 
 // scoreLearned is every learned metric's Score: a batch of one.
@@ -76,13 +80,24 @@ func scoreLearned(l learnedMetric, dist, ref *img.Image) (float64, error) {
 func runFitted(l learnedMetric, in graphInput) ([]models.Tensor, error) {
 	m := l.model()
 	budget, need, rows := m.memoryBudget(), l.memory(in), in.rows()
-	if budget <= 0 || need <= budget {
+	limit, elems := m.elementLimit(), l.largestTensor(in)
+	if (budget <= 0 || need <= budget) && (limit <= 0 || elems <= limit) {
 		return m.run(l.Name(), in.tensors...)
 	}
 	if err := checkMemory(l, in); err != nil {
 		return nil, err
 	}
-	step := int(budget / max(need/int64(rows), 1))
+	if err := checkElements(l, in); err != nil {
+		return nil, err
+	}
+	step := rows
+	if budget > 0 {
+		step = min(step, int(budget/max(need/int64(rows), 1)))
+	}
+	if limit > 0 {
+		step = min(step, int(limit/max(elems/int64(rows), 1)))
+	}
+	step = max(step, 1)
 	var out []models.Tensor
 	for r := 0; r < rows; r += step {
 		n := min(step, rows-r)
@@ -139,6 +154,9 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 		if errs[i] == nil {
 			errs[i] = checkMemory(l, ins[i])
 		}
+		if errs[i] == nil {
+			errs[i] = checkElements(l, ins[i])
+		}
 	}
 	one := func(i int) {
 		out, err := runFitted(l, ins[i])
@@ -163,19 +181,23 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 		}
 		groups[k] = append(groups[k], i)
 	}
-	// Groups cut so that each stacked inference fits the memory budget.
+	// Groups cut so that each stacked inference fits the memory budget and,
+	// on a GPU, keeps its tensors indexable.
 	var parts [][]int
-	budget := m.memoryBudget()
+	budget, limit := m.memoryBudget(), m.elementLimit()
 	for _, k := range order {
 		var part []int
-		var need int64
+		var need, elems int64
 		for _, i := range groups[k] {
-			if len(part) > 0 && budget > 0 && need+l.memory(ins[i]) > budget {
+			overBudget := budget > 0 && need+l.memory(ins[i]) > budget
+			overLimit := limit > 0 && elems+l.largestTensor(ins[i]) > limit
+			if len(part) > 0 && (overBudget || overLimit) {
 				parts = append(parts, part)
-				part, need = nil, 0
+				part, need, elems = nil, 0, 0
 			}
 			part = append(part, i)
 			need += l.memory(ins[i])
+			elems += l.largestTensor(ins[i])
 		}
 		parts = append(parts, part)
 	}
@@ -263,28 +285,27 @@ type onnxModel struct {
 // graph (knownCrash), for trying workarounds and newer providers.
 const EnvAllowKnownCrash = "ADDSR_BENCH_ALLOW_KNOWN_CRASH"
 
-// knownCrash says why the metric's graph (by file stem) must not run where p
-// places it, or "". On an H200 (2026-11-26) ONNX Runtime 1.29.0's CUDA
-// plugin provider crashed the process (SIGSEGV inside Run, or an illegal
-// memory access that loses the CUDA context for every later inference) on
-// the MANIQA, MUSIQ and CLIP graphs; LPIPS ran. A crash would end a whole
-// experiment, so such a pairing is refused up front (--device cuda) or the
-// metric moved to the CPU (--device auto), until scripts/gpu/learned-
-// diagnose.sh finds a setting that works.
-func knownCrash(stem string, p models.Placement) string {
-	switch stem {
-	case "maniqa-koniq", "maniqa-pipal", "musiq-koniq", "clipiqa":
-	default:
+// knownCrash says why the graph must not run where p places it, or "".
+// ONNX Runtime 1.29.0's CUDA plugin provider kills the process on any Slice
+// node it runs (H200, 2026-11-26: MANIQA, MUSIQ and CLIP crashed, LPIPS,
+// without a Slice, ran). models rewrites a graph's Slices into Gathers
+// there (models.EnvSliceAsGather); a graph that would still run one (its
+// bounds computed, or the rewrite turned off) would end a whole experiment,
+// so it is refused up front (--device cuda) or moved to the CPU (--device
+// auto).
+func knownCrash(p models.Placement) string {
+	if os.Getenv(EnvAllowKnownCrash) == "1" {
 		return ""
 	}
-	if p.Path != "plugin" || p.ORTVersion != "1.29.0" || os.Getenv(EnvAllowKnownCrash) == "1" {
-		return ""
+	if n := models.SlicesKept(p); n > 0 {
+		return fmt.Sprintf("%d Slice node(s) of this graph would run on ONNX Runtime %s's CUDA plugin provider, whose Slice kernel crashes the process (README: Learned metrics)", n, p.ORTVersion)
 	}
-	return "this graph crashed ONNX Runtime " + p.ORTVersion + "'s CUDA plugin provider (README: Learned metrics)"
+	return ""
 }
 
-// knownCrashCheck is knownCrash, replaced by tests of what Ready does with it.
-var knownCrashCheck = knownCrash
+// knownCrashCheck is knownCrash, replaced by tests of what Ready does with
+// it (which pick the graph by its file stem).
+var knownCrashCheck = func(_ string, p models.Placement) string { return knownCrash(p) }
 
 // padLearnedOnCPU lets tests pad on the CPU, where it only costs.
 var padLearnedOnCPU bool
@@ -314,7 +335,7 @@ func (m *onnxModel) Ready() error {
 		if why := knownCrashCheck(m.stem, s.Placement()); why != "" {
 			s.Close()
 			if m.cfg.Device.Kind != "auto" {
-				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, or set %s=1 to run it there anyway (with %s=1, the candidate fix, not yet tried on a GPU)", p, why, EnvAllowKnownCrash, models.EnvStaticShapes)
+				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, leave %s unset (the rewrite on) if it is set to 0, or set %s=1 to run it there anyway", p, why, models.EnvSliceAsGather, EnvAllowKnownCrash)
 				return
 			}
 			cpu := m.cfg.Device

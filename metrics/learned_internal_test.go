@@ -94,6 +94,83 @@ func TestMemoryBudget(t *testing.T) {
 	}
 }
 
+// On a GPU no tensor of one inference may reach 2³¹ elements: stacked
+// images are cut to stay under the limit, an image's crops are run in parts
+// when it alone passes it, and an image that cannot be split is refused
+// with the way out. Here on the CPU, with a small limit set.
+func TestElementLimit(t *testing.T) {
+	defer func() { elementLimitForTest = 0 }()
+	im := func(v float32) *img.Image {
+		return filled(64, 48, func(_, i int) float32 { return v + float32(i%5)/10 })
+	}
+	dists := []*img.Image{im(0.1), im(0.2), im(0.3), im(0.4), im(0.5)}
+	alone, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	want := make([]float64, len(dists))
+	for i, d := range dists {
+		var err error
+		if want[i], err = alone.Score(d, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		limit int64
+		runs  int64
+	}{
+		{50 * maniqaElementsPerCrop, 3},  // 2 images (40 crops) an inference
+		{10 * maniqaElementsPerCrop, 10}, // each image's 20 crops in 2 parts
+	} {
+		elementLimitForTest = c.limit
+		met, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1})
+		got, errs := met.(BatchScorer).ScoreBatch(dists, nil)
+		for i := range dists {
+			if errs[i] != nil || math.Abs(got[i]-want[i]) > 1e-5*math.Abs(want[i]) {
+				t.Errorf("limit %d, image %d: %v, %v; alone %v", c.limit, i, got[i], errs[i], want[i])
+			}
+		}
+		if n := met.(learnedMetric).model().runs.Load(); n != c.runs {
+			t.Errorf("limit %d: %d inferences for 5 images, want %d", c.limit, n, c.runs)
+		}
+	}
+	elementLimitForTest = 64 * 48 * clipElementsPerPixel / 2
+	clip, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	if _, err := clip.Score(im(0.1), nil); err == nil || !strings.Contains(err.Error(), "a 64x48 image makes a tensor of about 49152 elements") ||
+		!strings.Contains(err.Error(), "on the CPU") {
+		t.Errorf("an image over the limit: %v", err)
+	}
+}
+
+// The largest tensors, by hand: MANIQA 3072² per crop; LPIPS-VGG 64
+// channels at full size, AlexNet's 64 at (side/4 + 1)²; CLIP 16 per pixel;
+// MUSIQ the root convolution's 64·16² per token, or 6·(tokens+1)² where that
+// is larger.
+func TestLargestTensor(t *testing.T) {
+	in := func(shape ...int64) graphInput {
+		n := int64(1)
+		for _, d := range shape {
+			n *= d
+		}
+		x := models.Tensor{Shape: shape, Data: make([]float32, n)}
+		return graphInput{tensors: []models.Tensor{x, x}}
+	}
+	for _, c := range []struct {
+		name string
+		l    learnedMetric
+		in   graphInput
+		want int64
+	}{
+		{"maniqa", &maniqa{}, in(20, 3, 224, 224), 20 * 3072 * 3072},
+		{"lpips-vgg", &lpips{onnxModel: onnxModel{stem: "lpips-vgg"}}, in(1, 3, 48, 64), 64 * 48 * 64},
+		{"lpips-alex", &lpips{onnxModel: onnxModel{stem: "lpips-alex"}}, in(2, 3, 48, 64), 2 * 64 * 13 * 17},
+		{"clipiqa", &clipiqa{}, in(1, 3, 48, 64), 16 * 48 * 64},
+		{"musiq", &musiq{}, in(1, 449, 3075), 449 * 64 * 256},
+		{"musiq, long", &musiq{}, in(2, 3000, 3075), 2 * 6 * 3001 * 3001},
+	} {
+		if got := c.l.largestTensor(c.in); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
+
 func TestParseBytes(t *testing.T) {
 	for _, c := range []struct {
 		in   string
@@ -217,28 +294,34 @@ func at(xs []*img.Image, i int) *img.Image {
 	return xs[i]
 }
 
-// The metrics whose graphs crashed ONNX Runtime 1.29.0's CUDA plugin are
-// kept off it (unless EnvAllowKnownCrash=1); other placements, other
-// metrics and other versions are not affected.
+// A graph that would still run Slice nodes on ONNX Runtime 1.29.0's CUDA
+// plugin is kept off it (unless EnvAllowKnownCrash=1); one whose Slices
+// were all rewritten, other paths and other versions are not affected.
 func TestKnownCrash(t *testing.T) {
-	plugin := models.Placement{EP: "CUDAExecutionProvider", Path: "plugin", ORTVersion: "1.29.0"}
-	legacy, newer, cpu := plugin, plugin, models.Placement{EP: "CPUExecutionProvider", Path: "cpu", ORTVersion: "1.29.0"}
+	kept := map[string]string{"slices_kept": "2"}
+	plugin := models.Placement{EP: "CUDAExecutionProvider", Path: "plugin", ORTVersion: "1.29.0", Session: kept}
+	rewritten, legacy, newer := plugin, plugin, plugin
+	rewritten.Session = map[string]string{"slice_as_gather": "40"}
 	legacy.Path, newer.ORTVersion = "legacy", "1.30.0"
+	cpu := models.Placement{EP: "CPUExecutionProvider", Path: "cpu", ORTVersion: "1.29.0", Session: kept}
 	for _, c := range []struct {
-		stem  string
+		name  string
 		p     models.Placement
 		crash bool
 	}{
-		{"maniqa-koniq", plugin, true}, {"maniqa-pipal", plugin, true}, {"musiq-koniq", plugin, true}, {"clipiqa", plugin, true},
-		{"lpips-alex", plugin, false}, {"lpips-vgg", plugin, false},
-		{"maniqa-koniq", legacy, false}, {"musiq-koniq", newer, false}, {"clipiqa", cpu, false},
+		{"plugin, slices kept", plugin, true}, {"plugin, slices rewritten", rewritten, false},
+		{"plugin, no slices", models.Placement{Path: "plugin", ORTVersion: "1.29.0"}, false},
+		{"legacy", legacy, false}, {"newer", newer, false}, {"cpu", cpu, false},
 	} {
-		if got := knownCrash(c.stem, c.p) != ""; got != c.crash {
-			t.Errorf("%s on %+v: known crash %v, want %v", c.stem, c.p, got, c.crash)
+		if got := knownCrash(c.p) != ""; got != c.crash {
+			t.Errorf("%s: known crash %v, want %v", c.name, got, c.crash)
 		}
 	}
+	if why := knownCrash(plugin); !strings.Contains(why, "2 Slice node(s)") {
+		t.Errorf("the reason: %q", why)
+	}
 	t.Setenv(EnvAllowKnownCrash, "1")
-	if why := knownCrash("maniqa-koniq", plugin); why != "" {
+	if why := knownCrash(plugin); why != "" {
 		t.Errorf("with %s=1: %q", EnvAllowKnownCrash, why)
 	}
 }
@@ -246,16 +329,17 @@ func TestKnownCrash(t *testing.T) {
 // What Ready does with a known crash: --device cuda (here: any but auto)
 // refuses with the ways out; auto runs the metric on the CPU and says so.
 func TestKnownCrashReady(t *testing.T) {
+	saved := knownCrashCheck
 	knownCrashCheck = func(stem string, _ models.Placement) string {
 		if stem == "maniqa-koniq" {
 			return "test crash"
 		}
 		return ""
 	}
-	defer func() { knownCrashCheck = knownCrash }()
+	defer func() { knownCrashCheck = saved }()
 	strict, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}})
 	if err := strict.(learnedMetric).model().Ready(); err == nil || !strings.Contains(err.Error(), "test crash; use --device auto") || !strings.Contains(err.Error(), EnvAllowKnownCrash+"=1") ||
-		!strings.Contains(err.Error(), models.EnvStaticShapes+"=1, the candidate fix") {
+		!strings.Contains(err.Error(), models.EnvSliceAsGather) {
 		t.Errorf("refusal: %v", err)
 	}
 	auto, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "auto"}})

@@ -68,6 +68,15 @@ func (m *lpips) memory(in graphInput) int64 {
 	return int64(in.rows()) * int64(in.w) * int64(in.h) * per
 }
 
+func (m *lpips) largestTensor(in graphInput) int64 {
+	x := in.tensors[0] // [rows, 3, H, W]; the reference is the same size
+	rows, h, w := x.Shape[0], x.Shape[2], x.Shape[3]
+	if m.stem == "lpips-vgg" {
+		return rows * lpipsVGGElementsPerPix * h * w
+	}
+	return rows * 64 * (h/4 + 1) * (w/4 + 1)
+}
+
 func (m *lpips) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {
 	return rowValue(m.name, out, row0, rows, total)
 }

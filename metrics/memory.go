@@ -98,6 +98,57 @@ func checkMemory(l learnedMetric, in graphInput) error {
 
 func gib(b int64) float64 { return float64(b) / (1 << 30) }
 
+// cudaMaxElements bounds every tensor of one inference on a GPU: ONNX
+// Runtime's CUDA kernels (elementwise ones among them) index with 32-bit
+// integers, so a tensor of 2³¹ elements or more makes an illegal memory
+// access, which loses the CUDA context for every later inference. H200,
+// 2026-11-26: MANIQA with 16 images stacked (320 crops; its channel
+// attention is 3072² per crop, 3.0·10⁹ elements in all) failed with such
+// an access, and so did every image after it; 1 image (20 crops) ran. The
+// cap is the likely cure, not yet run on a GPU.
+const cudaMaxElements = 1<<31 - 1
+
+// Largest intermediate tensor per row of each graph, in elements, from the
+// architectures pyiqa's checkpoints have (the stand-ins copy them): MANIQA's
+// channel attention, 3072² per crop (its ViT-B/8 attention, 12 heads ×
+// 785², is smaller); MUSIQ's ResNet root on each 32² patch, 64 × 16² per
+// token, or its attention, 6 heads × (tokens+1)²; CLIP RN50's stem and first
+// stage, 16 per input pixel; LPIPS's first convolution, 64 channels at a
+// quarter of each side (AlexNet) or at full size (VGG).
+const (
+	maniqaElementsPerCrop  = 3072 * 3072
+	musiqElementsPerToken  = 64 * 16 * 16
+	clipElementsPerPixel   = 16
+	lpipsVGGElementsPerPix = 64
+)
+
+// elementLimit is cudaMaxElements where the metric runs on a GPU, 0 (no
+// limit) on the CPU.
+func (m *onnxModel) elementLimit() int64 {
+	if elementLimitForTest > 0 {
+		return elementLimitForTest
+	}
+	if p := m.Placement(); p.EP != "" && p.EP != "CPUExecutionProvider" {
+		return cudaMaxElements
+	}
+	return 0
+}
+
+// elementLimitForTest, when positive, is every model's limit (tests, on the
+// CPU).
+var elementLimitForTest int64
+
+// checkElements refuses an input whose largest tensor would pass the GPU's
+// limit, unless its rows can run in parts under it (runFitted).
+func checkElements(l learnedMetric, in graphInput) error {
+	limit, n, rows := l.model().elementLimit(), l.largestTensor(in), int64(in.rows())
+	if limit <= 0 || n <= limit || (rows > 1 && n/rows <= limit && l.model().stackable()) {
+		return nil
+	}
+	return fmt.Errorf("%s: a %dx%d image makes a tensor of about %d elements in the network, over the %d that ONNX Runtime's CUDA kernels can index; crop or downscale it, or score this metric on the CPU",
+		l.Name(), in.w, in.h, n, int64(cudaMaxElements))
+}
+
 // ParseBytes reads a size such as 16GiB, 512MiB, 8G or 1000000 (bytes);
 // "off" or a negative number is -1.
 func ParseBytes(s string) (int64, error) {

@@ -145,6 +145,11 @@ func (m *musiq) memory(in graphInput) int64 {
 	return musiqMemory(in.rows(), int(in.tensors[0].Shape[1]))
 }
 
+func (m *musiq) largestTensor(in graphInput) int64 {
+	seq := in.tensors[0].Shape[1]
+	return int64(in.rows()) * max(seq*musiqElementsPerToken, musiqHeads*(seq+1)*(seq+1))
+}
+
 func (m *musiq) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {
 	return rowValue("musiq", out, row0, rows, total)
 }

@@ -103,6 +103,8 @@ func (m *maniqa) input(dist, _ *img.Image) (graphInput, error) {
 
 func (m *maniqa) memory(in graphInput) int64 { return int64(in.rows()) * maniqaBytesPerCrop }
 
+func (m *maniqa) largestTensor(in graphInput) int64 { return int64(in.rows()) * maniqaElementsPerCrop }
+
 // reduce is Σ(w·s)/(Σw + 1e-8) over every token of the image's crops, as
 // pyiqa's MANIQA does after flattening the crops into one sample.
 func (m *maniqa) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {
@@ -173,6 +175,10 @@ func (m *clipiqa) input(dist, _ *img.Image) (graphInput, error) {
 
 func (m *clipiqa) memory(in graphInput) int64 {
 	return int64(in.rows()) * int64(in.w) * int64(in.h) * clipBytesPerPixel
+}
+
+func (m *clipiqa) largestTensor(in graphInput) int64 {
+	return int64(len(in.tensors[0].Data)) / 3 * clipElementsPerPixel
 }
 
 func (m *clipiqa) reduce(out []models.Tensor, row0, rows, total int) (float64, error) {
