@@ -5,7 +5,8 @@ runs each through `addsr-bench models probe` in a process of its own).
 On an H200 with ONNX Runtime 1.29.0's CUDA plugin provider the MANIQA, MUSIQ
 and CLIP stand-ins crashed (SIGSEGV at 0x5 in Run; "illegal memory access"
 first reported at a fused BiasGelu node) where convolution-only graphs ran.
-These graphs separate the suspects:
+These graphs separate the suspects (on that H200 the one Slice crashed,
+every other graph ran, slice_gather and slice_split included):
   gelu        MatMul + bias + erf-GELU (ORT fuses it into BiasGelu on CUDA)
   layernorm   residual Add + LayerNormalization (SkipLayerNorm fusion)
   shape       a Reshape whose shape is computed (Shape → Gather → Concat),
@@ -13,6 +14,11 @@ These graphs separate the suspects:
   attention   multi-head self-attention with computed reshapes and Softmax
   mask        Equal / Where / ConstantOfShape on a computed shape (MUSIQ's mask)
   expand      Expand to a computed shape (the class token)
+  slice       x[:, 1:] (Slice, constant starts/ends/axes), and the same as
+              slice_gather (Gather of constant indices), slice_split (Split)
+  reduce      ReduceL2, Clip, Div, ReduceMean (CLIP's normalisation)
+  softplus    Softplus and Sigmoid (MANIQA's heads)
+  avgpool     AveragePool (CLIP's anti-aliased strides)
 All take and give float32 with a free batch axis.
   python3 bench/learned/crash_graphs.py OUT_DIR
 """
@@ -125,6 +131,32 @@ def build():
         helper.make_node('MatMul', ['xc', 'w1'], ['y'])],
         [w('w1', D, D), const('cls', rng.standard_normal((1, 1, D)).astype(np.float32)),
          const('one_d', np.array([1, D], np.int64))] + idx, out_shape=('n', T + 1, D))
+    # Ops of the static-shape CLIP and MANIQA graphs (which still crashed)
+    # that the static-shape MUSIQ graph (which ran) has not: Slice is in
+    # both; the others in one each.
+    big = np.iinfo(np.int64).max
+    tail = [helper.make_node('MatMul', ['xs', 'w1'], ['y'])]
+    w1 = w('w1', D, D)  # one weight for the three slices: their outputs must match
+    sl_inits = [w1, const('st', np.array([1], np.int64)), const('en', np.array([big], np.int64)),
+                const('ax1', np.array([1], np.int64))]
+    out['slice'] = graph('slice', [helper.make_node('Slice', ['x', 'st', 'en', 'ax1'], ['xs'])] + tail,
+                         sl_inits, out_shape=('n', T - 1, D))
+    # The same slice as a Gather of constant indices and as a Split: the
+    # rewrites a provider whose Slice fails can run instead.
+    out['slice_gather'] = graph('slice_gather', [helper.make_node('Gather', ['x', 'idx'], ['xs'], axis=1)] + tail,
+                                [w1, const('idx', np.arange(1, T, dtype=np.int64))], out_shape=('n', T - 1, D))
+    out['slice_split'] = graph('slice_split', [helper.make_node('Split', ['x', 'parts'], ['drop', 'xs'], axis=1)] + tail,
+                               [w1, const('parts', np.array([1, T - 1], np.int64))], out_shape=('n', T - 1, D))
+    out['reduce'] = graph('reduce', [helper.make_node('ReduceL2', ['x'], ['n2'], axes=[-1], keepdims=1),
+                                     helper.make_node('Clip', ['n2', 'eps'], ['n3']),
+                                     helper.make_node('Div', ['x', 'n3'], ['xn']),
+                                     helper.make_node('ReduceMean', ['xn'], ['m'], axes=[1], keepdims=1),
+                                     helper.make_node('Add', ['xn', 'm'], ['xs'])] + tail,
+                          [w('w1', D, D), const('eps', np.float32(1e-6))])
+    out['softplus'] = graph('softplus', [helper.make_node('Softplus', ['x'], ['a']), helper.make_node('Sigmoid', ['x'], ['b']),
+                                         helper.make_node('Mul', ['a', 'b'], ['xs'])] + tail, [w('w1', D, D)])
+    out['avgpool'] = graph('avgpool', [helper.make_node('AveragePool', ['x'], ['xs'], kernel_shape=[3], pads=[1, 1],
+                                                        count_include_pad=0)] + tail, [w('w1', D, D)])
     return out
 
 

@@ -8,10 +8,12 @@
 # XFER_DIR holds addsr-bench.zst (a stripped build); .gpu/ holds
 # ../shared/gpu/ort-gpu-bundle.sh's bundle. First run on an H200 on
 # 2026-11-26: 5.5 minutes, with MANIQA, MUSIQ and CLIPIQA crashing at once
-# (bench/results/2026-11-26-h200-learned.txt); running, they add minutes:
-# run scripts/gpu/learned-diagnose.sh in the call before, on the same warm
-# machine: its /tmp/learned-workaround.env is read here unless ONNX
-# Runtime's settings are set already.
+# (bench/results/2026-11-26-h200-learned.txt: ONNX Runtime 1.29.0's CUDA
+# plugin crashes on Slice; models rewrites Slices since,
+# bench/results/2026-11-26-h200-slice-crash.txt). The setting
+# scripts/gpu/learned-diagnose.sh found in a call before, on the same warm
+# machine, is read from /tmp/learned-workaround.env unless ONNX Runtime's
+# settings are set already (e.g. ADDSR_BENCH_ORT_STATIC_SHAPES=1).
 #
 # LEAN=1 leaves out the node placement listing, the --batch 16 reruns and
 # the single-worker whole-process run (about 2 minutes less).
