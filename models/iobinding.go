@@ -83,6 +83,9 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	if b.opts.Device == nil {
 		place.Note = cpuOptionsNote(place.Note, dev.EPOptions)
 	}
+	if err := boundSlices(path, place); err != nil {
+		return nil, place, err
+	}
 	b.perShape = (b.opts.Device != nil || perShapeOnCPU) && dev.EPOptions["enable_cuda_graph"] == "1"
 	s, err := b.open()
 	if err != nil {

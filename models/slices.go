@@ -104,3 +104,25 @@ func rewriteSlices(path string, model []byte, opts *ort.SessionOptions, place *P
 	}
 	return out, nil
 }
+
+// boundSlices refuses an IO-bound session (internal/ortio, which loads the
+// graph from its file, unrewritten) of a graph with Slice nodes where they
+// crash the process.
+func boundSlices(path string, place Placement) error {
+	if !slicesCrash(place) {
+		return nil
+	}
+	model, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	_, res, err := onnxpb.SliceAsGather(model)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if n := res.Rewritten + res.Kept; n > 0 {
+		return fmt.Errorf("%s: %d Slice node(s), and ONNX Runtime %s's CUDA plugin provider crashes the process on Slice; IO-bound sessions run the graph as it is: drop --io-binding (models then rewrite the Slices, %s)",
+			path, n, place.ORTVersion, EnvSliceAsGather)
+	}
+	return nil
+}

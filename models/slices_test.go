@@ -208,3 +208,20 @@ func TestRewriteSlicesOnPlugin(t *testing.T) {
 		}
 	}
 }
+
+// IO binding runs the graph from its file, so on the plugin path a graph
+// with a Slice is refused with the way out; one without, or elsewhere, is
+// not.
+func TestBoundSlices(t *testing.T) {
+	plugin := Placement{Path: "plugin", ORTVersion: "1.29.0"}
+	withSlice := dropFirst(t, false)
+	if err := boundSlices(withSlice, plugin); err == nil || !strings.Contains(err.Error(), "1 Slice node(s)") || !strings.Contains(err.Error(), "drop --io-binding") {
+		t.Errorf("plugin, a Slice: %v", err)
+	}
+	if err := boundSlices(withSlice, Placement{Path: "cpu", ORTVersion: "1.29.0"}); err != nil {
+		t.Errorf("cpu: %v", err)
+	}
+	if err := boundSlices(filepath.Join("testdata", "affine.onnx"), plugin); err != nil {
+		t.Errorf("plugin, no Slice: %v", err)
+	}
+}
