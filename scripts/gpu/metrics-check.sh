@@ -19,6 +19,7 @@
 # the single-worker whole-process run (about 2 minutes less).
 # FP16=1 adds float16 conversions of the same stand-ins (CUDA only) at the
 # first size: the route to the 5 s goal.
+# PROFILE=1 adds ONNX Runtime's profile of each metric (20 images).
 # Knobs, for a dry run of the script's flow on a CPU machine:
 #   DEVICE=cpu N=2 SIZES=512 METRICS="lpips clipiqa" BIG= scripts/gpu/metrics-check.sh .xfer
 set -uo pipefail
@@ -149,6 +150,22 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
       $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify ${LEARNED_FLAGS:-} --workers 2 --batch 16 > /dev/null
   fi
   SD=$W/standins
+fi
+
+# Where each graph's time goes on the device (PROFILE=1): ONNX Runtime's
+# profile of 20 images of the first size, summed by operator and provider
+# (MUSIQ took 18 ms an image against PyTorch's 10 on the H200).
+if [ -n "${PROFILE:-}" ]; then
+  S=${SIZES%% *}
+  mkdir -p "$W/p20/dist" "$W/p20/ref" "$W/prof"
+  for f in $(ls "$W/m$S/dist" | head -20); do cp "$W/m$S/dist/$f" "$W/p20/dist/"; cp "$W/m$S/ref/$f" "$W/p20/ref/"; done
+  for m in $METRICS; do
+    echo "== ${S}: ONNX Runtime's profile of $m, 20 images (PROFILE=1)"
+    rm -f "$W"/prof/${m}_*.json
+    ADDSR_BENCH_ORT_PROFILE=$W/prof/$m timeout 180 $B score --dist "$W/p20/dist" --ref "$W/p20/ref" -m $m --models "$SD" --device $DEVICE --no-verify --workers 1 --timings --format jsonl ${LEARNED_FLAGS:-} 2>&1 >/dev/null | grep -E "timings|  $m "
+    f=$(ls "$W"/prof/${m}_*.json 2>/dev/null | head -1)
+    [ -n "$f" ] && $PY scripts/gpu/ort_profile.py "$f" --skip 3 --top 8
+  done
 fi
 
 if [ -n "$BIG" ]; then
