@@ -114,12 +114,14 @@ func Init() error {
 }
 
 // EnvORTTelemetry=1 leaves ONNX Runtime's telemetry events on; by default
-// they are off. A benchmark has no use for them, and in release 1.29.0 on
-// Linux the event for a failed Run dereferences the failure's status
-// without checking it: with the CUDA plugin provider a failing kernel
-// then killed the process (SIGSEGV at address 0x5 in LogRuntimeError,
-// found by disassembling libonnxruntime.so at the crash's offset) instead
-// of returning the kernel's error.
+// they are off: a benchmark has no use for them, and they are one more
+// place where a provider's failure can take the process down. With
+// release 1.29.0's CUDA plugin provider a failing Slice kernel hands back
+// a broken status; the telemetry event for the failed Run was the first
+// code to read it (SIGSEGV at address 0x5 in LogRuntimeError, found by
+// disassembling libonnxruntime.so at the crash's offset). With the events
+// off the executor's own error report reads it next and crashes the same
+// way, which models avoids by rewriting Slices (EnvSliceAsGather).
 const EnvORTTelemetry = "ADDSR_BENCH_ORT_TELEMETRY"
 
 func setTelemetry(v string) error {
