@@ -254,6 +254,7 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 	// The integer constants and every name in use (new names must not clash).
 	consts := map[string][]int64{}
 	used := map[string]bool{}
+	var inputs []string
 	slices := 0
 	err = eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, val, _ []byte) error {
 		if typ != protowire.BytesType {
@@ -296,11 +297,19 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 				return err
 			}
 			used[string(name)] = true
+			if num == graphInput {
+				inputs = append(inputs, string(name))
+			}
 		}
 		return nil
 	})
 	if err != nil || slices == 0 {
 		return model, res, err
+	}
+	// An initializer that is also a graph input is only a default: a run
+	// may feed another value.
+	for _, in := range inputs {
+		delete(consts, in)
 	}
 	ver, err := opset(model)
 	if err != nil {

@@ -87,9 +87,16 @@ func sliceModel(opset int64) onnxpb.Model {
 		onnxpb.Node{Name: "computed_slice", Op: "Slice", Inputs: []string{"x", "computed_starts", "drop_first_token_ends", "drop_first_token_axes"}, Outputs: []string{"computed_slice"}},
 	)
 	m.Initializers = append(m.Initializers, onnxpb.Int64Tensor("drop_first_token_axes", []int64{1}, []int64{1}))
+	// An initializer that is also a graph input is a default a run may
+	// override: not a constant (kept).
+	m.Nodes = append(m.Nodes, onnxpb.Node{Name: "overridable_slice", Op: "Slice",
+		Inputs: []string{"x", "overridable", "drop_first_token_ends", "drop_first_token_axes"}, Outputs: []string{"overridable_slice"}})
+	m.Initializers = append(m.Initializers, onnxpb.Int64Tensor("overridable", []int64{1}, []int64{2}))
+	m.Inputs = append(m.Inputs, onnxpb.ValueInfo{Name: "overridable", Type: onnxpb.Int64, Dims: []int64{1}})
 	out("from_constants")
 	out("from_value_ints")
 	out("computed_slice")
+	out("overridable_slice")
 	return m
 }
 
@@ -149,11 +156,11 @@ func TestSliceAsGather(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (onnxpb.SliceRewrite{Rewritten: len(sliceCases) + 2, Kept: 1}); res != want {
+	if want := (onnxpb.SliceRewrite{Rewritten: len(sliceCases) + 2, Kept: 2}); res != want {
 		t.Errorf("SliceAsGather = %+v, want %+v", res, want)
 	}
-	if n := ops(t, got)["Slice"]; n != 1 {
-		t.Errorf("%d Slice nodes left, want the computed one", n)
+	if n := ops(t, got)["Slice"]; n != 2 {
+		t.Errorf("%d Slice nodes left, want the computed and the overridable one", n)
 	}
 	dir := t.TempDir()
 	run := func(model []byte, n int) []models.Tensor {
@@ -217,7 +224,7 @@ func TestSliceAsGatherUnchanged(t *testing.T) {
 	}
 	old := sliceModel(12).Marshal()
 	got, res, err = onnxpb.SliceAsGather(old)
-	if err != nil || !bytes.Equal(got, old) || res.Rewritten != 0 || res.Kept != len(sliceCases)+3 {
+	if err != nil || !bytes.Equal(got, old) || res.Rewritten != 0 || res.Kept != len(sliceCases)+4 {
 		t.Errorf("opset 12: %+v, %v", res, err)
 	}
 	for _, bad := range [][]byte{{0xff}, old[:len(old)/2], {0x3a, 0x05, 0x5a, 0x10}} {
