@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
@@ -45,13 +47,13 @@ func (m *musiq) Fingerprint() string {
 // tokens; then every patch of the image at its own size (scale id 2).
 // Patches are 32×32 with stride 32 and TensorFlow 'SAME' zero padding.
 func MusiqInput(m *img.Image) ([]float32, int, error) {
-	norm := img.New(m.W, m.H)
-	for c := range m.Planes {
-		for i, v := range m.Planes[c] {
-			norm.Planes[c][i] = (v - 0.5) * 2
-		}
+	// The token count is known before any pixel is touched: one buffer,
+	// zeroed (padding tokens, TF-SAME's padding), which the two resized
+	// scales and the native one fill at once, each its own part.
+	type part struct {
+		w, h, maxSeq, at int
 	}
-	var out []float32
+	parts := make([]part, len(MusiqScales)+1)
 	seq := 0
 	for id, L := range MusiqScales {
 		ratio := float64(L) / float64(max(m.W, m.H))
@@ -59,54 +61,70 @@ func MusiqInput(m *img.Image) ([]float32, int, error) {
 		if rh < 1 || rw < 1 {
 			return nil, 0, fmt.Errorf("a %dx%d image is too thin: its %d-pixel scale would be %dx%d (pyiqa fails on it too)", m.W, m.H, L, rw, rh)
 		}
-		r, err := imresize.TorchResize(norm, rw, rh, imresize.Bicubic, 0, 0)
-		if err != nil {
-			return nil, 0, err
-		}
-		maxSeq := int(math.Ceil(float64(L)/MusiqPatch)) * int(math.Ceil(float64(L)/MusiqPatch))
-		toks := musiqPatches(r, id)
-		n := len(toks) / MusiqDim
-		if n > maxSeq {
-			toks, n = toks[:maxSeq*MusiqDim], maxSeq
-		}
-		out = append(out, toks...)
-		out = append(out, make([]float32, (maxSeq-n)*MusiqDim)...) // zero tokens, mask 0
-		seq += maxSeq
+		n := int(math.Ceil(float64(L)/MusiqPatch)) * int(math.Ceil(float64(L)/MusiqPatch))
+		parts[id] = part{w: rw, h: rh, maxSeq: n, at: seq}
+		seq += n
 	}
-	native := musiqPatches(norm, len(MusiqScales))
-	out = append(out, native...)
-	seq += len(native) / MusiqDim
+	native := ((m.H + MusiqPatch - 1) / MusiqPatch) * ((m.W + MusiqPatch - 1) / MusiqPatch)
+	parts[len(MusiqScales)] = part{w: m.W, h: m.H, maxSeq: native, at: seq}
+	seq += native
+	norm := img.New(m.W, m.H)
+	for c := range m.Planes {
+		for i, v := range m.Planes[c] {
+			norm.Planes[c][i] = (v - 0.5) * 2
+		}
+	}
+	out := make([]float32, seq*MusiqDim)
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for id, p := range parts {
+		wg.Go(func() {
+			src := norm
+			if id < len(MusiqScales) {
+				if src, errs[id] = imresize.TorchResize(norm, p.w, p.h, imresize.Bicubic, 0, 0); errs[id] != nil {
+					return
+				}
+			}
+			musiqPatches(out[p.at*MusiqDim:(p.at+p.maxSeq)*MusiqDim], src, id)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, 0, err
+	}
 	return out, seq, nil
 }
 
-// musiqPatches cuts m into 32² patches (row-major), with TF 'SAME' padding
-// (the odd pixel at the bottom/right), each followed by its hashed position,
-// the scale id and mask 1.
-func musiqPatches(m *img.Image, scaleID int) []float32 {
+// musiqPatches writes m's 32² patches (row-major; as many as dst holds),
+// with TF 'SAME' padding (the odd pixel at the bottom/right), each followed
+// by its hashed position, the scale id and mask 1, into dst, which must be
+// zeroed: the padding is left as it is.
+func musiqPatches(dst []float32, m *img.Image, scaleID int) {
 	ch, cw := (m.H+MusiqPatch-1)/MusiqPatch, (m.W+MusiqPatch-1)/MusiqPatch
 	padT := ((ch-1)*MusiqPatch + MusiqPatch - m.H) / 2
 	padL := ((cw-1)*MusiqPatch + MusiqPatch - m.W) / 2
 	hashH, hashW := musiqHash(ch), musiqHash(cw)
-	out := make([]float32, ch*cw*MusiqDim) // zero: TF-SAME's padding
 	o := 0
 	for py := 0; py < ch; py++ {
 		for px := 0; px < cw; px++ {
+			if o+MusiqDim > len(dst) {
+				return
+			}
 			x0 := px*MusiqPatch - padL
 			lo, hi := max(0, -x0), min(MusiqPatch, m.W-x0) // the patch row's columns inside the image
 			for c := 0; c < 3; c++ {
 				plane := m.Planes[c]
 				for ky := 0; ky < MusiqPatch; ky++ {
 					if y := py*MusiqPatch + ky - padT; y >= 0 && y < m.H && lo < hi {
-						copy(out[o+lo:o+hi], plane[y*m.W+x0+lo:y*m.W+x0+hi])
+						copy(dst[o+lo:o+hi], plane[y*m.W+x0+lo:y*m.W+x0+hi])
 					}
 					o += MusiqPatch
 				}
 			}
-			out[o], out[o+1], out[o+2] = float32(hashH[py]*MusiqGrid+hashW[px]), float32(scaleID), 1
+			dst[o], dst[o+1], dst[o+2] = float32(hashH[py]*MusiqGrid+hashW[px]), float32(scaleID), 1
 			o += 3
 		}
 	}
-	return out
 }
 
 // musiqHash maps n patch positions onto the grid as F.interpolate(mode
