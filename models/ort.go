@@ -253,15 +253,17 @@ func OpenOn(path string, dev Device) (*Session, error) {
 	}
 	// Slices are rewritten (or counted) where they crash the provider, or
 	// where EnvSliceAsGather asks for it.
-	if on, err := sliceAsGather(place); err != nil {
+	rewrite, err := sliceAsGather(place)
+	if err != nil {
 		return fail(err)
-	} else if (on || slicesCrash(place)) && model == nil {
-		if model, err = os.ReadFile(path); err != nil {
-			return fail(err)
-		}
 	}
-	if model != nil {
-		if model, err = rewriteSlices(path, model, opts, &place); err != nil {
+	if rewrite || slicesCrash(place) {
+		if model == nil {
+			if model, err = os.ReadFile(path); err != nil {
+				return fail(err)
+			}
+		}
+		if model, err = rewriteSlices(path, model, rewrite, opts, &place); err != nil {
 			return fail(err)
 		}
 	}

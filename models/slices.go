@@ -59,14 +59,10 @@ func SlicesKept(p Placement) int {
 	return n
 }
 
-// rewriteSlices applies the Slice rewrite to model where the policy asks
-// for it, on the plugin path counts what is left, records both in place
-// and has opts skip the fusion that would undo it.
-func rewriteSlices(path string, model []byte, opts *ort.SessionOptions, place *Placement) ([]byte, error) {
-	on, err := sliceAsGather(*place)
-	if err != nil {
-		return nil, err
-	}
+// rewriteSlices applies the Slice rewrite to model when on (sliceAsGather's
+// answer for place), on the plugin path counts what is left, records both
+// in place and has opts skip the fusion that would undo it.
+func rewriteSlices(path string, model []byte, on bool, opts *ort.SessionOptions, place *Placement) ([]byte, error) {
 	if !on && !slicesCrash(*place) {
 		return model, nil
 	}

@@ -191,7 +191,11 @@ func TestRewriteSlicesOnPlugin(t *testing.T) {
 	} {
 		t.Setenv(EnvSliceAsGather, c.env)
 		place := Placement{Path: "plugin", ORTVersion: "1.29.0"}
-		out, err := rewriteSlices("m.onnx", model, opts, &place)
+		on, err := sliceAsGather(place)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := rewriteSlices("m.onnx", model, on, opts, &place)
 		if err != nil {
 			t.Fatal(err)
 		}
