@@ -21,10 +21,9 @@ import (
 // learned-metric stand-ins keep no Shape node after optimization (MANIQA
 // 1118 → 701 nodes, MUSIQ 828 → 533, CLIP 126 → 96), so beside a GPU
 // provider no shape computation is left to the CPU or copied between the
-// two. CPU-placed shape nodes and their copies are what the graphs that
-// crashed ONNX Runtime 1.29.0's CUDA plugin provider have and the ones that
-// ran do not; whether fixing the shapes avoids the crash is for
-// scripts/gpu/learned-diagnose.sh to show. On the CPU it gains 0–9% per
+// two. (It was tried against ONNX Runtime 1.29.0's CUDA plugin crash: it
+// made MUSIQ run but not MANIQA or CLIP; the crash is the plugin's Slice
+// kernel, which slices.go works around.) On the CPU it gains 0–9% per
 // image (README: ONNX Runtime) and costs a session per new shape, so it is
 // not a default.
 const EnvStaticShapes = "ADDSR_BENCH_ORT_STATIC_SHAPES"
