@@ -58,22 +58,12 @@ func TestPinDims(t *testing.T) {
 			t.Errorf("%s: dims %v, want %v", c.io.Name, c.io.Dimensions, c.want)
 		}
 	}
-	dir := t.TempDir()
 	run := func(model []byte, rows int) ([]models.Tensor, error) {
-		p := filepath.Join(dir, "m.onnx")
-		if err := os.WriteFile(p, model, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		s, err := models.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
 		x := make([]float32, 2*rows)
 		for i := range x {
 			x[i] = float32(i) - 2.5
 		}
-		return s.Run(models.Tensor{Shape: []int64{int64(rows), 2}, Data: x})
+		return runModel(t, model, models.Tensor{Shape: []int64{int64(rows), 2}, Data: x})
 	}
 	a, err := run(orig, 3)
 	if err != nil {
@@ -89,6 +79,23 @@ func TestPinDims(t *testing.T) {
 	if _, err := run(pinned, 4); err == nil {
 		t.Error("the graph pinned to 3 rows ran 4")
 	}
+}
+
+// runModel writes model to a file, opens it on the CPU and runs it once on
+// in (a model that fails to open fails the test; the run's error is the
+// caller's to judge).
+func runModel(t *testing.T, model []byte, in models.Tensor) ([]models.Tensor, error) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "m.onnx")
+	if err := os.WriteFile(p, model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	return s.Run(in)
 }
 
 func TestPinDimsErrors(t *testing.T) {

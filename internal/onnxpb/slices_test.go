@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -162,24 +160,14 @@ func TestSliceAsGather(t *testing.T) {
 	if n := ops(t, got)["Slice"]; n != 2 {
 		t.Errorf("%d Slice nodes left, want the computed and the overridable one", n)
 	}
-	dir := t.TempDir()
 	run := func(model []byte, n int) []models.Tensor {
 		t.Helper()
-		p := filepath.Join(dir, "m.onnx")
-		if err := os.WriteFile(p, model, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		s, err := models.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
 		rng := rand.New(rand.NewPCG(1, uint64(n)))
 		x := make([]float32, n*5*7*6)
 		for i := range x {
 			x[i] = float32(rng.NormFloat64())
 		}
-		out, err := s.Run(models.Tensor{Shape: []int64{int64(n), 5, 7, 6}, Data: x})
+		out, err := runModel(t, model, models.Tensor{Shape: []int64{int64(n), 5, 7, 6}, Data: x})
 		if err != nil {
 			t.Fatal(err)
 		}
