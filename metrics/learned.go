@@ -186,20 +186,9 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 	var parts [][]int
 	budget, limit := m.memoryBudget(), m.elementLimit()
 	for _, k := range order {
-		var part []int
-		var need, elems int64
-		for _, i := range groups[k] {
-			overBudget := budget > 0 && need+l.memory(ins[i]) > budget
-			overLimit := limit > 0 && elems+l.largestTensor(ins[i]) > limit
-			if len(part) > 0 && (overBudget || overLimit) {
-				parts = append(parts, part)
-				part, need, elems = nil, 0, 0
-			}
-			part = append(part, i)
-			need += l.memory(ins[i])
-			elems += l.largestTensor(ins[i])
-		}
-		parts = append(parts, part)
+		parts = append(parts, evenParts(groups[k], func(i int) (int64, int64) {
+			return l.memory(ins[i]), l.largestTensor(ins[i])
+		}, budget, limit)...)
 	}
 	for _, idx := range parts {
 		if len(idx) == 1 {
@@ -233,6 +222,34 @@ func scoreLearnedBatch(l learnedMetric, dists, refs []*img.Image) ([]float64, []
 		}
 	}
 	return vals, errs
+}
+
+// evenParts cuts a group of same-shape inputs into as few stacked
+// inferences as the memory budget and the element limit allow (0: none),
+// of even sizes: 16 MANIQA images under a limit of 11 run as 8 and 8, not
+// 11 and 5 (padded to 11 on a GPU, so 22 images' work). cost gives an
+// input's memory and largest tensor, the same for every input of a group.
+func evenParts(group []int, cost func(i int) (mem, elems int64), budget, limit int64) [][]int {
+	if len(group) == 0 {
+		return nil
+	}
+	mem, elems := cost(group[0])
+	per := len(group)
+	if budget > 0 && mem > 0 {
+		per = min(per, int(budget/mem))
+	}
+	if limit > 0 && elems > 0 {
+		per = min(per, int(limit/elems))
+	}
+	per = max(per, 1) // one alone runs (or fails) by itself
+	k := (len(group) + per - 1) / per
+	parts := make([][]int, 0, k)
+	for p, lo := 0, 0; p < k; p++ {
+		hi := lo + (len(group)-lo+k-p-1)/(k-p)
+		parts = append(parts, group[lo:hi])
+		lo = hi
+	}
+	return parts
 }
 
 // rowValue is the one value per row of a graph that scores each row (LPIPS,
@@ -271,6 +288,7 @@ type onnxModel struct {
 
 	once sync.Once
 	runs atomic.Int64 // inferences, for tests of batching
+	rows atomic.Int64 // rows run, padding included, for the same
 	s    *models.Session
 	man  *models.Manifest
 	err  error
@@ -421,6 +439,7 @@ func (m *onnxModel) run(name string, in ...models.Tensor) ([]models.Tensor, erro
 	if rows > n {
 		in = padRowsTo(in, rows)
 	}
+	m.rows.Add(rows)
 	out, err := m.s.Run(in...)
 	if err != nil {
 		return nil, runError(name, m.s.Placement().Device, in[0].Shape, err)

@@ -131,6 +131,24 @@ func TestElementLimit(t *testing.T) {
 			t.Errorf("limit %d: %d inferences for 5 images, want %d", c.limit, n, c.runs)
 		}
 	}
+	// Four images under a limit of three run as two and two, not three and
+	// one padded to three on a GPU (here padding as there).
+	padLearnedOnCPU = true
+	defer func() { padLearnedOnCPU = false }()
+	elementLimitForTest = 60 * maniqaElementsPerCrop
+	met, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	got, errs := met.(BatchScorer).ScoreBatch(dists[:4], nil)
+	for i := range got {
+		if errs[i] != nil || math.Abs(got[i]-want[i]) > 1e-5*math.Abs(want[i]) {
+			t.Errorf("limit of 3 images, image %d: %v, %v; alone %v", i, got[i], errs[i], want[i])
+		}
+	}
+	mo := met.(learnedMetric).model()
+	if runs, rows := mo.runs.Load(), mo.rows.Load(); runs != 2 || rows != 80 {
+		t.Errorf("limit of 3 images, 4 images: %d inferences of %d crops in all, want 2 of 80 (2 and 2 images)", runs, rows)
+	}
+	padLearnedOnCPU = false
+
 	elementLimitForTest = 64 * 48 * clipElementsPerPixel / 2
 	clip, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: -1})
 	if _, err := clip.Score(im(0.1), nil); err == nil || !strings.Contains(err.Error(), "a 64x48 image makes a tensor of about 49152 elements") ||

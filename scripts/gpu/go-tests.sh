@@ -6,7 +6,8 @@
 # (after scripts/gpu/metrics-check.sh in the same call, it also runs the
 # learned metrics' Go benchmark on the stand-ins it exported; after
 # scripts/gpu/sr-batch-check.sh random-x4plus, the SR benchmark on its model;
-# BENCH_ONLY=1 skips the tests and runs only the benchmarks; DEVICE=cpu is a
+# BENCH_ONLY=1 skips the tests and runs only the benchmarks, NO_BENCH=1 the
+# learned metrics' benchmark; DEVICE=cpu is a
 # dry run of the flow on a CPU machine: the GPU tests skip, the benchmarks
 # run on the CPU)
 set -euo pipefail
@@ -38,7 +39,7 @@ for p in runners metrics; do
 done
 # With the stand-ins exported (scripts/gpu/metrics-check.sh ran first in the
 # call), the learned metrics' benchmark on CUDA: images/s, alone and 16 stacked.
-if [ -d /tmp/metrics-check/standins ]; then
+if [ -d /tmp/metrics-check/standins ] && [ -z "${NO_BENCH:-}" ]; then
   for m in $LEARNED; do
     echo "== go test -run '^\$' -bench 'BenchmarkLearned/^$m\$' -benchtime 5x ./metrics, on $DEVICE"
     (cd metrics && ADDSR_BENCH_MODELS=/tmp/metrics-check/standins ADDSR_BENCH_DEVICE=$DEVICE \

@@ -19,7 +19,10 @@
 # the single-worker whole-process run (about 2 minutes less).
 # FP16=1 adds float16 conversions of the same stand-ins (CUDA only) at the
 # first size: the route to the 5 s goal.
-# PROFILE=1 adds ONNX Runtime's profile of each metric (20 images).
+# PROFILE=1 adds ONNX Runtime's profile of each metric (20 images;
+# PROFILE_METRICS picks them).
+# GOAL_CONFIGS="2 16,4 8" sets the four-metric runs' --workers and --batch
+# at 512² (comma-separated pairs).
 # Knobs, for a dry run of the script's flow on a CPU machine:
 #   DEVICE=cpu N=2 SIZES=512 METRICS="lpips clipiqa" BIG= scripts/gpu/metrics-check.sh .xfer
 set -uo pipefail
@@ -117,6 +120,7 @@ for S in $SIZES; do
     configs=("1 1" "2 16")
     [ -n "${LEAN:-}" ] && configs=("2 16")
     [ $S = 1080 ] && configs=("2 8")
+    [ -n "${GOAL_CONFIGS:-}" ] && [ $S = 512 ] && IFS=, read -ra configs <<< "$GOAL_CONFIGS"
     for wb in "${configs[@]}"; do
       set -- $wb
       /usr/bin/time -f "  whole process: %e s (ORT start, sessions, decode, scoring), --workers $1 --batch $2" \
@@ -146,25 +150,36 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
   $PY $P compare "$W/t${S}h.json" "$W/g${S}h.jsonl"
   $PY $P compare "$W/t$S.json" "$W/g${S}h.jsonl"
   if [ -n "$paper" ]; then
-    /usr/bin/time -f "  whole process, float16 graphs: %e s, $paper on $N images, --workers 2 --batch 16" \
-      $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify ${LEARNED_FLAGS:-} --workers 2 --batch 16 > /dev/null
+    configs=("2 16")
+    [ -n "${GOAL_CONFIGS:-}" ] && IFS=, read -ra configs <<< "$GOAL_CONFIGS"
+    for wb in "${configs[@]}"; do
+      set -- $wb
+      /usr/bin/time -f "  whole process, float16 graphs: %e s, $paper on $N images, --workers $1 --batch $2" \
+        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --timings ${LEARNED_FLAGS:-} --workers $1 --batch $2 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
+    done
   fi
   SD=$W/standins
 fi
 
 # Where each graph's time goes on the device (PROFILE=1): ONNX Runtime's
 # profile of 20 images of the first size, summed by operator and provider
-# (MUSIQ took 18 ms an image against PyTorch's 10 on the H200).
+# (MUSIQ took 18 ms an image against PyTorch's 10 on the H200), of the
+# metrics in PROFILE_METRICS (default: all), float32 graphs and, with
+# FP16=1, the float16 ones.
 if [ -n "${PROFILE:-}" ]; then
   S=${SIZES%% *}
   mkdir -p "$W/p20/dist" "$W/p20/ref" "$W/prof"
   for f in $(ls "$W/m$S/dist" | head -20); do cp "$W/m$S/dist/$f" "$W/p20/dist/"; cp "$W/m$S/ref/$f" "$W/p20/ref/"; done
-  for m in $METRICS; do
-    echo "== ${S}: ONNX Runtime's profile of $m, 20 images (PROFILE=1)"
-    rm -f "$W"/prof/${m}_*.json
-    ADDSR_BENCH_ORT_PROFILE=$W/prof/$m timeout 180 $B score --dist "$W/p20/dist" --ref "$W/p20/ref" -m $m --models "$SD" --device $DEVICE --no-verify --workers 1 --timings --format jsonl ${LEARNED_FLAGS:-} 2>&1 >/dev/null | grep -E "timings|  $m "
-    f=$(ls "$W"/prof/${m}_*.json 2>/dev/null | head -1)
-    [ -n "$f" ] && $PY scripts/gpu/ort_profile.py "$f" --skip 3 --top 8
+  dirs=standins
+  [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ] && dirs="standins standins-fp16"
+  for d in $dirs; do
+    for m in ${PROFILE_METRICS:-$METRICS}; do
+      echo "== ${S}: ONNX Runtime's profile of $m ($d), 20 images (PROFILE=1)"
+      rm -f "$W"/prof/${m}_*.json
+      ADDSR_BENCH_ORT_PROFILE=$W/prof/$m timeout 180 $B score --dist "$W/p20/dist" --ref "$W/p20/ref" -m $m --models "$W/$d" --device $DEVICE --no-verify --workers 1 --timings --format jsonl ${LEARNED_FLAGS:-} 2>&1 >/dev/null | grep -E "timings|  $m "
+      f=$(ls "$W"/prof/${m}_*.json 2>/dev/null | head -1)
+      [ -n "$f" ] && $PY scripts/gpu/ort_profile.py "$f" --skip 3 --top 8
+    done
   done
 fi
 

@@ -20,6 +20,10 @@
 # no single-image IO binding or CUDA graph) about 3; QUICK=1 FP16=1 keeps
 # the float16 part.
 #
+# GOAL=1: only the goal's figures (float32 single and batch 32, float16 NHWC
+# batches, IO binding, two in flight, CUDA graph, a profile, torch), about 2
+# minutes.
+#
 # Knob, for a dry run of the script's flow on a CPU machine (no float16
 # part: its export traces on CUDA; about 6 minutes on 2 cores):
 #   DEVICE=cpu scripts/gpu/sr-batch-check.sh .xfer random-x4fast
@@ -49,6 +53,38 @@ else
   W=$X
 fi
 lr_sets $B
+if [ -n "${GOAL:-}" ]; then
+  # GOAL=1: only what the goal reads (≤ 5 ms an image; images/s over
+  # the 100-image set against PyTorch eager float32): the float32 graph one
+  # image at a time, the float16 graph's fastest settings, whole-set wall
+  # times (the last, shorter batch padded to the batch's shape), then torch.
+  echo "== $M (GOAL=1): float32, one image at a time, and batch 32"
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b1 --device $DEVICE --warmup 5
+  SR --model /tmp/m/$M.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-b32 --device $DEVICE --warmup 3 --batch 32
+  $PY bench/peer_torch_sr.py --export /tmp/m/$M-fp16.onnx $M-fp16 2>&1 | grep -v -i warn
+  echo "== $M-fp16: float16 graph, NHWC convolutions"
+  for b in 16 32 50; do
+    echo "-- --batch $b --ep-option prefer_nhwc=1"
+    SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b$b --device $DEVICE --warmup 3 --batch $b --ep-option prefer_nhwc=1
+  done
+  echo "-- --batch 32 --ep-option prefer_nhwc=1 --io-binding"
+  SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-io-b32 --device $DEVICE --warmup 3 --batch 32 --ep-option prefer_nhwc=1 --io-binding
+  echo "-- --batch 25 --inflight 2 --ep-option prefer_nhwc=1"
+  SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-nhwc-b25x2 --device $DEVICE --warmup 3 --batch 25 --inflight 2 --ep-option prefer_nhwc=1
+  echo "-- --batch 25 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1"
+  SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-graph-b25 --device $DEVICE --warmup 3 --batch 25 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1
+  echo "== ONNX Runtime's profile of the float16 graph, NHWC, batch 25 (scripts/gpu/ort_profile.py)"
+  mkdir -p /tmp/prof; rm -f /tmp/prof/sr16_*.json
+  ADDSR_BENCH_ORT_PROFILE=/tmp/prof/sr16 SR --model /tmp/m/$M-fp16.onnx --in /tmp/lr100/LR --out /tmp/sr-$M-fp16-prof --device $DEVICE --warmup 1 --batch 25 --ep-option prefer_nhwc=1
+  $PY scripts/gpu/ort_profile.py "$(ls /tmp/prof/sr16_*.json | head -1)" --skip 2 --top 12
+  echo "== float16 outputs against the float32 ones, and batched against single (PSNR; 80 = identical)"
+  for d in fp16-nhwc-b32 fp16-nhwc-io-b32 fp16-graph-b25 b32; do
+    echo "-- $d"; $B score --dist /tmp/sr-$M-$d --ref /tmp/sr-$M-b1 -m psnr --no-verify | tail -2
+  done
+  echo "== $M: PyTorch eager, same weights (single, then batches of 8 and 32)"
+  timeout 240 $PY bench/peer_torch_sr.py "$W" "$M" /tmp/lr100/LR
+  exit 0
+fi
 # Where ONNX Runtime put the nodes (a node left to the CPU costs copies) and
 # what it says about CUDA graphs, from its log (ADDSR_BENCH_ORT_LOG).
 placement() { # MODEL.onnx [sr flags…]
