@@ -84,7 +84,7 @@ peak() {
 }
 score() { # SIZE ARGS…: addsr-bench score on that size's set (models: $SD)
   local S=$1; shift
-  $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" --models "$SD" --device $DEVICE --timings --format jsonl --no-verify ${LEARNED_FLAGS:-} "$@"
+  $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" --models "$SD" --device $DEVICE --timings --warmup 2 --format jsonl --no-verify ${LEARNED_FLAGS:-} "$@"
 }
 SD=$W/standins
 
@@ -123,8 +123,8 @@ for S in $SIZES; do
     [ -n "${GOAL_CONFIGS:-}" ] && [ $S = 512 ] && IFS=, read -ra configs <<< "$GOAL_CONFIGS"
     for wb in "${configs[@]}"; do
       set -- $wb
-      /usr/bin/time -f "  whole process: %e s (ORT start, sessions, decode, scoring), --workers $1 --batch $2" \
-        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$W/standins" --device $DEVICE --format jsonl --no-verify ${LEARNED_FLAGS:-} --workers $1 --batch $2 > /dev/null
+      /usr/bin/time -f "  whole process: %e s (ORT start, sessions, one warm-up pass, decode, scoring), --workers $1 --batch $2" \
+        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$W/standins" --device $DEVICE --format jsonl --no-verify --timings --warmup 1 ${LEARNED_FLAGS:-} --workers $1 --batch $2 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
     done
   fi
 done
@@ -154,8 +154,8 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
     [ -n "${GOAL_CONFIGS:-}" ] && IFS=, read -ra configs <<< "$GOAL_CONFIGS"
     for wb in "${configs[@]}"; do
       set -- $wb
-      /usr/bin/time -f "  whole process, float16 graphs: %e s, $paper on $N images, --workers $1 --batch $2" \
-        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --timings ${LEARNED_FLAGS:-} --workers $1 --batch $2 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
+      /usr/bin/time -f "  whole process, float16 graphs: %e s (with one warm-up pass), $paper on $N images, --workers $1 --batch $2" \
+        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --timings --warmup 1 ${LEARNED_FLAGS:-} --workers $1 --batch $2 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
     done
   fi
   SD=$W/standins

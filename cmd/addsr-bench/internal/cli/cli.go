@@ -88,7 +88,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		ref, dist, list, format string
 		crop, workers, threads  int
-		batch                   int
+		batch, warmup           int
 		maxPixels               int64
 		noVerify, timings       bool
 		modelsDir, device       string
@@ -155,18 +155,33 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 					fmt.Fprintf(stderr, "metric %s: %s\n", m.Name(), note)
 				}
 			}
+			opts := bench.ScoreOptions{Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Timings: timings, Batch: batch}
+			// Warm-up passes over the first pair, stacked as the timed
+			// batches will be (not timed, not reported): on a GPU the first
+			// inference of a shape selects kernels and allocates, and with
+			// static shapes creates that shape's session.
+			if warmup > 0 && len(pairs) > 0 {
+				ws := make([]datasets.Pair, bench.EvenBatch(len(pairs), batch))
+				for i := range ws {
+					ws[i] = pairs[0]
+				}
+				for i := 0; i < warmup; i++ {
+					if _, err := bench.ScorePairs(cmd.Context(), ws, ms, opts); err != nil {
+						return err
+					}
+				}
+			}
 			step, done := progress(stderr, len(pairs), "scoring")
+			opts.Progress = step
 			t0 := time.Now()
-			recs, err := bench.ScorePairs(cmd.Context(), pairs, ms, bench.ScoreOptions{
-				Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Progress: step, Timings: timings, Batch: batch,
-			})
+			recs, err := bench.ScorePairs(cmd.Context(), pairs, ms, opts)
 			wall := time.Since(t0)
 			done()
 			if err != nil {
 				return err
 			}
 			if timings {
-				writeScoreTimings(stderr, recs, ms, wall, workpool.Workers(workers))
+				writeScoreTimings(stderr, recs, ms, wall, workpool.Workers(workers), warmup)
 			}
 			for _, p := range problems {
 				recs = append(recs, reports.Record{Image: p.ID, Error: p.Error()})
@@ -203,6 +218,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&batch, "batch", 1, "images per worker scored together: learned metrics stack same-size images into one inference (for GPUs)")
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse images larger than this, read from the header (negative: no limit)")
 	f.BoolVar(&timings, "timings", false, "time each metric per image and print the means, medians and images/s on stderr")
+	f.IntVar(&warmup, "warmup", 0, "untimed passes over the first image (as a batch of it with --batch) before scoring; use ≥ 1 on a GPU when timing")
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
 	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
 	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
@@ -214,14 +230,21 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 
 // writeScoreTimings prints each metric's mean and median time per image and
 // the run's throughput.
-func writeScoreTimings(w io.Writer, recs []reports.Record, ms []metrics.Metric, wall time.Duration, workers int) {
+func writeScoreTimings(w io.Writer, recs []reports.Record, ms []metrics.Metric, wall time.Duration, workers, warmup int) {
+	warm := ""
+	if warmup > 0 {
+		warm = fmt.Sprintf(", %d warm-up pass", warmup)
+		if warmup > 1 {
+			warm += "es"
+		}
+	}
 	n := 0
 	for _, r := range recs {
 		if !r.Skipped() {
 			n++
 		}
 	}
-	fmt.Fprintf(w, "timings: %d images in %.2f s (%.1f images/s, %d workers; sessions opened before)\n", n, wall.Seconds(), float64(n)/wall.Seconds(), workers)
+	fmt.Fprintf(w, "timings: %d images in %.2f s (%.1f images/s, %d workers; sessions opened before%s)\n", n, wall.Seconds(), float64(n)/wall.Seconds(), workers, warm)
 	names := []string{"decode"}
 	for _, m := range ms {
 		names = append(names, m.Name())

@@ -411,6 +411,27 @@ func TestScoreEPOptions(t *testing.T) {
 	}
 }
 
+// --warmup scores the first pair, stacked as the batches will be, before
+// the clock starts; the records and scores stay those of the run alone.
+func TestScoreWarmup(t *testing.T) {
+	models := filepath.Join("..", "..", "..", "..", "metrics", "testdata", "lpips")
+	// testdata pairs a.png and b.png; the other three are skipped (and
+	// reported) both times.
+	args := []string{"score", "--ref", "testdata/ref", "--dist", "testdata/dist", "-m", "lpips,psnr", "--models", models,
+		"--no-verify", "--format", "jsonl", "--batch", "2"}
+	plain, _, code0 := runCLI(t, args...)
+	if !strings.Contains(plain, `"image":"a"`) || !strings.Contains(plain, `"lpips"`) {
+		t.Fatalf("no scores for a: %s", plain)
+	}
+	out, errOut, code := runCLI(t, append(args, "--warmup", "2", "--timings")...)
+	if code != code0 || out != plain {
+		t.Fatalf("with --warmup 2: exit %d (without: %d), stdout %q, want %q; stderr %s", code, code0, out, plain, errOut)
+	}
+	if !strings.Contains(errOut, "timings: 2 images in") || !strings.Contains(errOut, "2 warm-up passes") {
+		t.Errorf("stderr lacks the 2 images timed and the warm-up passes:\n%s", errOut)
+	}
+}
+
 // models probe runs any float graph on seeded inputs: y = 2x+1 on x in
 // [-1, 1) stays in [-1, 3), the same on every call; wrong shapes are refused.
 func TestModelsProbe(t *testing.T) {
