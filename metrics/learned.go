@@ -325,6 +325,15 @@ func knownCrash(p models.Placement) string {
 // it (which pick the graph by its file stem).
 var knownCrashCheck = func(_ string, p models.Placement) string { return knownCrash(p) }
 
+// learnedCUDADefaults are the learned metrics' CUDA provider options unless
+// --ep-option sets them. cuDNN's HEURISTIC algorithm choice instead of ONNX
+// Runtime's EXHAUSTIVE search: the four metrics' first images (each new
+// shape) took 1.8 s instead of 2.7, and scoring 100 images of 512² took as
+// long (5.35 s against 5.31; H200, float16 stand-ins,
+// bench/results/2026-11-26-h200-goal-checks.txt, call 3). Their graphs are
+// mostly matrix products, which the search does not touch.
+var learnedCUDADefaults = map[string]string{"cudnn_conv_algo_search": "HEURISTIC"}
+
 // padLearnedOnCPU lets tests pad on the CPU, where it only costs.
 var padLearnedOnCPU bool
 
@@ -345,7 +354,9 @@ func (m *onnxModel) Ready() error {
 			m.err = fmt.Errorf("%s is a %q model, not a metric", p, m.man.Kind)
 			return
 		}
-		s, err := models.OpenOn(p, m.cfg.Device)
+		dev := m.cfg.Device
+		dev.CUDADefaults = learnedCUDADefaults
+		s, err := models.OpenOn(p, dev)
 		if err != nil {
 			m.err = err
 			return

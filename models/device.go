@@ -26,6 +26,11 @@ type Device struct {
 	// prefer_nhwc=1 or cudnn_conv_algo_search=EXHAUSTIVE; they become part
 	// of the placement, and so of every fingerprint.
 	EPOptions map[string]string
+	// CUDADefaults are CUDA provider options a caller picks for its graphs
+	// where EPOptions does not set the same key (the learned metrics'
+	// cudnn_conv_algo_search=HEURISTIC). Unlike EPOptions, they go unsaid
+	// when the session runs on the CPU; on CUDA they are in the placement.
+	CUDADefaults map[string]string
 	// Threads is ONNX Runtime's intra-op thread count for the work on the
 	// CPU (0: its default, one per physical core). With several images in
 	// flight at once (--workers), 1 avoids their thread pools competing.
@@ -42,6 +47,17 @@ type Device struct {
 	// are made at a shape's first run, so a graph the provider cannot load
 	// fails there, not in OpenOn.
 	StaticShapes bool
+}
+
+// cudaOptions are the provider options a CUDA session gets: CUDADefaults,
+// then EPOptions over them.
+func (d Device) cudaOptions() map[string]string {
+	if len(d.CUDADefaults) == 0 {
+		return d.EPOptions
+	}
+	o := maps.Clone(d.CUDADefaults)
+	maps.Copy(o, d.EPOptions)
+	return o
 }
 
 func (d Device) String() string {
@@ -147,7 +163,7 @@ func deviceOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 		cpu.Note = cpuOptionsNote("", dev.EPOptions)
 		return opts, cpu, nil
 	}
-	idx := dev.Index
+	idx, eo := dev.Index, dev.cudaOptions()
 	var tried []string
 	if err := registerCUDAPlugin(); err == nil {
 		devices, err := ort.GetEpDevices()
@@ -161,8 +177,8 @@ func deviceOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 		}
 		if err == nil {
 			cuda := devices[k]
-			if _, err = withGoSignalHandlers(func() error { return opts.AppendExecutionProviderV2([]ort.EpDevice{cuda}, dev.EPOptions) }); err == nil {
-				return opts, Placement{EP: cuda.EpName(), Device: fmt.Sprintf("cuda:%d (%s)", idx, cuda.EpVendor()), Path: "plugin", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}, nil
+			if _, err = withGoSignalHandlers(func() error { return opts.AppendExecutionProviderV2([]ort.EpDevice{cuda}, eo) }); err == nil {
+				return opts, Placement{EP: cuda.EpName(), Device: fmt.Sprintf("cuda:%d (%s)", idx, cuda.EpVendor()), Path: "plugin", ORTVersion: ort.GetVersion(), Options: eo}, nil
 			}
 		}
 		tried = append(tried, "plugin: "+err.Error())
@@ -172,15 +188,13 @@ func deviceOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	if co, err := ort.NewCUDAProviderOptions(); err == nil {
 		defer co.Destroy()
 		o := map[string]string{"device_id": strconv.Itoa(idx)}
-		for k, v := range dev.EPOptions {
-			o[k] = v
-		}
+		maps.Copy(o, eo)
 		err = co.Update(o)
 		if err == nil {
 			_, err = withGoSignalHandlers(func() error { return opts.AppendExecutionProviderCUDA(co) })
 		}
 		if err == nil {
-			return opts, Placement{EP: "CUDAExecutionProvider", Device: fmt.Sprintf("cuda:%d", idx), Path: "legacy", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}, nil
+			return opts, Placement{EP: "CUDAExecutionProvider", Device: fmt.Sprintf("cuda:%d", idx), Path: "legacy", ORTVersion: ort.GetVersion(), Options: eo}, nil
 		}
 		tried = append(tried, "legacy: "+err.Error())
 	} else {

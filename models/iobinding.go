@@ -71,8 +71,8 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 		switch {
 		case err == nil:
 			d := devs[k]
-			b.opts.Device = &d
-			place = Placement{EP: d.Name, Device: fmt.Sprintf("cuda:%d (%s)", dev.Index, d.Vendor), Path: "plugin", ORTVersion: ort.GetVersion(), Options: dev.EPOptions}
+			b.opts.Device, b.opts.EPOptions = &d, dev.cudaOptions()
+			place = Placement{EP: d.Name, Device: fmt.Sprintf("cuda:%d (%s)", dev.Index, d.Vendor), Path: "plugin", ORTVersion: ort.GetVersion(), Options: b.opts.EPOptions}
 		case dev.Kind == "cuda":
 			return nil, cpu, fmt.Errorf("--device %s with --io-binding: no CUDA execution provider device (%v); IO binding takes the plugin path: set %s to the CUDA EP plugin, or drop --io-binding", dev, err, EnvCUDAPlugin)
 		default:
@@ -86,7 +86,7 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	if err := boundSlices(path, place); err != nil {
 		return nil, place, err
 	}
-	b.perShape = (b.opts.Device != nil || perShapeOnCPU) && dev.EPOptions["enable_cuda_graph"] == "1"
+	b.perShape = (b.opts.Device != nil || perShapeOnCPU) && b.opts.EPOptions["enable_cuda_graph"] == "1"
 	s, err := b.open()
 	if err != nil {
 		return nil, place, fmt.Errorf("%s: creating the IO-bound session on %s: %w", path, place.Device, err)

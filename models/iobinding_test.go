@@ -1,6 +1,7 @@
 package models
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -107,6 +108,10 @@ func TestCPUProviderOptionsNote(t *testing.T) {
 		{Device{Kind: "auto", EPOptions: opts}, true},
 		{Device{Kind: "auto", EPOptions: opts, IOBinding: true}, true},
 		{Device{Kind: "cpu"}, false},
+		// A caller's CUDA defaults go unsaid on the CPU.
+		{Device{Kind: "cpu", CUDADefaults: cudnnHeuristic}, false},
+		{Device{Kind: "auto", EPOptions: opts, CUDADefaults: cudnnHeuristic}, true},
+		{Device{Kind: "auto", EPOptions: opts, IOBinding: true, CUDADefaults: cudnnHeuristic}, true},
 	} {
 		s, err := OpenOn(path, c.dev)
 		if err != nil {
@@ -128,6 +133,32 @@ func TestCPUProviderOptionsNote(t *testing.T) {
 		if len(p.Options) != 0 {
 			t.Errorf("%+v: CPU placement records options %v", c.dev, p.Options)
 		}
+		if strings.Contains(p.Note, "cudnn_conv_algo_search") {
+			t.Errorf("%+v: the CUDA defaults are in the CPU note %q", c.dev, p.Note)
+		}
+	}
+}
+
+var cudnnHeuristic = map[string]string{"cudnn_conv_algo_search": "HEURISTIC"}
+
+// A CUDA session gets the caller's defaults, with EPOptions over them; the
+// maps passed in stay as they were.
+func TestCUDAOptions(t *testing.T) {
+	for _, c := range []struct {
+		ep, defaults, want map[string]string
+	}{
+		{nil, nil, nil},
+		{map[string]string{"prefer_nhwc": "1"}, nil, map[string]string{"prefer_nhwc": "1"}},
+		{nil, cudnnHeuristic, cudnnHeuristic},
+		{map[string]string{"prefer_nhwc": "1"}, cudnnHeuristic, map[string]string{"prefer_nhwc": "1", "cudnn_conv_algo_search": "HEURISTIC"}},
+		{map[string]string{"cudnn_conv_algo_search": "EXHAUSTIVE"}, cudnnHeuristic, map[string]string{"cudnn_conv_algo_search": "EXHAUSTIVE"}},
+	} {
+		if got := (Device{Kind: "cuda", EPOptions: c.ep, CUDADefaults: c.defaults}).cudaOptions(); !maps.Equal(got, c.want) {
+			t.Errorf("EPOptions %v, defaults %v: %v, want %v", c.ep, c.defaults, got, c.want)
+		}
+	}
+	if cudnnHeuristic["cudnn_conv_algo_search"] != "HEURISTIC" || len(cudnnHeuristic) != 1 {
+		t.Errorf("the defaults were changed: %v", cudnnHeuristic)
 	}
 }
 
