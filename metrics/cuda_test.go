@@ -48,13 +48,20 @@ func TestLearnedOnCUDA(t *testing.T) {
 		// plumbing (inputs, stacking, padding, reduction) is checked to 1e-4;
 		// with the provider's default (TF32 convolutions and matrix products,
 		// 10-bit mantissas) to pyiqa's own tolerance, as models verify does.
+		// IO-bound with a CUDA graph per shape (score --io-binding
+		// --ep-option enable_cuda_graph=1): the same to 1e-4 without TF32.
 		for _, mode := range []struct {
 			label string
 			opts  map[string]string
+			bound bool
 			tol   float64
-		}{{"fp32", map[string]string{"use_tf32": "0"}, 1e-4}, {"tf32", nil, pyiqaTolerance(name)}} {
+		}{
+			{"fp32", map[string]string{"use_tf32": "0"}, false, 1e-4},
+			{"tf32", nil, false, pyiqaTolerance(name)},
+			{"cuda-graph", map[string]string{"use_tf32": "0", "enable_cuda_graph": "1"}, true, 1e-4},
+		} {
 			gpuCfg := cpuCfg
-			gpuCfg.Device = models.Device{Kind: "cuda", EPOptions: mode.opts}
+			gpuCfg.Device = models.Device{Kind: "cuda", EPOptions: mode.opts, IOBinding: mode.bound}
 			gpu, _ := metrics.New(name, gpuCfg)
 			if err := gpu.(interface{ Ready() error }).Ready(); err != nil {
 				if !checked && os.Getenv(models.EnvCUDAPlugin) == "" && strings.Contains(err.Error(), "CUDA is not available") {

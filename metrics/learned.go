@@ -356,6 +356,9 @@ func (m *onnxModel) Ready() error {
 		}
 		dev := m.cfg.Device
 		dev.CUDADefaults = learnedCUDADefaults
+		// IO binding needs the outputs' shapes, which the graph pinned to
+		// each input shape gives.
+		dev.StaticShapes = dev.StaticShapes || dev.IOBinding
 		s, err := models.OpenOn(p, dev)
 		if err != nil {
 			m.err = err

@@ -5,6 +5,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/models"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -467,4 +468,54 @@ func filled(w, h int, f func(c, i int) float32) *img.Image {
 		}
 	}
 	return m
+}
+
+// With IO binding (score --io-binding) every learned metric runs its graph
+// pinned to each input shape through bound buffers, and scores as the plain
+// session does, alone and stacked (here on the CPU; on a GPU with
+// enable_cuda_graph=1 each shape's session replays a CUDA graph).
+func TestLearnedIOBinding(t *testing.T) {
+	images := []*img.Image{
+		filled(64, 48, func(c, i int) float32 { return float32((i*7+c*3)%23) / 23 }),
+		filled(64, 48, func(c, i int) float32 { return float32((i*5+c)%19) / 19 }),
+		filled(40, 56, func(c, i int) float32 { return float32((i*3+c*5)%17) / 17 }),
+	}
+	refs := []*img.Image{images[1], images[0], filled(40, 56, func(c, i int) float32 { return float32((i+c)%11) / 11 })}
+	for _, c := range []struct{ name, dir string }{
+		{"lpips", "lpips"}, {"maniqa", "nr"}, {"musiq", "nr"}, {"clipiqa", "nr"},
+	} {
+		plain, err := New(c.name, Config{Models: filepath.Join("testdata", c.dir), MaxMemory: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound, err := New(c.name, Config{Models: filepath.Join("testdata", c.dir), MaxMemory: -1, Device: models.Device{Kind: "cpu", IOBinding: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(bound); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if p := bound.(learnedMetric).model().Placement(); p.IOBinding == "" || p.Session["static_shapes"] != "1" {
+			t.Errorf("%s: placement %+v", c.name, p)
+		}
+		var want []float64
+		for i, d := range images {
+			w, err := plain.Score(d, refs[i])
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			got, err := bound.Score(d, refs[i])
+			if err != nil || math.Abs(got-w) > 1e-5*math.Max(1, math.Abs(w)) {
+				t.Errorf("%s, image %d: %v, %v; plain %v", c.name, i, got, err, w)
+			}
+			want = append(want, w)
+		}
+		got, errs := bound.(BatchScorer).ScoreBatch(images, refs)
+		for i := range got {
+			if errs[i] != nil || math.Abs(got[i]-want[i]) > 1e-5*math.Max(1, math.Abs(want[i])) {
+				t.Errorf("%s stacked, image %d: %v, %v; alone %v", c.name, i, got[i], errs[i], want[i])
+			}
+		}
+		Close([]Metric{plain, bound})
+	}
 }

@@ -38,14 +38,14 @@ type Device struct {
 	// IOBinding keeps inputs and outputs in the device's memory, bound once
 	// per shape (internal/ortio): no per-run allocations, pinned staging,
 	// and the fixed addresses a CUDA graph (enable_cuda_graph=1) needs.
-	// Needs the outputs' shapes (Session.RunShaped) and, for CUDA, the
-	// plugin execution provider.
+	// Needs the outputs' shapes (Session.RunShaped) or static shapes, which
+	// give them, and, for CUDA, the plugin execution provider.
 	IOBinding bool
 	// StaticShapes runs, for each set of input shapes, a copy of the graph
-	// with its symbolic dimensions fixed to them (EnvStaticShapes; not with
-	// IOBinding, whose graphs are the SR models' convolutions). Sessions
+	// with its symbolic dimensions fixed to them (EnvStaticShapes). Sessions
 	// are made at a shape's first run, so a graph the provider cannot load
-	// fails there, not in OpenOn.
+	// fails there, not in OpenOn. IO-bound ones get each output's shape
+	// from the pinned graph, so Run needs none given.
 	StaticShapes bool
 }
 

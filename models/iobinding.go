@@ -2,6 +2,8 @@ package models
 
 import (
 	"fmt"
+	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/addsr-bench/addsr-bench/internal/half"
+	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 	"github.com/addsr-bench/addsr-bench/internal/ortio"
 )
 
@@ -18,7 +21,9 @@ import (
 // shape at fixed addresses, host data staged in pinned memory where the
 // provider has it. With the CUDA provider's enable_cuda_graph=1 each input
 // shape gets a session of its own, since a captured graph replays one shape
-// at the addresses it was captured with.
+// at the addresses it was captured with; with static shapes each gets a
+// session of the graph with its dimensions pinned to that shape, whose
+// output shapes are then known (Run without them: the learned metrics).
 type bound struct {
 	path      string
 	ins, outs []ortio.IO
@@ -26,7 +31,14 @@ type bound struct {
 	perShape  bool
 	mu        sync.Mutex
 	sessions  map[string]*ortio.Session
-	first     *ortio.Session // opened eagerly, so that errors show at Open
+	first     *ortio.Session // opened eagerly, so that errors show at Open; nil with static shapes
+
+	// Static shapes: the graph (Slices rewritten where they are), its
+	// symbolic input dimensions, and its outputs' dimensions by name.
+	model   []byte
+	pin     *staticSessions // its params and values only
+	outDims map[string][]onnxpb.Dim
+	shapes  map[*ortio.Session][][]int64 // outputs' shapes per session, under mu
 }
 
 // perShapeOnCPU lets tests run the per-shape sessions of CUDA graphs on
@@ -40,13 +52,14 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	if set, _, err := sessionTuning(); err != nil || set != nil {
 		return nil, cpu, fmt.Errorf("--io-binding: %s and %s are not applied to IO-bound sessions; unset them or drop --io-binding", EnvORTOpt, EnvORTDisable)
 	}
-	if static, err := staticShapes(dev); err != nil || static {
-		return nil, cpu, fmt.Errorf("--io-binding: static shapes (%s, Device.StaticShapes) are not applied to IO-bound sessions; unset it or drop --io-binding", EnvStaticShapes)
+	static, err := staticShapes(dev)
+	if err != nil {
+		return nil, cpu, err
 	}
 	if err := ortio.Init(envLib); err != nil {
 		return nil, cpu, fmt.Errorf("--io-binding: %w", err)
 	}
-	b := &bound{path: path, opts: ortio.Options{Threads: dev.Threads, EPOptions: dev.EPOptions}, sessions: map[string]*ortio.Session{}}
+	b := &bound{path: path, opts: ortio.Options{Threads: dev.Threads, EPOptions: dev.EPOptions}, sessions: map[string]*ortio.Session{}, shapes: map[*ortio.Session][][]int64{}}
 	for _, io := range ins {
 		b.ins = append(b.ins, ortio.IO{Name: io.Name, Type: elemType(io)})
 	}
@@ -83,35 +96,84 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	if b.opts.Device == nil {
 		place.Note = cpuOptionsNote(place.Note, dev.EPOptions)
 	}
-	if err := boundSlices(path, place); err != nil {
+	// The graph as OpenOn's sessions get it: Slices rewritten where they
+	// crash (or where EnvSliceAsGather asks), dimensions pinned per shape.
+	rewrite, err := sliceAsGather(place)
+	if err != nil {
 		return nil, place, err
 	}
-	b.perShape = (b.opts.Device != nil || perShapeOnCPU) && b.opts.EPOptions["enable_cuda_graph"] == "1"
-	s, err := b.open()
-	if err != nil {
-		return nil, place, fmt.Errorf("%s: creating the IO-bound session on %s: %w", path, place.Device, err)
+	var model []byte
+	if rewrite || slicesCrash(place) || static {
+		if model, err = os.ReadFile(path); err != nil {
+			return nil, place, err
+		}
 	}
-	b.first = s
+	if rewrite || slicesCrash(place) {
+		var disable string
+		if model, disable, err = rewriteSlices(path, model, rewrite, &place); err != nil {
+			return nil, place, err
+		}
+		if disable != "" {
+			b.opts.Config = map[string]string{disableOptimizersKey: disable}
+			b.opts.Model = model
+		}
+	}
+	if err := boundSlicesKept(path, place); err != nil {
+		return nil, place, err
+	}
+	if static {
+		if b.pin, err = newStaticSessions(path, model, ins, nil, nil); err != nil {
+			return nil, place, err
+		}
+		if b.pin != nil { // symbolic input dimensions to pin
+			b.model, b.opts.Model = model, nil
+			if b.outDims, err = onnxpb.OutputDims(model); err != nil {
+				return nil, place, fmt.Errorf("%s: %w", path, err)
+			}
+			place.Session = maps.Clone(place.Session)
+			if place.Session == nil {
+				place.Session = map[string]string{}
+			}
+			place.Session["static_shapes"] = "1"
+		}
+	}
+	cudaGraph := (b.opts.Device != nil || perShapeOnCPU) && b.opts.EPOptions["enable_cuda_graph"] == "1"
+	b.perShape = cudaGraph || b.pin != nil
 	place.IOBinding = "device buffers"
-	if !s.OnDevice() {
+	if b.opts.Device == nil {
 		place.IOBinding = "bound buffers in CPU memory"
 	}
-	if s.Pinned() {
-		place.IOBinding += ", pinned host staging"
+	if b.pin == nil {
+		s, err := b.open(b.opts)
+		if err != nil {
+			return nil, place, fmt.Errorf("%s: creating the IO-bound session on %s: %w", path, place.Device, err)
+		}
+		b.first = s
+		if !s.OnDevice() {
+			place.IOBinding = "bound buffers in CPU memory"
+		}
+		if s.Pinned() {
+			place.IOBinding += ", pinned host staging"
+		}
 	}
-	if b.perShape {
+	switch {
+	case b.pin != nil && cudaGraph:
+		place.IOBinding += ", a session (static shapes, CUDA graph) per input shape"
+	case b.pin != nil:
+		place.IOBinding += ", a session (static shapes) per input shape"
+	case cudaGraph:
 		place.IOBinding += ", a session (CUDA graph) per input shape"
 	}
 	return b, place, nil
 }
 
-// open creates one ortio session, with Go's signal handlers kept (the CUDA
-// provider may install its own while it starts).
-func (b *bound) open() (*ortio.Session, error) {
+// open creates one ortio session with o, with Go's signal handlers kept
+// (the CUDA provider may install its own while it starts).
+func (b *bound) open(o ortio.Options) (*ortio.Session, error) {
 	var s *ortio.Session
 	_, err := withGoSignalHandlers(func() error {
 		var e error
-		s, e = ortio.Open(b.path, b.ins, b.outs, b.opts)
+		s, e = ortio.Open(b.path, b.ins, b.outs, o)
 		return e
 	})
 	return s, err
@@ -139,9 +201,19 @@ func (b *bound) session(in []Tensor) (*ortio.Session, error) {
 		return s, nil
 	}
 	s := b.first
-	if len(b.sessions) > 0 { // the first shape takes the eager session
+	if b.pin != nil || len(b.sessions) > 0 { // the first shape takes the eager session, if any
+		o := b.opts
+		if b.pin != nil {
+			v, err := b.pin.values(shapesOf(in))
+			if err != nil {
+				return nil, err
+			}
+			if o.Model, err = onnxpb.PinDims(b.model, v); err != nil {
+				return nil, fmt.Errorf("%s: %w", b.path, err)
+			}
+		}
 		var err error
-		if s, err = b.open(); err != nil {
+		if s, err = b.open(o); err != nil {
 			return nil, fmt.Errorf("a session for input shape %s: %w", key.String(), err)
 		}
 	}
@@ -149,14 +221,65 @@ func (b *bound) session(in []Tensor) (*ortio.Session, error) {
 	return s, nil
 }
 
+func shapesOf(in []Tensor) [][]int64 {
+	shapes := make([][]int64, len(in))
+	for i, t := range in {
+		shapes[i] = t.Shape
+	}
+	return shapes
+}
+
+// outShapes are the outputs' shapes of s, the session for these inputs,
+// where static shapes fix them: as ONNX Runtime infers them for the pinned
+// graph, and where it leaves a dimension unknown, the graph's own name for
+// it if the inputs fix that.
+func (b *bound) outShapes(s *ortio.Session, in []Tensor) ([][]int64, error) {
+	if b.pin == nil {
+		return nil, fmt.Errorf("IO binding needs the outputs' shapes (RunShaped), or static shapes (%s=1) to know them", EnvStaticShapes)
+	}
+	b.mu.Lock()
+	known, ok := b.shapes[s]
+	b.mu.Unlock()
+	if ok {
+		return known, nil
+	}
+	v, err := b.pin.values(shapesOf(in))
+	if err != nil {
+		return nil, err
+	}
+	shapes := make([][]int64, len(b.outs))
+	for i, o := range b.outs {
+		sh, err := s.OutputShape(o.Name)
+		if err != nil {
+			return nil, err
+		}
+		ds := b.outDims[o.Name]
+		for j, n := range sh {
+			if n <= 0 && j < len(ds) && ds[j].Param != "" {
+				sh[j] = v[ds[j].Param]
+			}
+			if sh[j] <= 0 {
+				return nil, fmt.Errorf("output %q dimension %d is not fixed by the inputs' shapes %v; IO binding needs it known (drop --io-binding)", o.Name, j, shapesOf(in))
+			}
+		}
+		shapes[i] = sh
+	}
+	b.mu.Lock()
+	b.shapes[s] = shapes
+	b.mu.Unlock()
+	return shapes, nil
+}
+
 // run is Session.RunShaped on the bound path.
 func (b *bound) run(outShapes [][]int64, in []Tensor) ([]Tensor, error) {
-	if outShapes == nil {
-		return nil, fmt.Errorf("IO binding needs the outputs' shapes (RunShaped)")
-	}
 	s, err := b.session(in)
 	if err != nil {
 		return nil, err
+	}
+	if outShapes == nil {
+		if outShapes, err = b.outShapes(s, in); err != nil {
+			return nil, err
+		}
 	}
 	ins := make([]ortio.Tensor, len(in))
 	for i, t := range in {
@@ -210,7 +333,9 @@ func (b *bound) close() {
 	for _, s := range b.sessions {
 		seen[s] = true
 	}
-	seen[b.first] = true
+	if b.first != nil {
+		seen[b.first] = true
+	}
 	for s := range seen {
 		s.Close()
 	}

@@ -57,6 +57,54 @@ func TestIOBindingMatches(t *testing.T) {
 	}
 }
 
+// IO-bound sessions take static shapes and the Slice rewrite as the
+// others do: a session of the graph pinned to each input shape, Run
+// without output shapes (the pinned graph gives them), the same values.
+// Without static shapes the outputs' shapes must be given.
+func TestIOBindingStaticShapes(t *testing.T) {
+	t.Setenv(EnvSliceAsGather, "1") // on the CPU too, to run the rewritten graph
+	path := shapeArithmetic(t)
+	s, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, StaticShapes: true, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := s.Placement()
+	if p.Session["static_shapes"] != "1" || p.Session["slice_as_gather"] != "1" || !strings.Contains(p.IOBinding, "static shapes") {
+		t.Errorf("placement %+v", p)
+	}
+	for _, n := range []int{3, 2, 3} {
+		a, b, want := arithmeticInputs(n)
+		got, err := s.Run(a, b)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		if !slices.Equal(got[0].Shape, []int64{int64(n), 6}) || !slices.Equal(got[0].Data, want) {
+			t.Errorf("n=%d: %v %v, want %v", n, got[0].Shape, got[0].Data, want)
+		}
+	}
+	if k := len(s.bound.sessions); k != 2 {
+		t.Errorf("%d sessions for 2 shapes", k)
+	}
+
+	plain, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if p := plain.Placement(); p.Session["static_shapes"] != "" || p.Session["slice_as_gather"] != "1" {
+		t.Errorf("without static shapes: placement %+v", p)
+	}
+	a, b, want := arithmeticInputs(2)
+	if _, err := plain.Run(a, b); err == nil || !strings.Contains(err.Error(), EnvStaticShapes) {
+		t.Errorf("Run without output shapes or static shapes: %v", err)
+	}
+	got, err := plain.RunShaped([][]int64{{2, 6}}, a, b)
+	if err != nil || !slices.Equal(got[0].Data, want) {
+		t.Errorf("RunShaped: %v, %v; want %v", got, err, want)
+	}
+}
+
 // TestIOBindingCUDAUnavailable: CUDA with IO binding and no plugin is an
 // error naming the fix; auto falls back to the CPU and says so.
 func TestIOBindingCUDAUnavailable(t *testing.T) {

@@ -203,7 +203,7 @@ func OpenOn(path string, dev Device) (*Session, error) {
 	// once, and ONNX Runtime's view of its I/O taken from them.
 	static := false
 	var model []byte
-	if !dev.IOBinding { // IO-bound sessions refuse static shapes (openBound)
+	if !dev.IOBinding { // IO-bound sessions pin their own copies (openBound)
 		var err error
 		if static, err = staticShapes(dev); err != nil {
 			return nil, err
@@ -263,8 +263,14 @@ func OpenOn(path string, dev Device) (*Session, error) {
 				return fail(err)
 			}
 		}
-		if model, err = rewriteSlices(path, model, rewrite, opts, &place); err != nil {
+		var disable string
+		if model, disable, err = rewriteSlices(path, model, rewrite, &place); err != nil {
 			return fail(err)
+		}
+		if disable != "" {
+			if err := opts.AddSessionConfigEntry(disableOptimizersKey, disable); err != nil {
+				return fail(fmt.Errorf("%s: disabling %s: %w", path, gatherToSlice, err))
+			}
 		}
 	}
 	var st *staticSessions

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	ort "github.com/yalue/onnxruntime_go"
-
 	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 )
 
@@ -60,15 +58,17 @@ func SlicesKept(p Placement) int {
 }
 
 // rewriteSlices applies the Slice rewrite to model when on (sliceAsGather's
-// answer for place), on the plugin path counts what is left, records both
-// in place and has opts skip the fusion that would undo it.
-func rewriteSlices(path string, model []byte, on bool, opts *ort.SessionOptions, place *Placement) ([]byte, error) {
+// answer for place), on the plugin path counts what is left and records
+// both in place. disable, when not "", is the value of ONNX Runtime's
+// disableOptimizersKey the session must get: the list it had (EnvORTDisable)
+// plus the fusion that would undo the rewrite.
+func rewriteSlices(path string, model []byte, on bool, place *Placement) (out []byte, disable string, err error) {
 	if !on && !slicesCrash(*place) {
-		return model, nil
+		return model, "", nil
 	}
 	out, res, err := onnxpb.SliceAsGather(model)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, "", fmt.Errorf("%s: %w", path, err)
 	}
 	set := func(k string, v int) {
 		place.Session = maps.Clone(place.Session)
@@ -81,44 +81,29 @@ func rewriteSlices(path string, model []byte, on bool, opts *ort.SessionOptions,
 		if n := res.Rewritten + res.Kept; n > 0 {
 			set("slices_kept", n)
 		}
-		return model, nil
+		return model, "", nil
 	}
 	if res.Kept > 0 && slicesCrash(*place) {
 		set("slices_kept", res.Kept)
 	}
 	if res.Rewritten == 0 {
-		return model, nil
+		return model, "", nil
 	}
 	set("slice_as_gather", res.Rewritten)
-	// The environment's list (EnvORTDisable) stays; the key is replaced.
-	list := gatherToSlice
+	disable = gatherToSlice
 	if v := place.Session[disableOptimizersKey]; v != "" {
-		list = v + ";" + gatherToSlice
+		disable = v + ";" + gatherToSlice
 	}
-	if err := opts.AddSessionConfigEntry(disableOptimizersKey, list); err != nil {
-		return nil, fmt.Errorf("%s: disabling %s: %w", path, gatherToSlice, err)
-	}
-	return out, nil
+	return out, disable, nil
 }
 
-// boundSlices refuses an IO-bound session (internal/ortio, which loads the
-// graph from its file, unrewritten) of a graph with Slice nodes where they
-// crash the process.
-func boundSlices(path string, place Placement) error {
-	if !slicesCrash(place) {
-		return nil
-	}
-	model, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	_, res, err := onnxpb.SliceAsGather(model)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if n := res.Rewritten + res.Kept; n > 0 {
-		return fmt.Errorf("%s: %d Slice node(s), and ONNX Runtime %s's CUDA plugin provider crashes the process on Slice; IO-bound sessions run the graph as it is: drop --io-binding (models then rewrite the Slices, %s)",
-			path, n, place.ORTVersion, EnvSliceAsGather)
+// boundSlicesKept refuses an IO-bound session that would still run Slice
+// nodes where they crash the process (bounds computed at run time, or the
+// rewrite turned off).
+func boundSlicesKept(path string, place Placement) error {
+	if n := SlicesKept(place); n > 0 {
+		return fmt.Errorf("%s: %d Slice node(s) the rewrite keeps (bounds computed at run time, or %s=0), and ONNX Runtime %s's CUDA plugin provider crashes the process on Slice: drop --io-binding and run the graph on the CPU, or leave %s unset",
+			path, n, EnvSliceAsGather, place.ORTVersion, EnvSliceAsGather)
 	}
 	return nil
 }

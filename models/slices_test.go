@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	ort "github.com/yalue/onnxruntime_go"
-
 	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 )
 
@@ -175,19 +173,15 @@ func TestRewriteSlicesOnPlugin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, err := ort.NewSessionOptions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer opts.Destroy()
 	for _, c := range []struct {
 		env       string
 		changed   bool
 		recorded  map[string]string
 		slicesRun int
+		disable   string
 	}{
-		{"", true, map[string]string{"slice_as_gather": "1", "slices_kept": "1"}, 1},
-		{"0", false, map[string]string{"slices_kept": "2"}, 2},
+		{"", true, map[string]string{"slice_as_gather": "1", "slices_kept": "1"}, 1, gatherToSlice},
+		{"0", false, map[string]string{"slices_kept": "2"}, 2, ""},
 	} {
 		t.Setenv(EnvSliceAsGather, c.env)
 		place := Placement{Path: "plugin", ORTVersion: "1.29.0"}
@@ -195,9 +189,12 @@ func TestRewriteSlicesOnPlugin(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := rewriteSlices("m.onnx", model, on, opts, &place)
+		out, disable, err := rewriteSlices("m.onnx", model, on, &place)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if disable != c.disable {
+			t.Errorf("%q: optimizers to disable %q, want %q", c.env, disable, c.disable)
 		}
 		if changed := !bytes.Equal(out, model); changed != c.changed {
 			t.Errorf("%q: model changed %v, want %v", c.env, changed, c.changed)
@@ -213,19 +210,18 @@ func TestRewriteSlicesOnPlugin(t *testing.T) {
 	}
 }
 
-// IO binding runs the graph from its file, so on the plugin path a graph
-// with a Slice is refused with the way out; one without, or elsewhere, is
-// not.
-func TestBoundSlices(t *testing.T) {
-	plugin := Placement{Path: "plugin", ORTVersion: "1.29.0"}
-	withSlice := dropFirst(t, false)
-	if err := boundSlices(withSlice, plugin); err == nil || !strings.Contains(err.Error(), "1 Slice node(s)") || !strings.Contains(err.Error(), "drop --io-binding") {
-		t.Errorf("plugin, a Slice: %v", err)
+// IO-bound sessions rewrite Slices as the others do; one that would still
+// run a Slice where it crashes is refused with the way out.
+func TestBoundSlicesKept(t *testing.T) {
+	plugin := Placement{Path: "plugin", ORTVersion: "1.29.0", Session: map[string]string{"slices_kept": "2"}}
+	if err := boundSlicesKept("m.onnx", plugin); err == nil || !strings.Contains(err.Error(), "2 Slice node(s)") || !strings.Contains(err.Error(), "drop --io-binding") {
+		t.Errorf("plugin, 2 kept: %v", err)
 	}
-	if err := boundSlices(withSlice, Placement{Path: "cpu", ORTVersion: "1.29.0"}); err != nil {
+	plugin.Session = map[string]string{"slice_as_gather": "2"}
+	if err := boundSlicesKept("m.onnx", plugin); err != nil {
+		t.Errorf("plugin, all rewritten: %v", err)
+	}
+	if err := boundSlicesKept("m.onnx", Placement{Path: "cpu", ORTVersion: "1.29.0", Session: map[string]string{"slices_kept": "2"}}); err != nil {
 		t.Errorf("cpu: %v", err)
-	}
-	if err := boundSlices(filepath.Join("testdata", "affine.onnx"), plugin); err != nil {
-		t.Errorf("plugin, no Slice: %v", err)
 	}
 }

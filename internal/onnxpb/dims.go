@@ -114,6 +114,17 @@ func readDim(b []byte) (Dim, error) {
 // InputDims reads the dimensions of the model's graph inputs, by name.
 // A graph input with no tensor shape (rank unknown) maps to nil.
 func InputDims(model []byte) (map[string][]Dim, error) {
+	return graphDims(model, graphInput, "graph input")
+}
+
+// OutputDims reads the dimensions of the model's graph outputs, by name, as
+// InputDims does the inputs'.
+func OutputDims(model []byte) (map[string][]Dim, error) {
+	return graphDims(model, graphOutput, "graph output")
+}
+
+// graphDims reads the dimensions of the graph's value infos in field.
+func graphDims(model []byte, field protowire.Number, what string) (map[string][]Dim, error) {
 	graph, err := firstBytes(model, "model", modelGraph)
 	if err != nil {
 		return nil, err
@@ -123,15 +134,15 @@ func InputDims(model []byte) (map[string][]Dim, error) {
 	}
 	dims := map[string][]Dim{}
 	err = eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, vi, _ []byte) error {
-		if num != graphInput || typ != protowire.BytesType {
+		if num != field || typ != protowire.BytesType {
 			return nil
 		}
-		nameB, err := firstBytes(vi, "graph input", valueInfoName)
+		nameB, err := firstBytes(vi, what, valueInfoName)
 		if err != nil {
 			return err
 		}
 		var ds []Dim
-		t, err := firstBytes(vi, "graph input", valueInfoType)
+		t, err := firstBytes(vi, what, valueInfoType)
 		if err == nil && t != nil {
 			t, err = firstBytes(t, "type", typeTensor)
 		}

@@ -22,6 +22,11 @@ func TestInputDims(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("InputDims = %+v, want %+v", got, want)
 	}
+	got, err = onnxpb.OutputDims(everyField().Marshal())
+	want = map[string][]onnxpb.Dim{"y": {{Param: "n"}, {Value: 4}}, "z": {{Param: "n"}}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("OutputDims = %+v, %v; want %+v", got, err, want)
+	}
 }
 
 // TestPinDims: pinning "n" fixes it in the inputs and outputs ONNX Runtime

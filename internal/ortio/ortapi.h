@@ -24,6 +24,8 @@ typedef struct OrtRunOptions OrtRunOptions;
 typedef struct OrtEpDevice OrtEpDevice;
 typedef struct OrtMemoryInfo OrtMemoryInfo;
 typedef struct OrtSyncStream OrtSyncStream;
+typedef struct OrtTypeInfo OrtTypeInfo;
+typedef struct OrtTensorTypeAndShapeInfo OrtTensorTypeAndShapeInfo;
 typedef OrtStatus* OrtStatusPtr;
 typedef int OrtLoggingLevel;
 typedef int ONNXTensorElementDataType;
@@ -35,15 +37,29 @@ typedef struct OrtApi {
   OrtStatusPtr(* CreateEnv)(OrtLoggingLevel log_severity_level, const char* logid, OrtEnv** out); // 3
   void* unused_4_6[3];
   OrtStatusPtr(* CreateSession)( const OrtEnv* env, const char* model_path, const OrtSessionOptions* options, OrtSession** out); // 7
-  void* unused_8_9[2];
+  OrtStatusPtr(* CreateSessionFromArray)( const OrtEnv* env, const void* model_data, size_t model_data_length, const OrtSessionOptions* options, OrtSession** out); // 8
+  void* unused_9_9[1];
   OrtStatusPtr(* CreateSessionOptions)( OrtSessionOptions** options); // 10
   void* unused_11_23[13];
   OrtStatusPtr(* SetIntraOpNumThreads)( OrtSessionOptions* options, int intra_op_num_threads); // 24
-  void* unused_25_47[23];
+  void* unused_25_30[6];
+  OrtStatusPtr(* SessionGetOutputCount)( const OrtSession* session, size_t* out); // 31
+  void* unused_32_33[2];
+  OrtStatusPtr(* SessionGetOutputTypeInfo)( const OrtSession* session, size_t index, OrtTypeInfo** type_info); // 34
+  void* unused_35_36[2];
+  OrtStatusPtr(* SessionGetOutputName)( const OrtSession* session, size_t index, OrtAllocator* allocator, char** value); // 37
+  void* unused_38_47[10];
   OrtStatusPtr(* CreateTensorAsOrtValue)( OrtAllocator* allocator, const int64_t* shape, size_t shape_len, ONNXTensorElementDataType type, OrtValue** out); // 48
   void* unused_49_50[2];
   OrtStatusPtr(* GetTensorMutableData)( OrtValue* value, void** out); // 51
-  void* unused_52_77[26];
+  void* unused_52_54[3];
+  OrtStatusPtr(* CastTypeInfoToTensorInfo)( const OrtTypeInfo* type_info, const OrtTensorTypeAndShapeInfo** out); // 55
+  void* unused_56_60[5];
+  OrtStatusPtr(* GetDimensionsCount)( const OrtTensorTypeAndShapeInfo* info, size_t* out); // 61
+  OrtStatusPtr(* GetDimensions)( const OrtTensorTypeAndShapeInfo* info, int64_t* dim_values, size_t dim_values_length); // 62
+  void* unused_63_75[13];
+  OrtStatusPtr(* AllocatorFree)( OrtAllocator* ort_allocator, void* p); // 76
+  void* unused_77_77[1];
   OrtStatusPtr(* GetAllocatorWithDefaultOptions)( OrtAllocator** out); // 78
   void* unused_79_91[13];
   void( * ReleaseEnv)( OrtEnv * input); // 92
@@ -51,9 +67,13 @@ typedef struct OrtApi {
   void* unused_94_94[1];
   void( * ReleaseSession)( OrtSession * input); // 95
   void( * ReleaseValue)( OrtValue * input); // 96
-  void* unused_97_99[3];
+  void* unused_97_97[1];
+  void( * ReleaseTypeInfo)( OrtTypeInfo * input); // 98
+  void* unused_99_99[1];
   void( * ReleaseSessionOptions)( OrtSessionOptions * input); // 100
-  void* unused_101_132[32];
+  void* unused_101_129[29];
+  OrtStatusPtr(* AddSessionConfigEntry)( OrtSessionOptions* options, const char* config_key, const char* config_value); // 130
+  void* unused_131_132[2];
   OrtStatusPtr(* RunWithBinding)( OrtSession* session, const OrtRunOptions* run_options, const OrtIoBinding* binding_ptr); // 133
   OrtStatusPtr(* CreateIoBinding)( OrtSession* session, OrtIoBinding** out); // 134
   void( * ReleaseIoBinding)( OrtIoBinding * input); // 135

@@ -50,14 +50,19 @@ char* ortio_ep_devices(const OrtEpDevice* const** devs, size_t* n) { return take
 const char* ortio_ep_name(const OrtEpDevice* d) { return api->EpDevice_EpName(d); }
 const char* ortio_ep_vendor(const OrtEpDevice* d) { return api->EpDevice_EpVendor(d); }
 
-char* ortio_session(const char* path, int threads, const OrtEpDevice* dev, const char* const* keys,
-                    const char* const* vals, size_t nkv, OrtSession** out) {
+// A session of the graph at path, or of the model bytes when model is not
+// NULL; ckeys/cvals are session configuration entries (such as
+// optimization.disable_specified_optimizers).
+char* ortio_session(const char* path, const void* model, size_t model_len, int threads, const OrtEpDevice* dev,
+                    const char* const* keys, const char* const* vals, size_t nkv, const char* const* ckeys,
+                    const char* const* cvals, size_t nc, OrtSession** out) {
   OrtSessionOptions* so = NULL;
   char* e = take(api->CreateSessionOptions(&so));
   if (e) return e;
   if (threads > 0) e = take(api->SetIntraOpNumThreads(so, threads));
+  for (size_t i = 0; !e && i < nc; i++) e = take(api->AddSessionConfigEntry(so, ckeys[i], cvals[i]));
   if (!e && dev) e = take(api->SessionOptionsAppendExecutionProvider_V2(so, env, &dev, 1, keys, vals, nkv));
-  if (!e) e = take(api->CreateSession(env, path, so, out));
+  if (!e) e = take(model ? api->CreateSessionFromArray(env, model, model_len, so, out) : api->CreateSession(env, path, so, out));
   api->ReleaseSessionOptions(so);
   return e;
 }
@@ -106,3 +111,34 @@ char* ortio_run(OrtSession* s, OrtIoBinding* b) { return take(api->RunWithBindin
 void ortio_release_value(OrtValue* v) { if (v) api->ReleaseValue(v); }
 void ortio_release_binding(OrtIoBinding* b) { if (b) api->ReleaseIoBinding(b); }
 void ortio_release_session(OrtSession* s) { if (s) api->ReleaseSession(s); }
+
+// The dimensions ONNX Runtime gives the session's output `name` (-1: not
+// known), at most cap of them; *rank gets their count, -1 when the session
+// has no such tensor output.
+char* ortio_output_shape(OrtSession* s, const char* name, int64_t* dims, size_t cap, long* rank) {
+  size_t n = 0;
+  *rank = -1;
+  char* e = take(api->SessionGetOutputCount(s, &n));
+  if (e) return e;
+  OrtAllocator* a = NULL;
+  if ((e = take(api->GetAllocatorWithDefaultOptions(&a)))) return e;
+  for (size_t i = 0; i < n; i++) {
+    char* got = NULL;
+    if ((e = take(api->SessionGetOutputName(s, i, a, &got)))) return e;
+    int same = strcmp(got, name) == 0;
+    api->AllocatorFree(a, got);
+    if (!same) continue;
+    OrtTypeInfo* ti = NULL;
+    if ((e = take(api->SessionGetOutputTypeInfo(s, i, &ti)))) return e;
+    const OrtTensorTypeAndShapeInfo* tt = NULL;
+    size_t r = 0;
+    e = take(api->CastTypeInfoToTensorInfo(ti, &tt));
+    if (!e && tt) e = take(api->GetDimensionsCount(tt, &r));
+    if (!e && tt && r > cap) e = msg("output %s has too many dimensions", name);
+    if (!e && tt) e = take(api->GetDimensions(tt, dims, r));
+    if (!e && tt) *rank = (long)r;
+    api->ReleaseTypeInfo(ti);
+    return e;
+  }
+  return NULL;
+}

@@ -105,6 +105,12 @@ type Options struct {
 	Threads   int               // intra-op threads for CPU work (0: ORT's default)
 	Device    *EpDevice         // nil: the CPU provider, buffers in CPU memory
 	EPOptions map[string]string // provider options, such as enable_cuda_graph=1
+	// Config are session configuration entries, such as
+	// optimization.disable_specified_optimizers.
+	Config map[string]string
+	// Model, when set, is the graph's bytes (a rewritten or pinned copy);
+	// the path then only names it in messages.
+	Model []byte
 
 	// staging (tests): separate host and "device" buffers on the CPU,
 	// copied by memmove, since ONNX Runtime has no CPU-to-CPU transfer for
@@ -156,34 +162,23 @@ func Open(path string, ins, outs []IO, o Options) (*Session, error) {
 	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
-	var keys, vals []*C.char
-	for _, k := range slices.Sorted(maps.Keys(o.EPOptions)) {
-		keys = append(keys, C.CString(k))
-		vals = append(vals, C.CString(o.EPOptions[k]))
-	}
-	defer func() {
-		for i := range keys {
-			C.free(unsafe.Pointer(keys[i]))
-			C.free(unsafe.Pointer(vals[i]))
-		}
-	}()
+	kp, vp, nkv, freeEP := cStrings(o.EPOptions)
+	defer freeEP()
+	ckp, cvp, nc, freeConfig := cStrings(o.Config)
+	defer freeConfig()
 	var dev *C.OrtEpDevice
 	if o.Device != nil {
 		dev = o.Device.p
 	}
-	var kp, vp **C.char
-	if len(keys) > 0 {
-		// C memory for the pointer arrays: cgo forbids passing Go memory
-		// that holds pointers (the strings are C memory already).
-		kp = (**C.char)(C.malloc(C.size_t(len(keys)) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-		vp = (**C.char)(C.malloc(C.size_t(len(keys)) * C.size_t(unsafe.Sizeof(uintptr(0)))))
-		defer C.free(unsafe.Pointer(kp))
-		defer C.free(unsafe.Pointer(vp))
-		copy(unsafe.Slice(kp, len(keys)), keys)
-		copy(unsafe.Slice(vp, len(vals)), vals)
+	var model unsafe.Pointer
+	if len(o.Model) > 0 {
+		// Go memory for the call only: ONNX Runtime parses the bytes while
+		// it makes the session and keeps none of them (unless
+		// session.use_ort_model_bytes_directly is set, which it is not).
+		model = unsafe.Pointer(&o.Model[0])
 	}
 	s := &Session{}
-	if err := status(C.ortio_session(cpath, C.int(o.Threads), dev, kp, vp, C.size_t(len(keys)), &s.s)); err != nil {
+	if err := status(C.ortio_session(cpath, model, C.size_t(len(o.Model)), C.int(o.Threads), dev, kp, vp, nkv, ckp, cvp, nc, &s.s)); err != nil {
 		return nil, err
 	}
 	var pinned C.int
@@ -205,6 +200,59 @@ func Open(path string, ins, outs []IO, o Options) (*Session, error) {
 		s.outs = append(s.outs, &slot{IO: io, cname: C.CString(io.Name)})
 	}
 	return s, nil
+}
+
+// cStrings is m's keys and values, in key order, as C string arrays, and
+// the function that frees them (nil arrays for an empty m).
+func cStrings(m map[string]string) (keys, vals **C.char, n C.size_t, free func()) {
+	if len(m) == 0 {
+		return nil, nil, 0, func() {}
+	}
+	ks := slices.Sorted(maps.Keys(m))
+	// C memory for the pointer arrays too: cgo forbids passing Go memory
+	// that holds pointers.
+	size := C.size_t(len(ks)) * C.size_t(unsafe.Sizeof(uintptr(0)))
+	keys, vals = (**C.char)(C.malloc(size)), (**C.char)(C.malloc(size))
+	kz, vz := unsafe.Slice(keys, len(ks)), unsafe.Slice(vals, len(ks))
+	for i, k := range ks {
+		kz[i], vz[i] = C.CString(k), C.CString(m[k])
+	}
+	return keys, vals, C.size_t(len(ks)), func() {
+		for i := range ks {
+			C.free(unsafe.Pointer(kz[i]))
+			C.free(unsafe.Pointer(vz[i]))
+		}
+		C.free(unsafe.Pointer(keys))
+		C.free(unsafe.Pointer(vals))
+	}
+}
+
+// OutputShape is the shape ONNX Runtime gives the session's output name,
+// after its shape inference (-1 for a dimension it does not know): of a
+// graph pinned to one input shape, usually every dimension.
+func (s *Session) OutputShape(name string) ([]int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s == nil {
+		return nil, errors.New("ortio: session closed")
+	}
+	cname := C.CString(name)
+	defer C.free(unsafe.Pointer(cname))
+	const most = 16
+	dims := (*C.int64_t)(C.malloc(most * 8))
+	defer C.free(unsafe.Pointer(dims))
+	var rank C.long
+	if err := status(C.ortio_output_shape(s.s, cname, dims, most, &rank)); err != nil {
+		return nil, err
+	}
+	if rank < 0 {
+		return nil, fmt.Errorf("ortio: the graph has no tensor output %q", name)
+	}
+	out := make([]int64, int(rank))
+	for i, d := range unsafe.Slice(dims, int(rank)) {
+		out[i] = int64(d)
+	}
+	return out, nil
 }
 
 // Pinned says whether host data is staged in the provider's pinned memory.

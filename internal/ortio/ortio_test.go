@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,6 +86,44 @@ func TestAffine(t *testing.T) {
 		if err := s.Run(nil, nil); err == nil {
 			t.Error("Run after Close succeeded")
 		}
+	}
+}
+
+// A session made from the graph's bytes (Options.Model, the path then only
+// a name) with a configuration entry runs as the file's does; bytes that
+// are no model fail with ONNX Runtime's message.
+func TestModelBytesAndConfig(t *testing.T) {
+	initORT(t)
+	model, err := os.ReadFile(filepath.Join("..", "..", "models", "testdata", "affine.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ortio.Options{Threads: 1, Model: model, Config: map[string]string{"optimization.disable_specified_optimizers": "ConstantFolding"}}
+	s, err := ortio.Open("in-memory affine", []ortio.IO{{"x", ortio.Float32}}, []ortio.IO{{"y", ortio.Float32}}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sh := []int64{1, 3, 1, 2}
+	x := []float32{-1, 0, 0.5, 1, 2, 3}
+	out := []ortio.Tensor{{Shape: sh, Data: make([]byte, 4*len(x))}}
+	if err := s.Run([]ortio.Tensor{{Shape: sh, Data: f32bytes(x)}}, out); err != nil {
+		t.Fatal(err)
+	}
+	for i, y := range bytesf32(out[0].Data) {
+		if y != 2*x[i]+1 {
+			t.Errorf("y[%d] = %v, want %v", i, y, 2*x[i]+1)
+		}
+	}
+	if sh, err := s.OutputShape("y"); err != nil || len(sh) != 4 || sh[1] != 3 {
+		t.Errorf("OutputShape(y) = %v, %v; want 4 dimensions, 3 channels", sh, err)
+	}
+	if _, err := s.OutputShape("nope"); err == nil || !strings.Contains(err.Error(), `no tensor output "nope"`) {
+		t.Errorf("OutputShape(nope): %v", err)
+	}
+	o.Model = []byte("not a model")
+	if _, err := ortio.Open("junk", []ortio.IO{{"x", ortio.Float32}}, []ortio.IO{{"y", ortio.Float32}}, o); err == nil {
+		t.Error("bytes that are no model opened")
 	}
 }
 

@@ -26,6 +26,9 @@ var Wanted = []string{
 	"RunWithBinding", "CreateIoBinding", "ReleaseIoBinding", "BindInput", "BindOutput",
 	"ClearBoundInputs", "ClearBoundOutputs", "GetEpDevices", "SessionOptionsAppendExecutionProvider_V2",
 	"EpDevice_EpName", "EpDevice_EpVendor", "EpDevice_MemoryInfo", "GetSharedAllocator", "CopyTensors",
+	"CreateSessionFromArray", "AddSessionConfigEntry", "SessionGetOutputCount", "SessionGetOutputName",
+	"SessionGetOutputTypeInfo", "CastTypeInfoToTensorInfo", "GetDimensionsCount", "GetDimensions", "ReleaseTypeInfo",
+	"AllocatorFree",
 }
 
 // Constants are the enum values ortio uses, read by compiling a probe
@@ -112,7 +115,7 @@ func Generate(dir string) (string, error) {
 	}
 	b.WriteString("\n")
 	for _, t := range []string{"OrtStatus", "OrtEnv", "OrtSession", "OrtSessionOptions", "OrtValue", "OrtAllocator",
-		"OrtIoBinding", "OrtRunOptions", "OrtEpDevice", "OrtMemoryInfo", "OrtSyncStream"} {
+		"OrtIoBinding", "OrtRunOptions", "OrtEpDevice", "OrtMemoryInfo", "OrtSyncStream", "OrtTypeInfo", "OrtTensorTypeAndShapeInfo"} {
 		fmt.Fprintf(&b, "typedef struct %s %s;\n", t, t)
 	}
 	b.WriteString("typedef OrtStatus* OrtStatusPtr;\ntypedef int OrtLoggingLevel;\ntypedef int ONNXTensorElementDataType;\ntypedef int OrtDeviceMemoryType;\n\n")

@@ -91,6 +91,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 		batch, warmup           int
 		maxPixels               int64
 		noVerify, timings       bool
+		ioBinding               bool
 		modelsDir, device       string
 		maxMemory               string
 		netPixels               int64
@@ -113,7 +114,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dev.Threads = threads
+			dev.Threads, dev.IOBinding = threads, ioBinding
 			if threads == 0 {
 				dev.Threads = bench.CPUThreads(dev, workers)
 			}
@@ -223,6 +224,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
 	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
 	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option for learned metrics, key=value (repeatable), e.g. cudnn_conv_algo_search=HEURISTIC")
+	f.BoolVar(&ioBinding, "io-binding", false, "learned metrics: inputs and outputs in the device's memory, a session per input shape with its dimensions pinned (CUDA: the plugin provider; with --ep-option enable_cuda_graph=1, a CUDA graph per shape)")
 	f.Int64Var(&netPixels, "metric-max-pixels", 25_000_000, "largest image the full-resolution networks (lpips, musiq, clipiqa) accept")
 	f.StringVar(&maxMemory, "metric-max-memory", "0", "memory one learned-metric inference may plan for, e.g. 16GiB, or off (0: on the CPU 80% of the available memory shared by the workers; on a GPU no check)")
 	return cmd

@@ -409,6 +409,11 @@ func TestScoreEPOptions(t *testing.T) {
 	if _, errOut, code = runCLI(t, append(args, "--ep-option", "=1")...); code == ExitOK || !strings.Contains(errOut, `--ep-option "=1": want key=value`) {
 		t.Errorf("bad option: exit %d, stderr %q", code, errOut)
 	}
+	// --io-binding: the same scores through bound buffers and a session of
+	// the graph pinned to the image's shape.
+	if out, errOut, code = runCLI(t, append(args, "--io-binding")...); code != ExitOK || out != plain {
+		t.Errorf("--io-binding: exit %d, stdout %q (without: %q), stderr %q", code, out, plain, errOut)
+	}
 }
 
 // --warmup scores the first pair, stacked as the batches will be, before
