@@ -300,30 +300,29 @@ type onnxModel struct {
 }
 
 // EnvAllowKnownCrash=1 runs a metric on a provider known to crash on its
-// graph (knownCrash), for trying workarounds and newer providers.
-const EnvAllowKnownCrash = "ADDSR_BENCH_ALLOW_KNOWN_CRASH"
+// graph, for trying workarounds and newer providers (models'
+// EnvAllowSliceCrash).
+const EnvAllowKnownCrash = models.EnvAllowSliceCrash
 
-// knownCrash says why the graph must not run where p places it, or "".
-// ONNX Runtime 1.29.0's CUDA plugin provider kills the process on any Slice
-// node it runs (H200, 2026-11-26: MANIQA, MUSIQ and CLIP crashed, LPIPS,
-// without a Slice, ran). models rewrites a graph's Slices into Gathers
-// there (models.EnvSliceAsGather); a graph that would still run one (its
-// bounds computed, or the rewrite turned off) would end a whole experiment,
-// so it is refused up front (--device cuda) or moved to the CPU (--device
-// auto).
-func knownCrash(p models.Placement) string {
-	if os.Getenv(EnvAllowKnownCrash) == "1" {
-		return ""
-	}
-	if n := models.SlicesKept(p); n > 0 {
-		return fmt.Sprintf("%d Slice node(s) of this graph would run on ONNX Runtime %s's CUDA plugin provider, whose Slice kernel crashes the process (README: Learned metrics)", n, p.ORTVersion)
+// knownCrash says why the graph must not run where models.OpenOn would put
+// it, from OpenOn's error, or "". ONNX Runtime 1.29.0's CUDA plugin
+// provider kills the process on any Slice node it runs (H200, 2026-11-26:
+// MANIQA, MUSIQ and CLIP crashed, LPIPS, without a Slice, ran). models
+// rewrites a graph's Slices into Gathers there (models.EnvSliceAsGather)
+// and refuses a graph that would still run one (its bounds computed, or
+// the rewrite turned off), which would end a whole experiment: a metric
+// then fails up front (--device cuda) or moves to the CPU (--device auto).
+func knownCrash(err error) string {
+	var sc *models.SliceCrashError
+	if errors.As(err, &sc) {
+		return sc.Reason() + " (README: Learned metrics)"
 	}
 	return ""
 }
 
-// knownCrashCheck is knownCrash, replaced by tests of what Ready does with
-// it (which pick the graph by its file stem).
-var knownCrashCheck = func(_ string, p models.Placement) string { return knownCrash(p) }
+// knownCrashCheck lets tests of what Ready does with a known crash make
+// one up for a graph, by its file stem ("" where there is none).
+var knownCrashCheck = func(string) string { return "" }
 
 // learnedCUDADefaults are the learned metrics' CUDA provider options unless
 // --ep-option sets them. cuDNN's HEURISTIC algorithm choice instead of ONNX
@@ -360,12 +359,17 @@ func (m *onnxModel) Ready() error {
 		// each input shape gives.
 		dev.StaticShapes = dev.StaticShapes || dev.IOBinding
 		s, err := models.OpenOn(p, dev)
-		if err != nil {
+		why := knownCrash(err)
+		if err != nil && why == "" {
 			m.err = err
 			return
 		}
-		if why := knownCrashCheck(m.stem, s.Placement()); why != "" {
-			s.Close()
+		if why == "" {
+			if why = knownCrashCheck(m.stem); why != "" {
+				s.Close()
+			}
+		}
+		if why != "" {
 			if m.cfg.Device.Kind != "auto" {
 				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, leave %s unset (the rewrite on) if it is set to 0, or set %s=1 to run it there anyway", p, why, models.EnvSliceAsGather, EnvAllowKnownCrash)
 				return

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"fmt"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/models"
 	"math"
@@ -313,35 +314,17 @@ func at(xs []*img.Image, i int) *img.Image {
 	return xs[i]
 }
 
-// A graph that would still run Slice nodes on ONNX Runtime 1.29.0's CUDA
-// plugin is kept off it (unless EnvAllowKnownCrash=1); one whose Slices
-// were all rewritten, other paths and other versions are not affected.
+// models.OpenOn's refusal of a graph that would run Slice nodes where they
+// crash is a known crash, with its reason; other errors are not.
 func TestKnownCrash(t *testing.T) {
-	kept := map[string]string{"slices_kept": "2"}
-	plugin := models.Placement{EP: "CUDAExecutionProvider", Path: "plugin", ORTVersion: "1.29.0", Session: kept}
-	rewritten, legacy, newer := plugin, plugin, plugin
-	rewritten.Session = map[string]string{"slice_as_gather": "40"}
-	legacy.Path, newer.ORTVersion = "legacy", "1.30.0"
-	cpu := models.Placement{EP: "CPUExecutionProvider", Path: "cpu", ORTVersion: "1.29.0", Session: kept}
-	for _, c := range []struct {
-		name  string
-		p     models.Placement
-		crash bool
-	}{
-		{"plugin, slices kept", plugin, true}, {"plugin, slices rewritten", rewritten, false},
-		{"plugin, no slices", models.Placement{Path: "plugin", ORTVersion: "1.29.0"}, false},
-		{"legacy", legacy, false}, {"newer", newer, false}, {"cpu", cpu, false},
-	} {
-		if got := knownCrash(c.p) != ""; got != c.crash {
-			t.Errorf("%s: known crash %v, want %v", c.name, got, c.crash)
-		}
-	}
-	if why := knownCrash(plugin); !strings.Contains(why, "2 Slice node(s)") {
+	sc := &models.SliceCrashError{Path: "m.onnx", Kept: 2, ORTVersion: "1.29.0"}
+	if why := knownCrash(fmt.Errorf("maniqa: %w", sc)); !strings.Contains(why, "2 Slice node(s)") || strings.Contains(why, "m.onnx") {
 		t.Errorf("the reason: %q", why)
 	}
-	t.Setenv(EnvAllowKnownCrash, "1")
-	if why := knownCrash(plugin); why != "" {
-		t.Errorf("with %s=1: %q", EnvAllowKnownCrash, why)
+	for _, err := range []error{nil, errors.New("no such file")} {
+		if why := knownCrash(err); why != "" {
+			t.Errorf("%v: known crash %q", err, why)
+		}
 	}
 }
 
@@ -349,7 +332,7 @@ func TestKnownCrash(t *testing.T) {
 // refuses with the ways out; auto runs the metric on the CPU and says so.
 func TestKnownCrashReady(t *testing.T) {
 	saved := knownCrashCheck
-	knownCrashCheck = func(stem string, _ models.Placement) string {
+	knownCrashCheck = func(stem string) string {
 		if stem == "maniqa-koniq" {
 			return "test crash"
 		}

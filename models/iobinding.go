@@ -118,7 +118,7 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 			b.opts.Model = model
 		}
 	}
-	if err := boundSlicesKept(path, place); err != nil {
+	if err := sliceCrash(path, place); err != nil {
 		return nil, place, err
 	}
 	if static {

@@ -191,7 +191,9 @@ type Session struct {
 // Open loads the graph at path on the CPU.
 func Open(path string) (*Session, error) { return OpenOn(path, Device{Kind: "cpu"}) }
 
-// OpenOn loads the graph at path on dev.
+// OpenOn loads the graph at path on dev. A graph that would run Slice
+// nodes where they crash the process is refused with a *SliceCrashError
+// (unless EnvAllowSliceCrash=1).
 func OpenOn(path string, dev Device) (*Session, error) {
 	if err := Init(); err != nil {
 		return nil, err
@@ -271,6 +273,9 @@ func OpenOn(path string, dev Device) (*Session, error) {
 			if err := opts.AddSessionConfigEntry(disableOptimizersKey, disable); err != nil {
 				return fail(fmt.Errorf("%s: disabling %s: %w", path, gatherToSlice, err))
 			}
+		}
+		if err := sliceCrash(path, place); err != nil {
+			return fail(err)
 		}
 	}
 	var st *staticSessions

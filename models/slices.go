@@ -97,13 +97,38 @@ func rewriteSlices(path string, model []byte, on bool, place *Placement) (out []
 	return out, disable, nil
 }
 
-// boundSlicesKept refuses an IO-bound session that would still run Slice
-// nodes where they crash the process (bounds computed at run time, or the
-// rewrite turned off).
-func boundSlicesKept(path string, place Placement) error {
-	if n := SlicesKept(place); n > 0 {
-		return fmt.Errorf("%s: %d Slice node(s) the rewrite keeps (bounds computed at run time, or %s=0), and ONNX Runtime %s's CUDA plugin provider crashes the process on Slice: drop --io-binding and run the graph on the CPU, or leave %s unset",
-			path, n, EnvSliceAsGather, place.ORTVersion, EnvSliceAsGather)
+// EnvAllowSliceCrash=1 opens sessions that would run Slice nodes where
+// they crash the process (sliceCrash), for trying workarounds and newer
+// providers.
+const EnvAllowSliceCrash = "ADDSR_BENCH_ALLOW_KNOWN_CRASH"
+
+// SliceCrashError is OpenOn's refusal of a session that would run Slice
+// nodes on ONNX Runtime 1.29.0's CUDA plugin provider: the rewrite kept
+// them (bounds computed at run time) or was turned off.
+type SliceCrashError struct {
+	Path       string
+	Kept       int
+	ORTVersion string
+}
+
+// Reason says what would happen, without the ways out.
+func (e *SliceCrashError) Reason() string {
+	return fmt.Sprintf("%d Slice node(s) of this graph would run on ONNX Runtime %s's CUDA plugin provider, whose Slice kernel crashes the process", e.Kept, e.ORTVersion)
+}
+
+func (e *SliceCrashError) Error() string {
+	return fmt.Sprintf("%s: %s (the rewrite keeps Slices whose bounds are computed at run time, and all of them with %s=0); use --device cpu, leave %s unset, or set %s=1 to run it there anyway",
+		e.Path, e.Reason(), EnvSliceAsGather, EnvSliceAsGather, EnvAllowSliceCrash)
+}
+
+// sliceCrash is the refusal of a session placed at p that would still run
+// Slice nodes where they crash the process, or nil.
+func sliceCrash(path string, p Placement) error {
+	if os.Getenv(EnvAllowSliceCrash) == "1" {
+		return nil
+	}
+	if n := SlicesKept(p); n > 0 {
+		return &SliceCrashError{Path: path, Kept: n, ORTVersion: p.ORTVersion}
 	}
 	return nil
 }

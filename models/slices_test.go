@@ -2,6 +2,7 @@ package models
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -210,18 +211,38 @@ func TestRewriteSlicesOnPlugin(t *testing.T) {
 	}
 }
 
-// IO-bound sessions rewrite Slices as the others do; one that would still
-// run a Slice where it crashes is refused with the way out.
-func TestBoundSlicesKept(t *testing.T) {
-	plugin := Placement{Path: "plugin", ORTVersion: "1.29.0", Session: map[string]string{"slices_kept": "2"}}
-	if err := boundSlicesKept("m.onnx", plugin); err == nil || !strings.Contains(err.Error(), "2 Slice node(s)") || !strings.Contains(err.Error(), "drop --io-binding") {
-		t.Errorf("plugin, 2 kept: %v", err)
+// A session that would still run Slice nodes on ONNX Runtime 1.29.0's CUDA
+// plugin is refused, naming the ways out (unless EnvAllowSliceCrash=1);
+// one whose Slices were all rewritten, other paths and other versions are
+// not.
+func TestSliceCrash(t *testing.T) {
+	kept := map[string]string{"slices_kept": "2"}
+	plugin := Placement{EP: "CUDAExecutionProvider", Path: "plugin", ORTVersion: "1.29.0", Session: kept}
+	rewritten, legacy, newer := plugin, plugin, plugin
+	rewritten.Session = map[string]string{"slice_as_gather": "40"}
+	legacy.Path, newer.ORTVersion = "legacy", "1.30.0"
+	cpu := Placement{EP: "CPUExecutionProvider", Path: "cpu", ORTVersion: "1.29.0", Session: kept}
+	for _, c := range []struct {
+		name  string
+		p     Placement
+		crash bool
+	}{
+		{"plugin, slices kept", plugin, true}, {"plugin, slices rewritten", rewritten, false},
+		{"plugin, no slices", Placement{Path: "plugin", ORTVersion: "1.29.0"}, false},
+		{"legacy", legacy, false}, {"newer", newer, false}, {"cpu", cpu, false},
+	} {
+		if got := sliceCrash("m.onnx", c.p) != nil; got != c.crash {
+			t.Errorf("%s: refused %v, want %v", c.name, got, c.crash)
+		}
 	}
-	plugin.Session = map[string]string{"slice_as_gather": "2"}
-	if err := boundSlicesKept("m.onnx", plugin); err != nil {
-		t.Errorf("plugin, all rewritten: %v", err)
+	err := sliceCrash("m.onnx", plugin)
+	var sc *SliceCrashError
+	if !errors.As(err, &sc) || sc.Kept != 2 || !strings.Contains(err.Error(), "m.onnx: 2 Slice node(s)") ||
+		!strings.Contains(err.Error(), "--device cpu,") || !strings.Contains(err.Error(), EnvAllowSliceCrash+"=1") {
+		t.Errorf("the refusal: %v", err)
 	}
-	if err := boundSlicesKept("m.onnx", Placement{Path: "cpu", ORTVersion: "1.29.0", Session: map[string]string{"slices_kept": "2"}}); err != nil {
-		t.Errorf("cpu: %v", err)
+	t.Setenv(EnvAllowSliceCrash, "1")
+	if err := sliceCrash("m.onnx", plugin); err != nil {
+		t.Errorf("with %s=1: %v", EnvAllowSliceCrash, err)
 	}
 }
