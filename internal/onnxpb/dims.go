@@ -2,6 +2,7 @@ package onnxpb
 
 import (
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -63,23 +64,71 @@ func eachField(msg []byte, what string, f func(num protowire.Number, typ protowi
 // number is in fields replaced by edit(value); other fields are copied as
 // they are, in their order.
 func rewrite(msg []byte, what string, edit func(val []byte) ([]byte, error), fields ...protowire.Number) ([]byte, error) {
-	out := make([]byte, 0, len(msg)+64)
-	err := eachField(msg, what, func(num protowire.Number, typ protowire.Type, val, whole []byte) error {
-		for _, f := range fields {
-			if num == f && typ == protowire.BytesType {
-				v, err := edit(val)
-				if err != nil {
-					return err
-				}
-				out = protowire.AppendTag(out, num, typ)
-				out = protowire.AppendBytes(out, v)
-				return nil
-			}
+	r, err := rewriteRope(msg, what, func(val []byte) (*rope, error) {
+		v, err := edit(val)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, whole...)
+		return ropeOf(v), nil
+	}, fields...)
+	if err != nil {
+		return nil, err
+	}
+	return r.bytes(), nil
+}
+
+// rope is a message being built as pieces, most of them slices of the
+// message being rewritten: a model's initializers (hundreds of megabytes)
+// are then copied once, when the outermost rewrite flattens the rope, not
+// once per level of nesting (MANIQA's 457 MB stand-in: SliceAsGather took
+// 0.50 s a call on the 2-core CPU, nearly all of it copying).
+type rope struct {
+	parts [][]byte
+	n     int
+}
+
+func ropeOf(b []byte) *rope { r := &rope{}; r.add(b); return r }
+
+func (r *rope) add(b []byte) {
+	if len(b) > 0 {
+		r.parts = append(r.parts, b)
+		r.n += len(b)
+	}
+}
+
+// field adds a length-delimited field num whose value is v.
+func (r *rope) field(num protowire.Number, v *rope) {
+	hdr := protowire.AppendTag(nil, num, protowire.BytesType)
+	r.add(protowire.AppendVarint(hdr, uint64(v.n)))
+	r.parts = append(r.parts, v.parts...)
+	r.n += v.n
+}
+
+// bytes flattens the rope into one new slice.
+func (r *rope) bytes() []byte {
+	out := make([]byte, 0, r.n)
+	for _, p := range r.parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// rewriteRope is rewrite with edit's values, and the result, as ropes.
+func rewriteRope(msg []byte, what string, edit func(val []byte) (*rope, error), fields ...protowire.Number) (*rope, error) {
+	r := &rope{}
+	err := eachField(msg, what, func(num protowire.Number, typ protowire.Type, val, whole []byte) error {
+		if typ == protowire.BytesType && slices.Contains(fields, num) {
+			v, err := edit(val)
+			if err != nil {
+				return err
+			}
+			r.field(num, v)
+			return nil
+		}
+		r.add(whole)
 		return nil
 	})
-	return out, err
+	return r, err
 }
 
 // firstBytes is the value of msg's first length-delimited field num (nil
@@ -210,9 +259,16 @@ func PinDims(model []byte, values map[string]int64) ([]byte, error) {
 	shape := func(b []byte) ([]byte, error) { return rewrite(b, "shape", pinDim, shapeDim) }
 	tensor := func(b []byte) ([]byte, error) { return rewrite(b, "tensor type", shape, tensorTypeShape) }
 	typ := func(b []byte) ([]byte, error) { return rewrite(b, "type", tensor, typeTensor) }
-	valueInfo := func(b []byte) ([]byte, error) { return rewrite(b, "value info", typ, valueInfoType) }
-	graph := func(b []byte) ([]byte, error) {
-		return rewrite(b, "graph", valueInfo, graphInput, graphOutput, graphValueInfo)
+	valueInfo := func(b []byte) (*rope, error) {
+		v, err := rewrite(b, "value info", typ, valueInfoType)
+		return ropeOf(v), err
 	}
-	return rewrite(model, "model", graph, modelGraph)
+	graph := func(b []byte) (*rope, error) {
+		return rewriteRope(b, "graph", valueInfo, graphInput, graphOutput, graphValueInfo)
+	}
+	r, err := rewriteRope(model, "model", graph, modelGraph)
+	if err != nil {
+		return nil, err
+	}
+	return r.bytes(), nil
 }

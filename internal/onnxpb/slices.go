@@ -320,10 +320,10 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 		return model, res, nil
 	}
 	b := &gatherBuilder{used: used, scalars: map[int64]string{}}
-	newGraph := make([]byte, 0, len(graph)+4096)
+	newGraph := &rope{} // the graph's fields as they are, but for its Slices
 	err = eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, val, whole []byte) error {
 		if num != graphNode || typ != protowire.BytesType {
-			newGraph = append(newGraph, whole...)
+			newGraph.add(whole)
 			return nil
 		}
 		n, err := readNode(val)
@@ -331,19 +331,18 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 			return err
 		}
 		if n.op != "Slice" || (n.domain != "" && n.domain != "ai.onnx") {
-			newGraph = append(newGraph, whole...)
+			newGraph.add(whole)
 			return nil
 		}
 		nodes, ok := b.sliceNodes(n, consts)
 		if !ok {
 			res.Kept++
-			newGraph = append(newGraph, whole...)
+			newGraph.add(whole)
 			return nil
 		}
 		res.Rewritten++
 		for _, m := range nodes {
-			newGraph = protowire.AppendTag(newGraph, graphNode, protowire.BytesType)
-			newGraph = protowire.AppendBytes(newGraph, m.marshal())
+			newGraph.field(graphNode, ropeOf(m.marshal()))
 		}
 		return nil
 	})
@@ -351,11 +350,13 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 		return nil, SliceRewrite{}, err
 	}
 	for _, t := range b.inits {
-		newGraph = protowire.AppendTag(newGraph, graphInitializer, protowire.BytesType)
-		newGraph = protowire.AppendBytes(newGraph, t.marshal())
+		newGraph.field(graphInitializer, ropeOf(t.marshal()))
 	}
-	out, err := rewrite(model, "model", func([]byte) ([]byte, error) { return newGraph, nil }, modelGraph)
-	return out, res, err
+	out, err := rewriteRope(model, "model", func([]byte) (*rope, error) { return newGraph, nil }, modelGraph)
+	if err != nil {
+		return nil, SliceRewrite{}, err
+	}
+	return out.bytes(), res, nil
 }
 
 // gatherBuilder makes the replacement nodes, with fresh names and shared
