@@ -2,10 +2,14 @@ package models
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
 )
 
 // TestRunTinyGraph loads the real ONNX Runtime and runs affine.onnx
@@ -205,5 +209,34 @@ func TestSessionProfile(t *testing.T) {
 	b, _ := os.ReadFile(files[0])
 	if !strings.Contains(string(b), `"model_run"`) {
 		t.Errorf("profile without a run: %.200s", b)
+	}
+}
+
+// The inputs and outputs read from the protobuf are ONNX Runtime's own, for
+// every graph in the repository: names and order, element types, fixed and
+// symbolic (-1) dimensions, initializer-backed inputs left out.
+func TestIOInfoMatchesORT(t *testing.T) {
+	if err := Init(); err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	filepath.WalkDir("..", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".onnx") && !strings.Contains(p, ".cache") {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if len(paths) < 10 {
+		t.Fatalf("only %d graphs found: %v", len(paths), paths)
+	}
+	for _, p := range paths {
+		wantIn, wantOut, err := ort.GetInputOutputInfo(p)
+		if err != nil {
+			continue // not a graph ONNX Runtime loads (a corrupt-file fixture)
+		}
+		gotIn, gotOut, err := ioInfo(p, nil)
+		if err != nil || !reflect.DeepEqual(gotIn, wantIn) || !reflect.DeepEqual(gotOut, wantOut) {
+			t.Errorf("%s: %v\n got %v / %v\nwant %v / %v", p, err, gotIn, gotOut, wantIn, wantOut)
+		}
 	}
 }
