@@ -22,6 +22,18 @@ func TestInputDims(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("InputDims = %+v, want %+v", got, want)
 	}
+	ins, outs, err := onnxpb.GraphIO(everyField().Marshal())
+	wantIns := []onnxpb.Value{{Name: "x", ElemType: onnxpb.Float, Dims: []onnxpb.Dim{{Param: "n"}, {Value: 2}}}}
+	wantOuts := []onnxpb.Value{{Name: "y", ElemType: onnxpb.Float, Dims: []onnxpb.Dim{{Param: "n"}, {Value: 4}}}, {Name: "z", ElemType: onnxpb.Float, Dims: []onnxpb.Dim{{Param: "n"}}}}
+	if err != nil || !reflect.DeepEqual(ins, wantIns) || !reflect.DeepEqual(outs, wantOuts) {
+		t.Errorf("GraphIO = %+v, %+v, %v", ins, outs, err)
+	}
+	// An input that is also an initializer is a default, not listed.
+	m := everyField()
+	m.Inputs = append(m.Inputs, onnxpb.ValueInfo{Name: "w", Type: onnxpb.Float, Dims: []int64{4}})
+	if ins, _, err := onnxpb.GraphIO(m.Marshal()); err != nil || !reflect.DeepEqual(ins, wantIns) {
+		t.Errorf("GraphIO with an initializer input = %+v, %v", ins, err)
+	}
 	got, err = onnxpb.OutputDims(everyField().Marshal())
 	want = map[string][]onnxpb.Dim{"y": {{Param: "n"}, {Value: 4}}, "z": {{Param: "n"}}}
 	if err != nil || !reflect.DeepEqual(got, want) {
@@ -122,11 +134,19 @@ func TestPinDimsErrors(t *testing.T) {
 }
 
 // FuzzPinDims: any bytes give a model or an error, never a panic, and a
-// model's pinned copy reads back with the pinned value.
+// model's pinned copy reads back with the pinned value; GraphIO agrees with
+// InputDims on every input it lists.
 func FuzzPinDims(f *testing.F) {
 	f.Add(everyField().Marshal())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := onnxpb.InputDims(b)
+		if ins, _, gerr := onnxpb.GraphIO(b); gerr == nil && err == nil {
+			for _, v := range ins {
+				if v.Dims != nil && !reflect.DeepEqual(v.Dims, d[v.Name]) {
+					t.Fatalf("GraphIO %s: %+v, InputDims %+v", v.Name, v.Dims, d[v.Name])
+				}
+			}
+		}
 		pinned, perr := onnxpb.PinDims(b, map[string]int64{"n": 5})
 		if err != nil || perr != nil {
 			return
