@@ -23,6 +23,8 @@
 # PROFILE_METRICS picks them).
 # GOAL_CONFIGS="2 16,4 8" sets the four-metric runs' --workers and --batch
 # at 512² (comma-separated pairs).
+# THROUGHPUT="4x1 4x8" adds, per metric, runs at those --workers x --batch
+# (their images/s against PyTorch's single stream).
 # Knobs, for a dry run of the script's flow on a CPU machine:
 #   DEVICE=cpu N=2 SIZES=512 METRICS="lpips clipiqa" BIG= scripts/gpu/metrics-check.sh .xfer
 set -uo pipefail
@@ -108,6 +110,10 @@ for S in $SIZES; do
   for m in $METRICS; do
     echo "== ${S}: addsr-bench score -m $m --device $DEVICE --workers 1"
     peak score $S -m $m --workers 1 >> "$W/g$S.jsonl"
+    for wb in ${THROUGHPUT:-}; do
+      echo "-- --workers ${wb%x*} --batch ${wb#*x} (images/s: timings line)"
+      score $S -m $m --workers ${wb%x*} --batch ${wb#*x} 2>&1 > /dev/null | grep -a '^timings'
+    done
     if [ $S = 512 ] && [ -z "${LEAN:-}" ]; then
       echo "-- --workers 1 --batch 16"
       [ -z "${LEAN:-}" ] && score $S -m $m --workers 1 --batch 16 > /dev/null
@@ -144,6 +150,10 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
   for m in $METRICS; do
     echo "-- ${S}: addsr-bench score -m $m (float16 graph) --workers 1, then --batch 16"
     peak score $S -m $m --workers 1 >> "$W/g${S}h.jsonl"
+    for wb in ${THROUGHPUT:-}; do
+      echo "-- --workers ${wb%x*} --batch ${wb#*x} (images/s: timings line)"
+      score $S -m $m --workers ${wb%x*} --batch ${wb#*x} 2>&1 > /dev/null | grep -a '^timings'
+    done
     [ -z "${LEAN:-}" ] && score $S -m $m --workers 1 --batch 16 > /dev/null
   done
   echo "-- Go + ONNX float16 against torch float16, then against torch float32 (the cost of half precision)"
