@@ -4,7 +4,8 @@
 # sr-batch-check.sh GOAL=1 gave the baselines and profiles):
 #  1. SR (Real-ESRGAN x4plus stand-in): RRDBNet's dense-block Concats took
 #     43% of kernel time; bench/concat_split.py rewrites Conv(Concat(…)) as
-#     a sum of convolutions. Timed both ways, outputs compared.
+#     a sum of convolutions. Timed both ways (and each with a CUDA graph),
+#     outputs compared.
 #  2. Learned metrics: MUSIQ is launch-bound in ONNX Runtime (~600 nodes a
 #     run); bench/learned/cuda_graph_potential.py times host tensors,
 #     device-bound IO and a CUDA graph in Python's onnxruntime.
@@ -35,6 +36,10 @@ for m in random-x4plus-fp16 random-x4plus-fp16-split; do
   SR --model /tmp/m/$m.onnx --in /tmp/lr100/LR --out /tmp/sr-$m-nchw --device cuda --warmup 3 --batch 50
   echo "-- $m --batch 25 --inflight 2 --ep-option prefer_nhwc=1"
   SR --model /tmp/m/$m.onnx --in /tmp/lr100/LR --out /tmp/sr-$m-x2 --device cuda --warmup 3 --batch 25 --inflight 2 --ep-option prefer_nhwc=1
+  # A CUDA graph was slower than plain runs on the graph with Concats
+  # (17.7 against 7.0 ms at batch 25, 2026-11-26); without them?
+  echo "-- $m --batch 25 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1"
+  SR --model /tmp/m/$m.onnx --in /tmp/lr100/LR --out /tmp/sr-$m-graph --device cuda --warmup 3 --batch 25 --ep-option prefer_nhwc=1 --io-binding --ep-option enable_cuda_graph=1
 done
 for m in random-x4plus random-x4plus-split; do
   echo "-- $m (float32) --batch 32"
