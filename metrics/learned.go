@@ -329,8 +329,9 @@ var knownCrashCheck = func(string) string { return "" }
 // Runtime's EXHAUSTIVE search: the four metrics' first images (each new
 // shape) took 1.8 s instead of 2.7, and scoring 100 images of 512² took as
 // long (5.35 s against 5.31; H200, float16 stand-ins,
-// bench/results/2026-11-26-h200-goal-checks.txt, call 3). Their graphs are
-// mostly matrix products, which the search does not touch.
+// bench/results/2026-11-26-h200-goal-checks.txt, call 3). The search only
+// covers convolutions: all of LPIPS's and CLIP's ResNet, the stems of
+// MANIQA and MUSIQ, whose transformers it leaves alone.
 var learnedCUDADefaults = map[string]string{"cudnn_conv_algo_search": "HEURISTIC"}
 
 // padLearnedOnCPU lets tests pad on the CPU, where it only costs.
