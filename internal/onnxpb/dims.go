@@ -174,51 +174,34 @@ func OutputDims(model []byte) (map[string][]Dim, error) {
 
 // graphDims reads the dimensions of the graph's value infos in field.
 func graphDims(model []byte, field protowire.Number, what string) (map[string][]Dim, error) {
-	graph, err := firstBytes(model, "model", modelGraph)
-	if err != nil {
-		return nil, err
-	}
-	if graph == nil {
-		return nil, fmt.Errorf("not an ONNX model: no graph")
-	}
 	dims := map[string][]Dim{}
-	err = eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, vi, _ []byte) error {
-		if num != field || typ != protowire.BytesType {
+	err := eachValue(model, func(num protowire.Number, val []byte) error {
+		if num != field {
 			return nil
 		}
-		nameB, err := firstBytes(vi, what, valueInfoName)
-		if err != nil {
-			return err
-		}
-		var ds []Dim
-		t, err := firstBytes(vi, what, valueInfoType)
-		if err == nil && t != nil {
-			t, err = firstBytes(t, "type", typeTensor)
-		}
-		if err == nil && t != nil {
-			t, err = firstBytes(t, "tensor type", tensorTypeShape)
-		}
-		if err != nil {
-			return err
-		}
-		if t != nil {
-			ds = []Dim{} // rank 0 is a known shape too
-			err = eachField(t, "shape", func(num protowire.Number, typ protowire.Type, val, _ []byte) error {
-				if num != shapeDim || typ != protowire.BytesType {
-					return nil
-				}
-				d, err := readDim(val)
-				ds = append(ds, d)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-		}
-		dims[string(nameB)] = ds
-		return nil
+		v, err := readValue(val, what)
+		dims[v.Name] = v.Dims
+		return err
 	})
 	return dims, err
+}
+
+// eachValue calls f with the graph's length-delimited fields (its inputs,
+// outputs, initializers …): their numbers and values.
+func eachValue(model []byte, f func(num protowire.Number, val []byte) error) error {
+	graph, err := firstBytes(model, "model", modelGraph)
+	if err != nil {
+		return err
+	}
+	if graph == nil {
+		return fmt.Errorf("not an ONNX model: no graph")
+	}
+	return eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, val, _ []byte) error {
+		if typ != protowire.BytesType {
+			return nil
+		}
+		return f(num, val)
+	})
 }
 
 // PinDims returns a copy of model in which every symbolic dimension of the

@@ -1,10 +1,6 @@
 package onnxpb
 
-import (
-	"fmt"
-
-	"google.golang.org/protobuf/encoding/protowire"
-)
+import "google.golang.org/protobuf/encoding/protowire"
 
 // tensorTypeElem is TypeProto.Tensor.elem_type.
 const tensorTypeElem = 1
@@ -24,25 +20,15 @@ type Value struct {
 // top levels; asking ONNX Runtime costs a session (0.35–0.47 s for the
 // 457 MB MANIQA stand-in on the 2-core CPU).
 func GraphIO(model []byte) (ins, outs []Value, err error) {
-	graph, err := firstBytes(model, "model", modelGraph)
-	if err != nil {
-		return nil, nil, err
-	}
-	if graph == nil {
-		return nil, nil, fmt.Errorf("not an ONNX model: no graph")
-	}
 	inits := map[string]bool{}
-	err = eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, val, _ []byte) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
+	err = eachValue(model, func(num protowire.Number, val []byte) error {
 		switch num {
 		case graphInitializer:
 			name, err := firstBytes(val, "initializer", tensorName)
 			inits[string(name)] = true
 			return err
 		case graphInput, graphOutput:
-			v, err := readValue(val)
+			v, err := readValue(val, "value info")
 			if err != nil {
 				return err
 			}
@@ -66,15 +52,15 @@ func GraphIO(model []byte) (ins, outs []Value, err error) {
 	return kept, outs, nil
 }
 
-// readValue decodes a ValueInfoProto.
-func readValue(vi []byte) (Value, error) {
+// readValue decodes a ValueInfoProto (what names it in errors).
+func readValue(vi []byte, what string) (Value, error) {
 	var v Value
-	name, err := firstBytes(vi, "value info", valueInfoName)
+	name, err := firstBytes(vi, what, valueInfoName)
 	if err != nil {
 		return v, err
 	}
 	v.Name = string(name)
-	t, err := firstBytes(vi, "value info", valueInfoType)
+	t, err := firstBytes(vi, what, valueInfoType)
 	if err == nil && t != nil {
 		t, err = firstBytes(t, "type", typeTensor)
 	}
