@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -36,7 +35,7 @@ type bound struct {
 	// Static shapes: the graph (Slices rewritten where they are), its
 	// symbolic input dimensions, and its outputs' dimensions by name.
 	model   []byte
-	pin     *staticSessions // its params and values only
+	pin     *dimParams
 	outDims map[string][]onnxpb.Dim
 	shapes  map[*ortio.Session][][]int64 // outputs' shapes per session, under mu
 }
@@ -45,9 +44,10 @@ type bound struct {
 // the CPU, where the option itself does nothing.
 var perShapeOnCPU bool
 
-// openBound creates the IO-bound session for dev; the placement says where
-// it runs, as sessionOptions does for the onnxruntime_go path.
-func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound, Placement, error) {
+// openBound creates the IO-bound session for dev of model, the graph at
+// path; the placement says where it runs, as sessionOptions does for the
+// onnxruntime_go path.
+func openBound(path string, model []byte, ins, outs []ort.InputOutputInfo, dev Device) (*bound, Placement, error) {
 	cpu := Placement{EP: "CPUExecutionProvider", Device: "cpu", Path: "cpu", ORTVersion: ort.GetVersion()}
 	if set, _, err := sessionTuning(); err != nil || set != nil {
 		return nil, cpu, fmt.Errorf("--io-binding: %s and %s are not applied to IO-bound sessions; unset them or drop --io-binding", EnvORTOpt, EnvORTDisable)
@@ -98,31 +98,18 @@ func openBound(path string, ins, outs []ort.InputOutputInfo, dev Device) (*bound
 	}
 	// The graph as OpenOn's sessions get it: Slices rewritten where they
 	// crash (or where EnvSliceAsGather asks), dimensions pinned per shape.
-	rewrite, err := sliceAsGather(place)
+	model, disable, fromBytes, err := prepareSlices(path, model, &place)
 	if err != nil {
 		return nil, place, err
 	}
-	var model []byte
-	if rewrite || slicesCrash(place) || static {
-		if model, err = os.ReadFile(path); err != nil {
-			return nil, place, err
-		}
+	if disable != "" {
+		b.opts.Config = map[string]string{disableOptimizersKey: disable}
 	}
-	if rewrite || slicesCrash(place) {
-		var disable string
-		if model, disable, err = rewriteSlices(path, model, rewrite, &place); err != nil {
-			return nil, place, err
-		}
-		if disable != "" {
-			b.opts.Config = map[string]string{disableOptimizersKey: disable}
-			b.opts.Model = model
-		}
-	}
-	if err := sliceCrash(path, place); err != nil {
-		return nil, place, err
+	if fromBytes {
+		b.opts.Model = model
 	}
 	if static {
-		if b.pin, err = newStaticSessions(path, model, ins, nil, nil); err != nil {
+		if b.pin, err = newDimParams(path, model, ins); err != nil {
 			return nil, place, err
 		}
 		if b.pin != nil { // symbolic input dimensions to pin

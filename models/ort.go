@@ -199,25 +199,13 @@ func OpenOn(path string, dev Device) (*Session, error) {
 	if err := Init(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(path); err != nil {
+	// The graph is read once: its inputs and outputs, the Slice rewrite
+	// and static shapes' pinned copies all come from these bytes.
+	model, err := os.ReadFile(path)
+	if err != nil {
 		return nil, err
 	}
-	// Static shapes keep the graph's bytes for their pinned copies: read
-	// once, and ONNX Runtime's view of its I/O taken from them.
-	static := false
-	var model []byte
-	if !dev.IOBinding { // IO-bound sessions pin their own copies (openBound)
-		var err error
-		if static, err = staticShapes(dev); err != nil {
-			return nil, err
-		}
-		if static {
-			if model, err = os.ReadFile(path); err != nil {
-				return nil, err
-			}
-		}
-	}
-	ins, outs, err := ioInfo(path, model)
+	ins, outs, err := ioInfo(model)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable ONNX model: %w", path, err)
 	}
@@ -234,11 +222,15 @@ func OpenOn(path string, dev Device) (*Session, error) {
 		return n
 	}
 	if dev.IOBinding {
-		b, place, err := openBound(path, ins, outs, dev)
+		b, place, err := openBound(path, model, ins, outs, dev)
 		if err != nil {
 			return nil, err
 		}
 		return &Session{path: path, inputs: ins, outputs: outs, bound: b, placement: place}, nil
+	}
+	static, err := staticShapes(dev)
+	if err != nil {
+		return nil, err
 	}
 	opts, place, err := sessionOptions(dev)
 	if err != nil {
@@ -248,34 +240,18 @@ func OpenOn(path string, dev Device) (*Session, error) {
 		opts.Destroy()
 		return nil, err
 	}
-	// Slices are rewritten (or counted) where they crash the provider, or
-	// where EnvSliceAsGather asks for it.
-	rewrite, err := sliceAsGather(place)
+	model, disable, fromBytes, err := prepareSlices(path, model, &place)
 	if err != nil {
 		return fail(err)
 	}
-	if rewrite || slicesCrash(place) {
-		if model == nil {
-			if model, err = os.ReadFile(path); err != nil {
-				return fail(err)
-			}
-		}
-		var disable string
-		if model, disable, err = rewriteSlices(path, model, rewrite, &place); err != nil {
-			return fail(err)
-		}
-		if disable != "" {
-			if err := opts.AddSessionConfigEntry(disableOptimizersKey, disable); err != nil {
-				return fail(fmt.Errorf("%s: disabling %s: %w", path, gatherToSlice, err))
-			}
-		}
-		if err := sliceCrash(path, place); err != nil {
-			return fail(err)
+	if disable != "" {
+		if err := opts.AddSessionConfigEntry(disableOptimizersKey, disable); err != nil {
+			return fail(fmt.Errorf("%s: disabling %s: %w", path, gatherToSlice, err))
 		}
 	}
 	var st *staticSessions
 	if static {
-		if st, err = newStaticSessions(path, model, ins, names(ins), names(outs)); err != nil {
+		if st, err = newStaticSessions(path, model, ins, names(outs)); err != nil {
 			return fail(err)
 		}
 	}
@@ -289,10 +265,13 @@ func OpenOn(path string, dev Device) (*Session, error) {
 		return &Session{path: path, inputs: ins, outputs: outs, static: st, placement: place}, nil
 	}
 	defer opts.Destroy()
+	if !fromBytes && !static {
+		model = nil // made from the file: the bytes need not stay for it
+	}
 	var s *ort.DynamicAdvancedSession
 	if _, err = withGoSignalHandlers(func() error {
 		var e error
-		if model != nil {
+		if fromBytes || static {
 			s, e = ort.NewDynamicAdvancedSessionWithONNXData(model, names(ins), names(outs), opts)
 		} else {
 			s, e = ort.NewDynamicAdvancedSession(path, names(ins), names(outs), opts)
@@ -305,15 +284,10 @@ func OpenOn(path string, dev Device) (*Session, error) {
 }
 
 // ioInfo is the graph's inputs and outputs as ONNX Runtime lists them,
-// read from the protobuf (model, or the file at path when model is nil);
-// ONNX Runtime is asked (a session made and dropped: 0.35–0.47 s for the
-// MANIQA stand-in) only when a value is not a tensor or has no shape.
-func ioInfo(path string, model []byte) (ins, outs []ort.InputOutputInfo, err error) {
-	if model == nil {
-		if model, err = os.ReadFile(path); err != nil {
-			return nil, nil, err
-		}
-	}
+// read from the protobuf; ONNX Runtime is asked (a session made and
+// dropped: 0.35–0.47 s for the MANIQA stand-in) only when a value is not a
+// tensor or has no shape.
+func ioInfo(model []byte) (ins, outs []ort.InputOutputInfo, err error) {
 	pins, pouts, err := onnxpb.GraphIO(model)
 	if err != nil {
 		return nil, nil, err

@@ -234,7 +234,11 @@ func TestIOInfoMatchesORT(t *testing.T) {
 		if err != nil {
 			continue // not a graph ONNX Runtime loads (a corrupt-file fixture)
 		}
-		gotIn, gotOut, err := ioInfo(p, nil)
+		model, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotIn, gotOut, err := ioInfo(model)
 		if err != nil || !reflect.DeepEqual(gotIn, wantIn) || !reflect.DeepEqual(gotOut, wantOut) {
 			t.Errorf("%s: %v\n got %v / %v\nwant %v / %v", p, err, gotIn, gotOut, wantIn, wantOut)
 		}

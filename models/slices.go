@@ -57,6 +57,23 @@ func SlicesKept(p Placement) int {
 	return n
 }
 
+// prepareSlices applies the Slice policy to model, the graph at path, for a
+// session placed at place: Slices rewritten where sliceAsGather says so,
+// counted on the plugin path, and the session refused (sliceCrash) where
+// some would still crash. disable is the session's disableOptimizersKey
+// value ("": leave it), and fromBytes says the session is to be made from
+// the returned bytes rather than the file.
+func prepareSlices(path string, model []byte, place *Placement) (out []byte, disable string, fromBytes bool, err error) {
+	rewrite, err := sliceAsGather(*place)
+	if err != nil || (!rewrite && !slicesCrash(*place)) {
+		return model, "", false, err
+	}
+	if out, disable, err = rewriteSlices(path, model, rewrite, place); err != nil {
+		return nil, "", false, err
+	}
+	return out, disable, true, sliceCrash(path, *place)
+}
+
 // rewriteSlices applies the Slice rewrite to model when on (sliceAsGather's
 // answer for place), on the plugin path counts what is left and records
 // both in place. disable, when not "", is the value of ONNX Runtime's

@@ -52,15 +52,68 @@ func staticShapes(dev Device) (bool, error) {
 	}
 }
 
+// dimParams are a graph's symbolic input dimensions: per input, per
+// dimension, its name or "".
+type dimParams struct {
+	path   string
+	ins    []string // the inputs' names, in order
+	params [][]string
+}
+
+// newDimParams reads the symbolic dimensions of the inputs ins of model
+// (the graph at path); nil when it has none.
+func newDimParams(path string, model []byte, ins []ort.InputOutputInfo) (*dimParams, error) {
+	dims, err := onnxpb.InputDims(model)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dp := &dimParams{path: path}
+	symbolic := false
+	for _, in := range ins {
+		d, ok := dims[in.Name]
+		if !ok || len(d) != len(in.Dimensions) {
+			return nil, fmt.Errorf("%s: input %q: the graph's shape %v does not match ONNX Runtime's %v", path, in.Name, d, in.Dimensions)
+		}
+		names := make([]string, len(d))
+		for j, x := range d {
+			names[j] = x.Param
+			symbolic = symbolic || x.Param != ""
+		}
+		dp.ins = append(dp.ins, in.Name)
+		dp.params = append(dp.params, names)
+	}
+	if !symbolic {
+		return nil, nil
+	}
+	return dp, nil
+}
+
+// values maps each symbolic dimension to its size in shapes (one per input).
+func (dp *dimParams) values(shapes [][]int64) (map[string]int64, error) {
+	v := map[string]int64{}
+	for i, names := range dp.params {
+		for j, p := range names {
+			if p == "" {
+				continue
+			}
+			if old, ok := v[p]; ok && old != shapes[i][j] {
+				return nil, fmt.Errorf("%s: input %q dimension %d (%q) is %d, where an earlier input has %d: the graph needs them equal",
+					dp.path, dp.ins[i], j, p, shapes[i][j], old)
+			}
+			v[p] = shapes[i][j]
+		}
+	}
+	return v, nil
+}
+
 // staticSessions are one graph's sessions, one per set of values of its
 // symbolic dimensions.
 type staticSessions struct {
-	path      string
-	model     []byte     // the graph as read, for pinned copies
-	params    [][]string // per input, per dimension: its symbolic name or ""
-	ins, outs []string
-	opts      *ort.SessionOptions // shared by every session, destroyed on close
-	device    string
+	*dimParams
+	model  []byte              // the graph as read, for pinned copies
+	outs   []string            // the outputs to run
+	opts   *ort.SessionOptions // shared by every session, destroyed on close
+	device string
 
 	mu    sync.Mutex
 	byKey map[string]*staticEntry
@@ -78,50 +131,15 @@ type staticEntry struct {
 	used  uint64 // clock at the last acquire
 }
 
-// newStaticSessions keeps model (the graph at path, with inputs ins and
-// the named inputs and outputs to run); nil when it has no symbolic input
+// newStaticSessions keeps model (the graph at path, with inputs ins) and
+// the names of the outputs to run; nil when it has no symbolic input
 // dimension (a plain session is the same thing).
-func newStaticSessions(path string, model []byte, ins []ort.InputOutputInfo, inNames, outNames []string) (*staticSessions, error) {
-	dims, err := onnxpb.InputDims(model)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+func newStaticSessions(path string, model []byte, ins []ort.InputOutputInfo, outNames []string) (*staticSessions, error) {
+	dp, err := newDimParams(path, model, ins)
+	if err != nil || dp == nil {
+		return nil, err
 	}
-	st := &staticSessions{path: path, model: model, ins: inNames, outs: outNames, byKey: map[string]*staticEntry{}}
-	symbolic := false
-	for _, in := range ins {
-		d, ok := dims[in.Name]
-		if !ok || len(d) != len(in.Dimensions) {
-			return nil, fmt.Errorf("%s: input %q: the graph's shape %v does not match ONNX Runtime's %v", path, in.Name, d, in.Dimensions)
-		}
-		names := make([]string, len(d))
-		for j, x := range d {
-			names[j] = x.Param
-			symbolic = symbolic || x.Param != ""
-		}
-		st.params = append(st.params, names)
-	}
-	if !symbolic {
-		return nil, nil
-	}
-	return st, nil
-}
-
-// values maps each symbolic dimension to its size in shapes (one per input).
-func (st *staticSessions) values(shapes [][]int64) (map[string]int64, error) {
-	v := map[string]int64{}
-	for i, names := range st.params {
-		for j, p := range names {
-			if p == "" {
-				continue
-			}
-			if old, ok := v[p]; ok && old != shapes[i][j] {
-				return nil, fmt.Errorf("%s: input %q dimension %d (%q) is %d, where an earlier input has %d: the graph needs them equal",
-					st.path, st.ins[i], j, p, shapes[i][j], old)
-			}
-			v[p] = shapes[i][j]
-		}
-	}
-	return v, nil
+	return &staticSessions{dimParams: dp, model: model, outs: outNames, byKey: map[string]*staticEntry{}}, nil
 }
 
 func valuesKey(v map[string]int64) string {
