@@ -89,6 +89,20 @@ score() { # SIZE ARGS…: addsr-bench score on that size's set (models: $SD)
   $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" --models "$SD" --device $DEVICE --timings --warmup 2 --format jsonl --no-verify ${LEARNED_FLAGS:-} "$@"
 }
 SD=$W/standins
+# throughput SIZE METRIC: the metric's images/s at each THROUGHPUT
+# workers x batch (models: $SD).
+throughput() {
+  for wb in ${THROUGHPUT:-}; do
+    echo "-- --workers ${wb%x*} --batch ${wb#*x} (images/s: timings line)"
+    score $1 -m $2 --workers ${wb%x*} --batch ${wb#*x} 2>&1 > /dev/null | grep -a '^timings'
+  done
+}
+# four SIZE LABEL WORKERS BATCH: the paper's metrics in one process on that
+# size's set (models: $SD), the whole process timed.
+four() {
+  /usr/bin/time -f "  whole process: %e s ($2: ORT start, sessions, one warm-up pass, decode, scoring), --workers $3 --batch $4" \
+    $B score --dist "$W/m$1/dist" --ref "$W/m$1/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --timings --warmup 1 ${LEARNED_FLAGS:-} --workers $3 --batch $4 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
+}
 
 # Where ONNX Runtime put each graph's nodes (one left to the CPU costs
 # copies), from its verbose log, on one image of the first size.
@@ -110,10 +124,7 @@ for S in $SIZES; do
   for m in $METRICS; do
     echo "== ${S}: addsr-bench score -m $m --device $DEVICE --workers 1"
     peak score $S -m $m --workers 1 >> "$W/g$S.jsonl"
-    for wb in ${THROUGHPUT:-}; do
-      echo "-- --workers ${wb%x*} --batch ${wb#*x} (images/s: timings line)"
-      score $S -m $m --workers ${wb%x*} --batch ${wb#*x} 2>&1 > /dev/null | grep -a '^timings'
-    done
+    throughput $S $m
     if [ $S = 512 ] && [ -z "${LEAN:-}" ]; then
       echo "-- --workers 1 --batch 16"
       [ -z "${LEAN:-}" ] && score $S -m $m --workers 1 --batch 16 > /dev/null
@@ -128,9 +139,7 @@ for S in $SIZES; do
     [ $S = 1080 ] && configs=("2 8")
     [ -n "${GOAL_CONFIGS:-}" ] && [ $S = 512 ] && IFS=, read -ra configs <<< "$GOAL_CONFIGS"
     for wb in "${configs[@]}"; do
-      set -- $wb
-      /usr/bin/time -f "  whole process: %e s (ORT start, sessions, one warm-up pass, decode, scoring), --workers $1 --batch $2" \
-        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$W/standins" --device $DEVICE --format jsonl --no-verify --timings --warmup 1 ${LEARNED_FLAGS:-} --workers $1 --batch $2 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
+      four $S "float32 graphs" $wb
     done
   fi
 done
@@ -150,10 +159,7 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
   for m in $METRICS; do
     echo "-- ${S}: addsr-bench score -m $m (float16 graph) --workers 1, then --batch 16"
     peak score $S -m $m --workers 1 >> "$W/g${S}h.jsonl"
-    for wb in ${THROUGHPUT:-}; do
-      echo "-- --workers ${wb%x*} --batch ${wb#*x} (images/s: timings line)"
-      score $S -m $m --workers ${wb%x*} --batch ${wb#*x} 2>&1 > /dev/null | grep -a '^timings'
-    done
+    throughput $S $m
     [ -z "${LEAN:-}" ] && score $S -m $m --workers 1 --batch 16 > /dev/null
   done
   echo "-- Go + ONNX float16 against torch float16, then against torch float32 (the cost of half precision)"
@@ -163,9 +169,7 @@ if [ "$DEVICE" = cuda ] && [ -n "${FP16:-}" ]; then
     configs=("2 16")
     [ -n "${GOAL_CONFIGS:-}" ] && IFS=, read -ra configs <<< "$GOAL_CONFIGS"
     for wb in "${configs[@]}"; do
-      set -- $wb
-      /usr/bin/time -f "  whole process, float16 graphs: %e s (with one warm-up pass), $paper on $N images, --workers $1 --batch $2" \
-        $B score --dist "$W/m$S/dist" --ref "$W/m$S/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --timings --warmup 1 ${LEARNED_FLAGS:-} --workers $1 --batch $2 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
+      four $S "float16 graphs" $wb
     done
   fi
   SD=$W/standins
