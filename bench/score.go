@@ -41,7 +41,7 @@ type ScoreOptions struct {
 // scoring worker (as a GPU wants) decoding in turn set the pace.
 func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric, opts ScoreOptions) ([]reports.Record, error) {
 	out := make([]reports.Record, len(pairs))
-	batch := EvenBatch(len(pairs), opts.Batch) // even batches: fewer padding rows on a GPU
+	batch := workpool.EvenChunk(len(pairs), opts.Batch) // even batches: fewer padding rows on a GPU
 	order := make([]int, len(pairs))
 	for i := range order {
 		order[i] = i

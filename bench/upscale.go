@@ -84,7 +84,7 @@ type upscaleItem struct {
 // when a whole batch fails, its images are retried one at a time so the
 // error lands on the image that causes it.
 func Upscale(ctx context.Context, r runners.Runner, files []string, out string, o UpscaleOptions) (UpscaleSummary, error) {
-	batch := EvenBatch(len(files), o.Batch)
+	batch := workpool.EvenChunk(len(files), o.Batch)
 	workers := workpool.Workers(o.Workers)
 	start := time.Now()
 	if batch > 1 {
@@ -192,19 +192,6 @@ func runDecoded(ctx context.Context, r runners.Runner, dataset string, decoded <
 			}
 		}
 	}
-}
-
-// EvenBatch is the batch size that splits n images into as few batches of
-// at most batch as before, but evenly: 100 images at --batch 32 run as
-// 4 × 25, not 3 × 32 and a batch of 4 whose new shape would cost seconds of
-// kernel selection on a GPU (the runner pads a short last batch to the
-// size it has run, so fewer padding rows waste less).
-func EvenBatch(n, batch int) int {
-	if batch <= 1 || n <= 1 {
-		return 1
-	}
-	k := (n + batch - 1) / batch
-	return (n + k - 1) / k
 }
 
 // bySize orders xs by the size in the header of each one's image file

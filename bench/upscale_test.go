@@ -219,31 +219,3 @@ func TestUpscaleInflight(t *testing.T) {
 		}
 	}
 }
-
-func TestEvenBatch(t *testing.T) {
-	for _, c := range []struct{ n, batch, want int }{
-		{100, 32, 25}, // 4 × 25, not 3 × 32 + 4
-		{100, 8, 8},   // 12 × 8 + 4: as few batches as 8 allows
-		{100, 16, 15}, // 6 × 15 + 10
-		{100, 4, 4},
-		{70, 32, 24}, // 24 + 24 + 22
-		{5, 32, 5},
-		{1, 32, 1},
-		{0, 32, 1},
-		{100, 1, 1},
-		{100, 0, 1},
-		{33, 32, 17},
-	} {
-		got := EvenBatch(c.n, c.batch)
-		if got != c.want {
-			t.Errorf("EvenBatch(%d, %d) = %d, want %d", c.n, c.batch, got, c.want)
-		}
-		if c.n > 0 && c.batch > 0 && got > max(c.batch, 1) {
-			t.Errorf("EvenBatch(%d, %d) = %d exceeds the batch", c.n, c.batch, got)
-		}
-		// As few batches as the requested size needs.
-		if c.n > 0 && c.batch > 1 && (c.n+got-1)/got != (c.n+c.batch-1)/c.batch {
-			t.Errorf("EvenBatch(%d, %d) = %d takes %d batches, not %d", c.n, c.batch, got, (c.n+got-1)/got, (c.n+c.batch-1)/c.batch)
-		}
-	}
-}

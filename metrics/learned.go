@@ -241,13 +241,10 @@ func evenParts(group []int, cost func(i int) (mem, elems int64), budget, limit i
 	if limit > 0 && elems > 0 {
 		per = min(per, int(limit/elems))
 	}
-	per = max(per, 1) // one alone runs (or fails) by itself
-	k := (len(group) + per - 1) / per
-	parts := make([][]int, 0, k)
-	for p, lo := 0, 0; p < k; p++ {
-		hi := lo + (len(group)-lo+k-p-1)/(k-p)
-		parts = append(parts, group[lo:hi])
-		lo = hi
+	size := workpool.EvenChunk(len(group), per) // 1 for per ≤ 1: one alone runs (or fails) by itself
+	var parts [][]int
+	for lo := 0; lo < len(group); lo += size {
+		parts = append(parts, group[lo:min(lo+size, len(group))])
 	}
 	return parts
 }

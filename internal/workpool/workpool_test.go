@@ -80,3 +80,31 @@ func TestSplit(t *testing.T) {
 		}
 	}
 }
+
+func TestEvenChunk(t *testing.T) {
+	for _, c := range []struct{ n, most, want int }{
+		{100, 32, 25}, // 4 × 25, not 3 × 32 + 4
+		{100, 8, 8},   // 12 × 8 + 4: as few chunks as 8 allows
+		{100, 16, 15}, // 6 × 15 + 10
+		{100, 4, 4},
+		{70, 32, 24}, // 24 + 24 + 22
+		{5, 32, 5},
+		{1, 32, 1},
+		{0, 32, 1},
+		{100, 1, 1},
+		{100, 0, 1},
+		{33, 32, 17},
+	} {
+		got := EvenChunk(c.n, c.most)
+		if got != c.want {
+			t.Errorf("EvenChunk(%d, %d) = %d, want %d", c.n, c.most, got, c.want)
+		}
+		if c.n > 0 && c.most > 0 && got > max(c.most, 1) {
+			t.Errorf("EvenChunk(%d, %d) = %d exceeds the most", c.n, c.most, got)
+		}
+		// As few chunks as the requested size needs.
+		if c.n > 0 && c.most > 1 && (c.n+got-1)/got != (c.n+c.most-1)/c.most {
+			t.Errorf("EvenChunk(%d, %d) = %d takes %d chunks, not %d", c.n, c.most, got, (c.n+got-1)/got, (c.n+c.most-1)/c.most)
+		}
+	}
+}

@@ -162,7 +162,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			// inference of a shape selects kernels and allocates, and with
 			// static shapes creates that shape's session.
 			if warmup > 0 && len(pairs) > 0 {
-				ws := make([]datasets.Pair, bench.EvenBatch(len(pairs), batch))
+				ws := make([]datasets.Pair, workpool.EvenChunk(len(pairs), batch))
 				for i := range ws {
 					ws[i] = pairs[0]
 				}

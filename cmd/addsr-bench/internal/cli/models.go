@@ -16,6 +16,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/bench"
 	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/internal/workpool"
 	"github.com/addsr-bench/addsr-bench/metrics"
 	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/models/ncnn"
@@ -151,7 +152,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			// allocation.
 			if warmup > 0 {
 				if lr, err := img.Load(files[0], img.DecodeOptions{}); err == nil {
-					ins := make([]runners.Input, bench.EvenBatch(len(files), batch))
+					ins := make([]runners.Input, workpool.EvenChunk(len(files), batch))
 					for i := range ins {
 						ins[i] = runners.Input{ID: datasets.Stem(files[0]), Dataset: filepath.Base(in), LR: lr}
 					}
