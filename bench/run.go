@@ -194,14 +194,15 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		if err != nil {
 			return sum, err
 		}
-		note, err := metrics.Load(mm)
-		if err != nil {
-			return sum, SpecError{spec.File, m.Line, err.Error()}
-		}
-		if note != "" && o.Notes != nil {
-			o.Notes("metric "+m.Name, note)
-		}
 		ms = append(ms, mm)
+	}
+	for i, l := range metrics.LoadAll(ms) {
+		if l.Err != nil {
+			return sum, SpecError{spec.File, spec.Metrics[i].Line, l.Err.Error()}
+		}
+		if l.Note != "" && o.Notes != nil {
+			o.Notes("metric "+spec.Metrics[i].Name, l.Note)
+		}
 	}
 	if err := prepareRunDir(spec, o); err != nil {
 		return sum, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
@@ -101,6 +102,40 @@ func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric,
 	cancel()
 	<-decoderDone
 	return out, err
+}
+
+// Warmup runs passes untimed, unreported scorings of pair, stacked as
+// ScorePairs with opts stacks a set of n pairs (a batch of copies of it):
+// on a GPU a shape's first inference selects kernels and allocates, and
+// with static shapes creates that shape's session. The metrics warm up
+// each in its own goroutine, so that one's session is made while another
+// runs. Only a cancelled ctx is an error; a pair that fails to score fails
+// again, reported, in the run that follows.
+func Warmup(ctx context.Context, pair datasets.Pair, n int, ms []metrics.Metric, passes int, opts ScoreOptions) error {
+	ws := make([]datasets.Pair, workpool.EvenChunk(n, opts.Batch))
+	for i := range ws {
+		ws[i] = pair
+	}
+	opts.Progress, opts.Timings = nil, false
+	errs := make([]error, len(ms))
+	var wg sync.WaitGroup
+	for k, m := range ms {
+		wg.Go(func() {
+			for range passes {
+				if _, err := ScorePairs(ctx, ws, []metrics.Metric{m}, opts); err != nil {
+					errs[k] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err // the same cancellation for each
+		}
+	}
+	return nil
 }
 
 // decodedChunk is a chunk's pairs (their indices into the pairs) decoded.

@@ -343,7 +343,8 @@ func (m *onnxModel) Ready() error {
 			m.err = err
 			return
 		}
-		if m.man, err = models.LoadManifest(p); err != nil {
+		// OpenVerified checks the model's hash on the bytes it loads.
+		if m.man, err = models.ReadManifest(p); err != nil {
 			m.err = err
 			return
 		}
@@ -356,7 +357,7 @@ func (m *onnxModel) Ready() error {
 		// IO binding needs the outputs' shapes, which the graph pinned to
 		// each input shape gives.
 		dev.StaticShapes = dev.StaticShapes || dev.IOBinding
-		s, err := models.OpenOn(p, dev)
+		s, err := models.OpenVerified(p, m.man, dev)
 		why := knownCrash(err)
 		if err != nil && why == "" {
 			m.err = err
@@ -374,7 +375,7 @@ func (m *onnxModel) Ready() error {
 			}
 			cpu := m.cfg.Device
 			cpu.Kind, cpu.EPOptions, cpu.IOBinding = "cpu", nil, false
-			if s, err = models.OpenOn(p, cpu); err != nil {
+			if s, err = models.OpenVerified(p, m.man, cpu); err != nil {
 				m.err = err
 				return
 			}

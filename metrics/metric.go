@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/models"
@@ -125,6 +127,32 @@ func Load(m Metric) (note string, err error) {
 		return "", err
 	}
 	return l.Placement().Note, nil
+}
+
+// LoadResult is what LoadAll found for one metric: Load's note and error,
+// and how long its loading took.
+type LoadResult struct {
+	Note string
+	Err  error
+	Took time.Duration
+}
+
+// LoadAll loads the metrics' models at once, as Load does each, results in
+// the order of ms. Reading, hashing and rewriting a graph are Go's work and
+// CPU sessions are made concurrently (models), so a run of several learned
+// metrics starts in about the time of the slowest.
+func LoadAll(ms []Metric) []LoadResult {
+	out := make([]LoadResult, len(ms))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Go(func() {
+			t0 := time.Now()
+			out[i].Note, out[i].Err = Load(m)
+			out[i].Took = time.Since(t0)
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // NewList parses a comma-separated list such as "psnr,ssim".

@@ -213,3 +213,45 @@ func TestLearnedWrongGraph(t *testing.T) {
 		t.Errorf("wrong graph: %v", err)
 	}
 }
+
+// TestLoadAll: the metrics' models load at once, each with its own result
+// in the order given: a missing model is that metric's error and the
+// others still load; a metric without a model loads at once with no note.
+func TestLoadAll(t *testing.T) {
+	var ms []metrics.Metric
+	for _, c := range []struct {
+		name string
+		cfg  metrics.Config
+	}{
+		{"lpips", lpipsFixtures},
+		{"musiq", nrFixtures},
+		{"maniqa", metrics.Config{Models: t.TempDir()}},
+		{"psnr", metrics.Config{}},
+		{"clipiqa", nrFixtures},
+	} {
+		m, err := metrics.New(c.name, c.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, m)
+	}
+	defer metrics.Close(ms)
+	got := metrics.LoadAll(ms)
+	if len(got) != len(ms) {
+		t.Fatalf("%d results for %d metrics", len(got), len(ms))
+	}
+	for i, m := range ms {
+		wantErr := m.Name() == "maniqa"
+		if (got[i].Err != nil) != wantErr || got[i].Note != "" {
+			t.Errorf("%s: note %q, error %v", m.Name(), got[i].Note, got[i].Err)
+		}
+	}
+	if err := got[2].Err; err == nil || !strings.Contains(err.Error(), "maniqa-koniq.onnx") {
+		t.Errorf("missing MANIQA model: %v, want its file named", err)
+	}
+	for _, i := range []int{0, 1, 4} { // loaded: they score
+		if _, err := ms[i].Score(img.New(64, 48), img.New(64, 48)); err != nil {
+			t.Errorf("%s after LoadAll: %v", ms[i].Name(), err)
+		}
+	}
+}

@@ -36,6 +36,8 @@ type Manifest struct {
 	PyiqaVersion string             `json:"pyiqa_version,omitempty" yaml:"pyiqa_version,omitempty"`
 	Checkpoint   string             `json:"checkpoint,omitempty" yaml:"checkpoint,omitempty"`
 	Calibration  map[string]float64 `json:"calibration,omitempty" yaml:"calibration,omitempty"`
+
+	file string // where it was read from, for errors
 }
 
 // IO describes one tensor: name, layout and value range.
@@ -60,6 +62,32 @@ func ManifestPath(onnxPath string) (string, error) {
 // LoadManifest reads and validates the manifest of onnxPath and checks the
 // model file's SHA-256 against it.
 func LoadManifest(onnxPath string) (*Manifest, error) {
+	m, err := ReadManifest(onnxPath)
+	if err != nil {
+		return nil, err
+	}
+	_, sum, err := datasets.HashFile(onnxPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkSum(onnxPath, sum); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkSum compares sum, the SHA-256 of the model at onnxPath, with m's.
+func (m *Manifest) checkSum(onnxPath, sum string) error {
+	if !strings.EqualFold(sum, m.SHA256) {
+		return fmt.Errorf("%w: %s has SHA-256 %s, its manifest %s says %s; re-export or re-import the model",
+			ErrModelHash, onnxPath, sum, m.file, m.SHA256)
+	}
+	return nil
+}
+
+// ReadManifest reads and validates the manifest of onnxPath without
+// hashing the model: for OpenVerified, which hashes the bytes it loads.
+func ReadManifest(onnxPath string) (*Manifest, error) {
 	mp, err := ManifestPath(onnxPath)
 	if err != nil {
 		return nil, err
@@ -118,14 +146,7 @@ func LoadManifest(onnxPath string) (*Manifest, error) {
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("%s: %s", mp, strings.Join(probs, "; "))
 	}
-	_, sum, err := datasets.HashFile(onnxPath)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.EqualFold(sum, m.SHA256) {
-		return nil, fmt.Errorf("%w: %s has SHA-256 %s, its manifest %s says %s; re-export or re-import the model",
-			ErrModelHash, onnxPath, sum, mp, m.SHA256)
-	}
+	m.file = mp
 	return &m, nil
 }
 

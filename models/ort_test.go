@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
 )
 
 // TestRunTinyGraph loads the real ONNX Runtime and runs affine.onnx
@@ -241,6 +244,74 @@ func TestIOInfoMatchesORT(t *testing.T) {
 		gotIn, gotOut, err := ioInfo(model)
 		if err != nil || !reflect.DeepEqual(gotIn, wantIn) || !reflect.DeepEqual(gotOut, wantOut) {
 			t.Errorf("%s: %v\n got %v / %v\nwant %v / %v", p, err, gotIn, gotOut, wantIn, wantOut)
+		}
+	}
+}
+
+// TestOpenVerified: the bytes a session loads are checked against the
+// manifest's SHA-256 on every path (plain, static shapes, IO-bound); a
+// file that does not match fails with ErrModelHash, naming the model and
+// its manifest, also where the changed bytes no longer parse.
+func TestOpenVerified(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "affine.onnx")
+	good, err := os.ReadFile(filepath.Join("testdata", "affine.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(data []byte) {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(good)
+	_, sum, err := datasets.HashFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	man := `{"name":"affine","kind":"sr","scale":1,"dtype":"fp32","sha256":"` + sum + `","license":"test","source":"testdata",
+		"input":{"name":"x","layout":"NCHW","range":[0,1]},"output":{"name":"y","layout":"NCHW","range":[0,1]}}`
+	if err := os.WriteFile(filepath.Join(dir, "affine.json"), []byte(man), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadManifest(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs := map[string]Device{
+		"plain":  {Kind: "cpu"},
+		"static": {Kind: "cpu", StaticShapes: true},
+		"bound":  {Kind: "cpu", IOBinding: true, StaticShapes: true},
+	}
+	for name, dev := range devs {
+		s, err := OpenVerified(p, m, dev)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		out, err := s.Run(Tensor{Shape: []int64{1, 3, 1, 1}, Data: []float32{0, 1, 2}})
+		if err != nil || out[0].Data[2] != 5 {
+			t.Errorf("%s: %v %v", name, out, err)
+		}
+		s.Close()
+	}
+	tampered := map[string][]byte{
+		"changed weight": bytes.Replace(good, []byte{0, 0, 0, 64}, []byte{0, 0, 64, 64}, 1), // 2.0 → 3.0
+		"cut short":      good[:len(good)/2],
+	}
+	if bytes.Equal(tampered["changed weight"], good) {
+		t.Fatal("affine.onnx has no float 2.0 to change")
+	}
+	for what, data := range tampered {
+		write(data)
+		for name, dev := range devs {
+			s, err := OpenVerified(p, m, dev)
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, ErrModelHash) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "affine.json") {
+				t.Errorf("%s, %s: %v, want ErrModelHash naming the model and its manifest", what, name, err)
+			}
 		}
 	}
 }

@@ -36,17 +36,23 @@ import "C"
 
 import "sync"
 
-var signalMu sync.Mutex
+var goHandlers sync.Once
 
-// withGoSignalHandlers runs fn (which loads an execution provider) and then
-// puts back the signal handlers that were installed before: the CUDA
-// execution provider replaces Go's, after which Ctrl-C no longer stops the
-// program cleanly (onnxruntime_go issue 140). It reports how many handlers
-// fn had changed.
+// withGoSignalHandlers runs fn (which may load an execution provider) and
+// then puts back the signal handlers the process had before the first such
+// call: the CUDA execution provider replaces Go's, after which Ctrl-C no
+// longer stops the program cleanly (onnxruntime_go issue 140). It reports
+// how many handlers differed from those when fn returned.
+//
+// The handlers are saved once, not around each call, so calls need no
+// lock: sessions are created concurrently (four learned metrics' at
+// start-up) and whichever call ends last leaves Go's handlers in place.
+// Saving around each call would need the calls in turn, or one could save
+// another's provider's handlers as Go's. Go installs its handlers when the
+// process starts; signal.Notify changes one after that only for a signal
+// that was ignored then, and the CLI calls it before loading any model.
 func withGoSignalHandlers(fn func() error) (changed int, err error) {
-	signalMu.Lock()
-	defer signalMu.Unlock()
-	C.save_signal_handlers()
+	goHandlers.Do(func() { C.save_signal_handlers() })
 	err = fn()
 	return int(C.restore_signal_handlers()), err
 }

@@ -3,6 +3,7 @@ package models
 import (
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +28,33 @@ func TestSignalHandlersRestored(t *testing.T) {
 	case <-ch:
 	case <-time.After(5 * time.Second):
 		t.Fatal("SIGINT did not reach Go after the handlers were restored")
+	}
+}
+
+// TestSignalHandlersRestoredConcurrently: calls overlapping in time (the
+// handlers saved once, no lock), each clobbering SIGINT's handler at a
+// different moment, leave Go's in place when the last one ends.
+func TestSignalHandlersRestoredConcurrently(t *testing.T) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	defer signal.Stop(ch)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			withGoSignalHandlers(func() error {
+				time.Sleep(time.Duration(i%3) * time.Millisecond)
+				clobberSIGINTForTest()
+				time.Sleep(time.Duration(3-i%3) * time.Millisecond)
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGINT did not reach Go after concurrent calls restored the handlers")
 	}
 }
 

@@ -52,14 +52,14 @@ var padOnCPU bool
 
 // NewONNX loads the model at path after checking it against its manifest.
 func NewONNX(path string, o ONNXOptions) (*ONNX, error) {
-	m, err := models.LoadManifest(path)
+	m, err := models.ReadManifest(path)
 	if err != nil {
 		return nil, err
 	}
 	if m.Kind != "sr" {
 		return nil, fmt.Errorf("%s is a %q model, not an SR model", path, m.Kind)
 	}
-	s, err := models.OpenOn(path, o.Device)
+	s, err := models.OpenVerified(path, m, o.Device) // the hash is checked on the bytes it loads
 	if err != nil {
 		return nil, err
 	}

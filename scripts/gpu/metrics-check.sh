@@ -101,7 +101,7 @@ throughput() {
 # size's set (models: $SD), the whole process timed.
 four() {
   /usr/bin/time -f "  whole process: %e s ($2: ORT start, sessions, one warm-up pass, decode, scoring), --workers $3 --batch $4" \
-    $B score --dist "$W/m$1/dist" --ref "$W/m$1/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --timings --warmup 1 ${LEARNED_FLAGS:-} --workers $3 --batch $4 2>&1 > /dev/null | grep -aE '^timings|whole process|skipped|rror' | head -8
+    $B score --dist "$W/m$1/dist" --ref "$W/m$1/ref" -m $paper --models "$SD" --device $DEVICE --format jsonl --no-verify --timings --warmup 1 ${LEARNED_FLAGS:-} --workers $3 --batch $4 2>&1 > /dev/null | grep -aE '^timings|^models loaded|^warm-up|whole process|skipped|rror' | head -10
 }
 
 # Where ONNX Runtime put each graph's nodes (one left to the CPU costs

@@ -147,29 +147,27 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			}
 			// Sessions are opened before the clock starts: a timed run times
 			// the scoring, not the model loading.
-			for _, m := range ms {
-				note, err := metrics.Load(m)
-				if err != nil {
+			loadStart := time.Now()
+			loaded := metrics.LoadAll(ms)
+			for i, m := range ms {
+				if err := loaded[i].Err; err != nil {
 					return fmt.Errorf("%s: %w", m.Name(), err)
 				}
-				if note != "" {
+				if note := loaded[i].Note; note != "" {
 					fmt.Fprintf(stderr, "metric %s: %s\n", m.Name(), note)
 				}
 			}
+			if timings {
+				writeLoadTimings(stderr, ms, loaded, time.Since(loadStart))
+			}
 			opts := bench.ScoreOptions{Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Timings: timings, Batch: batch}
-			// Warm-up passes over the first pair, stacked as the timed
-			// batches will be (not timed, not reported): on a GPU the first
-			// inference of a shape selects kernels and allocates, and with
-			// static shapes creates that shape's session.
 			if warmup > 0 && len(pairs) > 0 {
-				ws := make([]datasets.Pair, workpool.EvenChunk(len(pairs), batch))
-				for i := range ws {
-					ws[i] = pairs[0]
+				t0 := time.Now()
+				if err := bench.Warmup(cmd.Context(), pairs[0], len(pairs), ms, warmup, opts); err != nil {
+					return err
 				}
-				for i := 0; i < warmup; i++ {
-					if _, err := bench.ScorePairs(cmd.Context(), ws, ms, opts); err != nil {
-						return err
-					}
+				if timings {
+					fmt.Fprintf(stderr, "warm-up: %s over %s in %.2f s, metrics at once\n", passes(warmup), pairs[0].ID, time.Since(t0).Seconds())
 				}
 			}
 			step, done := progress(stderr, len(pairs), "scoring")
@@ -230,15 +228,35 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	return cmd
 }
 
+// writeLoadTimings prints how long each learned metric's model took to
+// load (read, hash, rewrite, and its session where it is made up front),
+// all loading at once.
+func writeLoadTimings(w io.Writer, ms []metrics.Metric, loaded []metrics.LoadResult, wall time.Duration) {
+	var each []string
+	for i, m := range ms {
+		if _, ok := m.(interface{ Ready() error }); ok {
+			each = append(each, fmt.Sprintf("%s %.2f s", m.Name(), loaded[i].Took.Seconds()))
+		}
+	}
+	if len(each) > 0 {
+		fmt.Fprintf(w, "models loaded in %.2f s, at once: %s\n", wall.Seconds(), strings.Join(each, ", "))
+	}
+}
+
+// passes is "1 pass" or "N passes".
+func passes(n int) string {
+	if n == 1 {
+		return "1 pass"
+	}
+	return fmt.Sprintf("%d passes", n)
+}
+
 // writeScoreTimings prints each metric's mean and median time per image and
 // the run's throughput.
 func writeScoreTimings(w io.Writer, recs []reports.Record, ms []metrics.Metric, wall time.Duration, workers, warmup int) {
 	warm := ""
 	if warmup > 0 {
-		warm = fmt.Sprintf(", %d warm-up pass", warmup)
-		if warmup > 1 {
-			warm += "es"
-		}
+		warm = ", " + strings.Replace(passes(warmup), " ", " warm-up ", 1)
 	}
 	n := 0
 	for _, r := range recs {
