@@ -183,3 +183,50 @@ func BenchmarkLearnedPreprocess(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoad times loading the four paper metrics' models (lpips,
+// maniqa, musiq, clipiqa) from $ADDSR_BENCH_MODELS on $ADDSR_BENCH_DEVICE
+// (default cpu), one after another (Load) against at once (LoadAll), each
+// with plain sessions and with static shapes (whose sessions wait for the
+// first image of each shape):
+//
+//	ADDSR_BENCH_MODELS=/tmp/addsr-learned/standins go test -run '^$' -bench 'Load$' -benchtime 3x ./metrics
+func BenchmarkLoad(b *testing.B) {
+	dir := os.Getenv("ADDSR_BENCH_MODELS")
+	if dir == "" {
+		b.Skip("set ADDSR_BENCH_MODELS to a folder of learned-metric models")
+	}
+	dev, err := models.ParseDevice(os.Getenv("ADDSR_BENCH_DEVICE"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, static := range []bool{false, true} {
+		for _, together := range []bool{false, true} {
+			b.Run(fmt.Sprintf("static=%v/at-once=%v", static, together), func(b *testing.B) {
+				d := dev
+				d.StaticShapes = static
+				for b.Loop() {
+					ms, err := metrics.NewList("lpips,maniqa,musiq,clipiqa", metrics.Config{Models: dir, Device: d})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if together {
+						for _, l := range metrics.LoadAll(ms) {
+							err = errors.Join(err, l.Err)
+						}
+					} else {
+						for _, m := range ms {
+							_, e := metrics.Load(m)
+							err = errors.Join(err, e)
+						}
+					}
+					metrics.Close(ms)
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/load")
+			})
+		}
+	}
+}
