@@ -138,8 +138,8 @@ type LoadResult struct {
 }
 
 // LoadAll loads the metrics' models at once, as Load does each, results in
-// the order of ms. Reading, hashing and rewriting a graph are Go's work and
-// CPU sessions are made concurrently (models), so a run of several learned
+// the order of ms. Reading, hashing and rewriting a graph are Go's work,
+// and models makes sessions concurrently, so a run of several learned
 // metrics starts in about the time of the slowest.
 func LoadAll(ms []Metric) []LoadResult {
 	out := make([]LoadResult, len(ms))

@@ -204,7 +204,9 @@ func OpenOn(path string, dev Device) (*Session, error) { return open(path, nil, 
 // rewriting it, and checked against man's SHA-256 before any session is
 // made — one read of the file where LoadManifest and OpenOn make two
 // (MANIQA's 457 MB stand-in: 0.11 s of reading and 0.23 s of hashing on
-// the 2-core CPU), and the hash is of what runs.
+// the 2-core CPU). Sessions made from the bytes (static shapes, IO
+// binding, the Slice rewrite) run exactly what was hashed; a plain one is
+// made from the file, where ONNX Runtime finds external weights.
 func OpenVerified(path string, man *Manifest, dev Device) (*Session, error) {
 	return open(path, man, dev)
 }
