@@ -43,6 +43,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzConvert -fuzztime $(FUZZTIME) ./models/ncnn
 	$(GO) test -run '^$$' -fuzz FuzzParseSpec -fuzztime $(FUZZTIME) ./bench
 	$(GO) test -run '^$$' -fuzz FuzzParseTolerances -fuzztime $(FUZZTIME) ./bench
+	$(GO) test -run '^$$' -fuzz '^FuzzReadManifest$$' -fuzztime $(FUZZTIME) ./models
+	$(GO) test -run '^$$' -fuzz '^FuzzSliceAsGather$$' -fuzztime $(FUZZTIME) ./internal/onnxpb
+	$(GO) test -run '^$$' -fuzz '^FuzzPinDims$$' -fuzztime $(FUZZTIME) ./internal/onnxpb
 
 clean:
 	rm -rf bin runs

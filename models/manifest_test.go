@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,4 +69,43 @@ func TestLoadManifest(t *testing.T) {
 			t.Errorf("%s: %v, want %q and the manifest's name", c.name, err, c.want)
 		}
 	}
+}
+
+// FuzzReadManifest: any manifest text, as JSON or YAML, is accepted or
+// refused with an error naming the manifest, never a panic; an accepted
+// one meets the rules LoadManifest promises.
+func FuzzReadManifest(f *testing.F) {
+	f.Add([]byte(`{"name":"m","kind":"sr","scale":4,"dtype":"fp32","sha256":"`+strings.Repeat("a", 64)+`","license":"x","source":"y",
+		"input":{"name":"lr","layout":"NCHW","range":[0,1],"colour":"RGB"},"output":{"name":"sr","range":[0,1]}}`), true)
+	f.Add([]byte("name: m\nkind: metric\nscale: 0\ndtype: fp16\nsha256: "+strings.Repeat("0", 64)+"\nlicense: x\nsource: y\n"+
+		"input: {name: image, range: [-1, 1]}\noutput: {name: score, range: [0, 1]}\ncalibration: {a.png: 0.5}\n"), false)
+	f.Add([]byte("input: {range: [.nan, .inf]}"), false)
+	f.Add([]byte(`{"name": 1}`), true)
+	f.Fuzz(func(t *testing.T, text []byte, asJSON bool) {
+		dir := t.TempDir()
+		ext := ".yaml"
+		if asJSON {
+			ext = ".json"
+		}
+		model := filepath.Join(dir, "m.onnx")
+		if err := os.WriteFile(filepath.Join(dir, "m"+ext), text, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := ReadManifest(model)
+		if err != nil {
+			if !strings.Contains(err.Error(), "m"+ext) {
+				t.Errorf("error does not name the manifest: %v", err)
+			}
+			return
+		}
+		if m.Name == "" || m.Input.Name == "" || m.Output.Name == "" || len(m.SHA256) != 64 ||
+			(m.DType != "fp32" && m.DType != "fp16") || (m.Kind == "sr" && m.Scale < 1) {
+			t.Errorf("accepted %+v", m)
+		}
+		for _, r := range [][2]float64{m.Input.Range, m.Output.Range} {
+			if !(r[0] < r[1]) || math.IsInf(r[0], 0) || math.IsInf(r[1], 0) {
+				t.Errorf("accepted range %v", r)
+			}
+		}
+	})
 }
