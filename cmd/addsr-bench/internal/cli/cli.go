@@ -149,13 +149,17 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			// the scoring, not the model loading.
 			loadStart := time.Now()
 			loaded := metrics.LoadAll(ms)
+			var loadErrs []error // every metric's, not only the first
 			for i, m := range ms {
 				if err := loaded[i].Err; err != nil {
-					return fmt.Errorf("%s: %w", m.Name(), err)
+					loadErrs = append(loadErrs, fmt.Errorf("%s: %w", m.Name(), err))
 				}
 				if note := loaded[i].Note; note != "" {
 					fmt.Fprintf(stderr, "metric %s: %s\n", m.Name(), note)
 				}
+			}
+			if len(loadErrs) > 0 {
+				return errors.Join(loadErrs...)
 			}
 			if timings {
 				writeLoadTimings(stderr, ms, loaded, time.Since(loadStart))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -89,10 +90,10 @@ func TestScoreTimings(t *testing.T) {
 		}
 	}
 	// A learned metric whose model is missing stops the command before any
-	// image is read, naming the file.
-	_, errOut, code = runCLI(t, "score", "--dist", "testdata/dist", "-m", "musiq", "--models", t.TempDir())
-	if code != ExitError || !strings.Contains(errOut, "musiq-koniq.onnx") {
-		t.Errorf("missing model: exit %d, stderr %q", code, errOut)
+	// image is read, naming the file; every missing one is named at once.
+	_, errOut, code = runCLI(t, "score", "--dist", "testdata/dist", "-m", "musiq,niqe,clipiqa", "--models", t.TempDir())
+	if code != ExitError || !strings.Contains(errOut, "musiq-koniq.onnx") || !strings.Contains(errOut, "clipiqa.onnx") || strings.Contains(errOut, "niqe") {
+		t.Errorf("missing models: exit %d, stderr %q", code, errOut)
 	}
 }
 
@@ -434,6 +435,13 @@ func TestScoreWarmup(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "timings: 2 images in") || !strings.Contains(errOut, "2 warm-up passes") {
 		t.Errorf("stderr lacks the 2 images timed and the warm-up passes:\n%s", errOut)
+	}
+	// --timings also says how long the models took to load (learned ones
+	// only) and the warm-up.
+	for _, re := range []string{`(?m)^models loaded in [0-9.]+ s, at once: lpips [0-9.]+ s$`, `(?m)^warm-up: 2 passes over a in [0-9.]+ s, metrics at once$`} {
+		if !regexp.MustCompile(re).MatchString(errOut) {
+			t.Errorf("stderr does not match %s:\n%s", re, errOut)
+		}
 	}
 }
 
