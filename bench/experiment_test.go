@@ -734,13 +734,13 @@ func TestRunOutputWriteErrorIsRecorded(t *testing.T) {
 func TestRunStopsEarlyWithoutMetricModel(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "spec.yaml")
-	os.WriteFile(p, []byte("metric_models: "+dir+"\ndatasets:\n  - {name: s, path: "+makeSet(t, 1)+"}\nmetrics: [psnr, lpips]\nmethods:\n  - {name: b, runner: bicubic}\n"), 0o644)
+	os.WriteFile(p, []byte("metric_models: "+dir+"\ndatasets:\n  - {name: s, path: "+makeSet(t, 1)+"}\nmetrics: [psnr, lpips, musiq]\nmethods:\n  - {name: b, runner: bicubic}\n"), 0o644)
 	spec, err := LoadSpec(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = Run(context.Background(), spec, RunOptions{Out: filepath.Join(dir, "run")})
-	if err == nil || !strings.Contains(err.Error(), ":4:") || !strings.Contains(err.Error(), "lpips-alex.onnx") {
-		t.Errorf("run without the lpips model: %v", err)
+	if err == nil || !strings.Contains(err.Error(), ":4:") || !strings.Contains(err.Error(), "lpips-alex.onnx") || !strings.Contains(err.Error(), "musiq-koniq.onnx") {
+		t.Errorf("run without the lpips and musiq models: %v, want both named at the spec's line", err)
 	}
 }

@@ -196,13 +196,17 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		}
 		ms = append(ms, mm)
 	}
+	var loadErrs []error // every metric's, at its line, as ParseSpec reports
 	for i, l := range metrics.LoadAll(ms) {
 		if l.Err != nil {
-			return sum, SpecError{spec.File, spec.Metrics[i].Line, l.Err.Error()}
+			loadErrs = append(loadErrs, SpecError{spec.File, spec.Metrics[i].Line, l.Err.Error()})
 		}
 		if l.Note != "" && o.Notes != nil {
 			o.Notes("metric "+spec.Metrics[i].Name, l.Note)
 		}
+	}
+	if len(loadErrs) > 0 {
+		return sum, errors.Join(loadErrs...)
 	}
 	if err := prepareRunDir(spec, o); err != nil {
 		return sum, err
