@@ -20,6 +20,8 @@
 #     the machine, spinning beside the launches), then with CUDA graphs;
 #     and one image cold (start-up: was 2.8 s before the first image and
 #     1.8 s for it).
+#     3b: MANIQA alone in float16, stacked (the one metric that is
+#     GPU-bound: 25.0 images/s one at a time against PyTorch's 29.5).
 #  4. LPIPS's ONNX Runtime profile (20 images): where its time goes.
 # Sections past LIMIT seconds (default 520) are skipped, saying so.
 # DEVICE=cpu N=4 FOUR=lpips,musiq,clipiqa is a dry run of the flow on a
@@ -119,6 +121,18 @@ if sec "3. the four metrics in one process, float16 graphs, whole process"; then
   four "--workers 8 --batch 4, warm-up 1, CUDA graphs" "$W/m512" --workers 8 --batch 4 --warmup 1 $GRAPH
   four "--workers 4 --batch 8, warm-up 1, CUDA graphs, --threads 1" "$W/m512" --workers 4 --batch 8 --warmup 1 --threads 1 $GRAPH
   four "--workers 8 --batch 4, warm-up 1 (again: the spread between calls)" "$W/m512" --workers 8 --batch 4 --warmup 1
+fi
+
+if sec "3b. MANIQA alone, float16 graph: one image at a time, then 2 workers x 4 stacked; PyTorch eager float16"; then
+  for cfg in "1 1" "2 4"; do
+    set -- $cfg
+    [ "$DEVICE" = cuda ] || { echo "   (CUDA only: MANIQA takes 17 s an image on the 2-core CPU)"; break; }
+    echo "-- maniqa (float16 graph) --workers $1 --batch $2"
+    score "$W/m512" "$F16" -m maniqa --workers $1 --batch $2 --warmup 2
+  done
+  if [ "$DEVICE" = cuda ]; then
+    timeout 150 python3 $P time "$W/standins" --dist "$W/m512/dist" --device cuda --half --names maniqa-koniq 2>&1 | grep -v -i warn
+  fi
 fi
 
 if sec "4. LPIPS's profile: 20 images, float32, one worker (ONNX Runtime's trace summed by operator)"; then
