@@ -80,7 +80,7 @@ test sets to produce paper-style tables, per-image records and plots.`,
 	root.AddCommand(newScore(stdout, stderr), newDemo(stdout, stderr), newMetrics(stdout),
 		newDatasets(stdout, stderr), newDegrade(stdout, stderr),
 		newRun(stdout, stderr), newMerge(stdout, stderr), newReport(stdout), newCheck(stdout),
-		newModels(stdout), newSR(stdout, stderr))
+		newModels(stdout, stderr), newSR(stdout, stderr))
 	return root
 }
 

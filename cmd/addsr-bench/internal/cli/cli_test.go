@@ -380,6 +380,14 @@ func TestModelsVerify(t *testing.T) {
 	if code != ExitSkipped || !strings.Contains(out, "MISMATCH") {
 		t.Errorf("verify with a wrong score: %d\n%s", code, out)
 	}
+	// A model that is not what its manifest says fails once, as that.
+	tampered := filepath.Join(t.TempDir(), "lpips-alex.onnx")
+	os.WriteFile(tampered, append(append([]byte{}, model...), 0), 0o644)
+	os.WriteFile(filepath.Join(filepath.Dir(tampered), "lpips-alex.json"), mustJSON(t, man), 0o644)
+	out, errOut, code = runCLI(t, "models", "verify", filepath.Dir(tampered), "--pairs", pairs)
+	if code != ExitSkipped || strings.Count(errOut, "does not match its manifest") != 1 || !strings.Contains(errOut, "could not be loaded (above): 1") || strings.Contains(out, "MISMATCH") {
+		t.Errorf("verify a tampered model: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
 	// score with a learned metric from a models folder.
 	out, errOut, code = runCLI(t, "score", "--ref", filepath.Join(pairs, "ref"), "--dist", filepath.Join(pairs, "dist"), "-m", "lpips,psnr", "--models", dir, "--format", "csv")
 	if code != ExitOK || !strings.Contains(out, "image,lpips,psnr") {
@@ -483,4 +491,13 @@ func TestModelsProbe(t *testing.T) {
 			t.Errorf("%v: exit 0, stderr %q", c, errOut)
 		}
 	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
