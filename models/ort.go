@@ -239,7 +239,7 @@ func open(path string, man *Manifest, dev Device) (_ *Session, err error) {
 	}
 	ins, outs, err := ioInfo(model)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a readable ONNX model: %w", path, err)
+		return nil, fmt.Errorf("%s: not a readable ONNX model (%w); export or convert it again", path, err)
 	}
 	for _, io := range append(append([]ort.InputOutputInfo{}, ins...), outs...) {
 		if io.DataType != ort.TensorElementDataTypeFloat && io.DataType != ort.TensorElementDataTypeFloat16 {
