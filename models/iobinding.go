@@ -28,9 +28,10 @@ type bound struct {
 	ins, outs []ortio.IO
 	opts      ortio.Options
 	perShape  bool
-	mu        sync.Mutex
-	sessions  map[string]*ortio.Session
-	first     *ortio.Session // opened eagerly, so that errors show at Open; nil with static shapes
+	cache     *shapeCache[*ortio.Session] // per input shape, with perShape
+
+	mu    sync.Mutex
+	first *ortio.Session // opened eagerly, so that errors show at Open (nil with static shapes); the first shape takes it
 
 	// Static shapes: the graph (Slices rewritten where they are), its
 	// symbolic input dimensions, and its outputs' dimensions by name.
@@ -59,7 +60,13 @@ func openBound(path string, model []byte, ins, outs []ort.InputOutputInfo, dev D
 	if err := ortio.Init(envLib); err != nil {
 		return nil, cpu, fmt.Errorf("--io-binding: %w", err)
 	}
-	b := &bound{path: path, opts: ortio.Options{Threads: dev.Threads, EPOptions: dev.EPOptions}, sessions: map[string]*ortio.Session{}, shapes: map[*ortio.Session][][]int64{}}
+	b := &bound{path: path, opts: ortio.Options{Threads: dev.Threads, EPOptions: dev.EPOptions}, shapes: map[*ortio.Session][][]int64{}}
+	b.cache = newShapeCache(func(s *ortio.Session) error {
+		b.mu.Lock()
+		delete(b.shapes, s)
+		b.mu.Unlock()
+		return s.Close()
+	})
 	for _, io := range ins {
 		b.ins = append(b.ins, ortio.IO{Name: io.Name, Type: elemType(io)})
 	}
@@ -173,22 +180,25 @@ func elemType(io ort.InputOutputInfo) ortio.ElemType {
 	return ortio.Float32
 }
 
-// session is the session for these input shapes.
-func (b *bound) session(in []Tensor) (*ortio.Session, error) {
+// acquire returns the session for these input shapes and the function
+// that ends the run on it: with perShape, each shape's own (made on first
+// use, at most maxShapeSessions kept), else the one session.
+func (b *bound) acquire(in []Tensor) (*ortio.Session, func(), error) {
 	if !b.perShape {
-		return b.first, nil
+		return b.first, func() {}, nil
 	}
 	var key strings.Builder
 	for _, t := range in {
 		fmt.Fprint(&key, t.Shape, ";")
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if s, ok := b.sessions[key.String()]; ok {
-		return s, nil
-	}
-	s := b.first
-	if b.pin != nil || len(b.sessions) > 0 { // the first shape takes the eager session, if any
+	e, err := b.cache.acquire(key.String(), func() (*ortio.Session, error) {
+		b.mu.Lock()
+		s := b.first
+		b.first = nil
+		b.mu.Unlock()
+		if s != nil {
+			return s, nil
+		}
 		o := b.opts
 		if b.pin != nil {
 			v, err := b.pin.values(shapesOf(in))
@@ -199,13 +209,16 @@ func (b *bound) session(in []Tensor) (*ortio.Session, error) {
 				return nil, fmt.Errorf("%s: %w", b.path, err)
 			}
 		}
-		var err error
-		if s, err = b.open(o); err != nil {
+		s, err := b.open(o)
+		if err != nil {
 			return nil, fmt.Errorf("a session for input shape %s: %w", key.String(), err)
 		}
+		return s, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	b.sessions[key.String()] = s
-	return s, nil
+	return e.s, func() { b.cache.release(e) }, nil
 }
 
 func shapesOf(in []Tensor) [][]int64 {
@@ -259,10 +272,11 @@ func (b *bound) outShapes(s *ortio.Session, in []Tensor) ([][]int64, error) {
 
 // run is Session.RunShaped on the bound path.
 func (b *bound) run(outShapes [][]int64, in []Tensor) ([]Tensor, error) {
-	s, err := b.session(in)
+	s, done, err := b.acquire(in)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if outShapes == nil {
 		if outShapes, err = b.outShapes(s, in); err != nil {
 			return nil, err
@@ -314,16 +328,11 @@ func f32view(v []float32) []byte {
 }
 
 func (b *bound) close() {
+	b.cache.close()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	seen := map[*ortio.Session]bool{}
-	for _, s := range b.sessions {
-		seen[s] = true
-	}
 	if b.first != nil {
-		seen[b.first] = true
-	}
-	for s := range seen {
-		s.Close()
+		b.first.Close()
+		b.first = nil
 	}
 }

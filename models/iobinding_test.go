@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -83,8 +85,37 @@ func TestIOBindingStaticShapes(t *testing.T) {
 			t.Errorf("n=%d: %v %v, want %v", n, got[0].Shape, got[0].Data, want)
 		}
 	}
-	if k := len(s.bound.sessions); k != 2 {
+	if k := s.bound.cache.len(); k != 2 {
 		t.Errorf("%d sessions for 2 shapes", k)
+	}
+	// More shapes than sessions are kept: the least recently used go, and
+	// come back when their shape does; runs of several shapes at once
+	// share and make sessions safely (go test -race).
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 12 {
+				n := 1 + (g+i)%(maxShapeSessions+3)
+				a, b, want := arithmeticInputs(n)
+				got, err := s.Run(a, b)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !slices.Equal(got[0].Data, want) {
+					errs <- fmt.Errorf("n=%d: wrong values", n)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if k := s.bound.cache.len(); k > maxShapeSessions {
+		t.Errorf("%d sessions kept after %d shapes, want at most %d", k, maxShapeSessions+3, maxShapeSessions)
 	}
 
 	plain, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, Threads: 1})
@@ -281,10 +312,10 @@ func TestIOBindingPerShapeSessions(t *testing.T) {
 			t.Errorf("shape %v: IO-bound per-shape session differs from the plain one", sh)
 		}
 	}
-	if n := len(s.bound.sessions); n != 3 {
+	if n := s.bound.cache.len(); n != 3 {
 		t.Errorf("%d sessions for 3 shapes", n)
 	}
-	if s.bound.sessions["[1 3 5 7];"] != first {
+	if e := s.bound.cache.byKey["[1 3 5 7];"]; e == nil || e.s != first || s.bound.first != nil {
 		t.Error("the first shape did not take the eager session")
 	}
 	s.Close()

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -27,16 +26,6 @@ import (
 // image (README: ONNX Runtime) and costs a session per new shape, so it is
 // not a default.
 const EnvStaticShapes = "ADDSR_BENCH_ORT_STATIC_SHAPES"
-
-// maxStaticSessions bounds the sessions one Session keeps, one per set of
-// input shapes; past it the least recently used idle one is closed. A data
-// set whose images all differ in size makes a session per image (each
-// creation costs what opening the model does), so static shapes pay where
-// shapes repeat: MANIQA's crops, a folder of 512² images. Each session
-// holds its own copy of the weights (onnxruntime_go v1.35.0 has no way to
-// share initializers between sessions): up to 8× a model's size in memory,
-// 3.6 GB for MANIQA's 450 MB, should its shapes keep changing.
-const maxStaticSessions = 8
 
 // staticShapes says whether sessions on dev fix their input shapes.
 func staticShapes(dev Device) (bool, error) {
@@ -107,28 +96,16 @@ func (dp *dimParams) values(shapes [][]int64) (map[string]int64, error) {
 }
 
 // staticSessions are one graph's sessions, one per set of values of its
-// symbolic dimensions.
+// symbolic dimensions (at most maxShapeSessions kept).
 type staticSessions struct {
 	*dimParams
 	model  []byte              // the graph as read, for pinned copies
 	outs   []string            // the outputs to run
 	opts   *ort.SessionOptions // shared by every session, destroyed on close
 	device string
-
-	mu    sync.Mutex
-	byKey map[string]*staticEntry
-	clock uint64
+	cache  *shapeCache[*ort.DynamicAdvancedSession]
 
 	createHook func(map[string]int64) (*ort.DynamicAdvancedSession, error) // tests
-}
-
-type staticEntry struct {
-	key   string
-	ready chan struct{} // closed once s or err is set
-	s     *ort.DynamicAdvancedSession
-	err   error
-	refs  int    // runs using s
-	used  uint64 // clock at the last acquire
 }
 
 // newStaticSessions keeps model (the graph at path, with inputs ins) and
@@ -139,7 +116,8 @@ func newStaticSessions(path string, model []byte, ins []ort.InputOutputInfo, out
 	if err != nil || dp == nil {
 		return nil, err
 	}
-	return &staticSessions{dimParams: dp, model: model, outs: outNames, byKey: map[string]*staticEntry{}}, nil
+	destroy := func(s *ort.DynamicAdvancedSession) error { return s.Destroy() }
+	return &staticSessions{dimParams: dp, model: model, outs: outNames, cache: newShapeCache(destroy)}, nil
 }
 
 func valuesKey(v map[string]int64) string {
@@ -152,40 +130,12 @@ func valuesKey(v map[string]int64) string {
 
 // acquire returns the session for shapes, creating it on first use (other
 // shapes' runs go on meanwhile); release it after the run.
-func (st *staticSessions) acquire(shapes [][]int64) (*staticEntry, error) {
+func (st *staticSessions) acquire(shapes [][]int64) (*shapeEntry[*ort.DynamicAdvancedSession], error) {
 	v, err := st.values(shapes)
 	if err != nil {
 		return nil, err
 	}
-	key := valuesKey(v)
-	st.mu.Lock()
-	e := st.byKey[key]
-	create := e == nil
-	if create {
-		e = &staticEntry{key: key, ready: make(chan struct{})}
-		st.byKey[key] = e
-	}
-	e.refs++
-	st.clock++
-	e.used = st.clock
-	st.mu.Unlock()
-	if create {
-		s, err := st.create(v)
-		st.mu.Lock() // release reads s under the lock
-		e.s, e.err = s, err
-		close(e.ready)
-		st.mu.Unlock()
-	} else {
-		<-e.ready
-	}
-	if e.err != nil {
-		// Kept: the same shape fails the same way (a graph that cannot
-		// take it, memory), so later runs of it get the error at once
-		// instead of paying for another attempt each.
-		st.release(e)
-		return nil, e.err
-	}
-	return e, nil
+	return st.cache.acquire(valuesKey(v), func() (*ort.DynamicAdvancedSession, error) { return st.create(v) })
 }
 
 // create makes the session for v, through createHook where a test set one.
@@ -212,50 +162,15 @@ func (st *staticSessions) createSession(v map[string]int64) (*ort.DynamicAdvance
 	return s, nil
 }
 
-// release ends a run on e's session and closes the least recently used idle
-// sessions past maxStaticSessions.
-func (st *staticSessions) release(e *staticEntry) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	e.refs--
-	for len(st.byKey) > maxStaticSessions {
-		var lru *staticEntry
-		for _, c := range st.byKey {
-			done := c.s != nil || c.err != nil
-			if c.refs == 0 && done && (lru == nil || c.used < lru.used) {
-				lru = c
-			}
-		}
-		if lru == nil {
-			return // all in use: closed by a later release
-		}
-		delete(st.byKey, lru.key)
-		if lru.s != nil {
-			lru.s.Destroy()
-		}
-	}
-}
+// release ends a run on e's session.
+func (st *staticSessions) release(e *shapeEntry[*ort.DynamicAdvancedSession]) { st.cache.release(e) }
 
 // sessions is how many sessions are open (for tests).
-func (st *staticSessions) sessions() int {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return len(st.byKey)
-}
+func (st *staticSessions) sessions() int { return st.cache.len() }
 
 // close releases every session; no run may be in flight.
 func (st *staticSessions) close() error {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	var first error
-	for k, e := range st.byKey {
-		if e.s != nil {
-			if err := e.s.Destroy(); err != nil && first == nil {
-				first = err
-			}
-		}
-		delete(st.byKey, k)
-	}
+	err := st.cache.close()
 	st.opts.Destroy()
-	return first
+	return err
 }

@@ -78,7 +78,7 @@ func runOnce(t *testing.T, path string, static bool, n int) {
 }
 
 // TestStaticShapes: a session per set of shapes, each computing what the
-// graph does, at most maxStaticSessions kept, recorded in the placement;
+// graph does, at most maxShapeSessions kept, recorded in the placement;
 // shapes the graph cannot take are refused with the dimension named.
 func TestStaticShapes(t *testing.T) {
 	path := shapeArithmetic(t)
@@ -108,11 +108,11 @@ func TestStaticShapes(t *testing.T) {
 	if got := s.static.sessions(); got != 3 {
 		t.Errorf("%d sessions after 3 shapes", got)
 	}
-	for n := 1; n <= maxStaticSessions+4; n++ {
+	for n := 1; n <= maxShapeSessions+4; n++ {
 		check(n)
 	}
-	if got := s.static.sessions(); got != maxStaticSessions {
-		t.Errorf("%d sessions after %d shapes, want at most %d", got, maxStaticSessions+4, maxStaticSessions)
+	if got := s.static.sessions(); got != maxShapeSessions {
+		t.Errorf("%d sessions after %d shapes, want at most %d", got, maxShapeSessions+4, maxShapeSessions)
 	}
 	check(1) // closed as the least recently used: made again
 	a, _, _ := arithmeticInputs(2)
@@ -135,7 +135,7 @@ func TestStaticShapesConcurrent(t *testing.T) {
 	for g := 0; g < 16; g++ {
 		wg.Go(func() {
 			for i := 0; i < 8; i++ {
-				n := 1 + (g+i)%(maxStaticSessions+3)
+				n := 1 + (g+i)%(maxShapeSessions+3)
 				a, b, want := arithmeticInputs(n)
 				out, err := s.Run(a, b)
 				if err == nil && fmt.Sprint(out[0].Data) != fmt.Sprint(want) {
