@@ -28,7 +28,9 @@ type bound struct {
 	ins, outs []ortio.IO
 	opts      ortio.Options
 	perShape  bool
-	cache     *shapeCache[*ortio.Session] // per input shape, with perShape
+	graph     bool                            // a CUDA graph per shape: its runs on a graphThread
+	cache     *shapeCache[*ortio.Session]     // per input shape, with perShape
+	threads   map[*ortio.Session]*graphThread // with graph, under mu
 
 	mu    sync.Mutex
 	first *ortio.Session // opened eagerly, so that errors show at Open (nil with static shapes); the first shape takes it
@@ -61,10 +63,20 @@ func openBound(path string, model []byte, ins, outs []ort.InputOutputInfo, dev D
 		return nil, cpu, fmt.Errorf("--io-binding: %w", err)
 	}
 	b := &bound{path: path, opts: ortio.Options{Threads: dev.Threads, EPOptions: dev.EPOptions}, shapes: map[*ortio.Session][][]int64{}}
+	b.threads = map[*ortio.Session]*graphThread{}
 	b.cache = newShapeCache(func(s *ortio.Session) error {
 		b.mu.Lock()
 		delete(b.shapes, s)
+		t := b.threads[s]
+		delete(b.threads, s)
 		b.mu.Unlock()
+		if t != nil {
+			t.stop()
+		}
+		if b.opts.Device != nil { // frees device memory: not during a capture
+			captureMu.RLock()
+			defer captureMu.RUnlock()
+		}
 		return s.Close()
 	})
 	for _, io := range ins {
@@ -133,6 +145,7 @@ func openBound(path string, model []byte, ins, outs []ort.InputOutputInfo, dev D
 	}
 	cudaGraph := (b.opts.Device != nil || perShapeOnCPU) && b.opts.EPOptions["enable_cuda_graph"] == "1"
 	b.perShape = cudaGraph || b.pin != nil
+	b.graph = cudaGraph
 	place.IOBinding = "device buffers"
 	if b.opts.Device == nil {
 		place.IOBinding = "bound buffers in CPU memory"
@@ -300,7 +313,7 @@ func (b *bound) run(outShapes [][]int64, in []Tensor) ([]Tensor, error) {
 			outs[i] = ortio.Tensor{Shape: sh, Data: make([]byte, 2*n)}
 		}
 	}
-	if err := s.Run(ins, outs); err != nil {
+	if err := b.runOn(s, ins, outs); err != nil {
 		return nil, err
 	}
 	for i := range res {
@@ -309,6 +322,26 @@ func (b *bound) run(outShapes [][]int64, in []Tensor) ([]Tensor, error) {
 		}
 	}
 	return res, nil
+}
+
+// runOn runs s: a CUDA graph's session on its own OS thread (graphThread),
+// any other on the device beside the captures that need it alone.
+func (b *bound) runOn(s *ortio.Session, ins, outs []ortio.Tensor) error {
+	if !b.graph {
+		if b.opts.Device != nil {
+			captureMu.RLock()
+			defer captureMu.RUnlock()
+		}
+		return s.Run(ins, outs)
+	}
+	b.mu.Lock()
+	t := b.threads[s]
+	if t == nil {
+		t = newGraphThread()
+		b.threads[s] = t
+	}
+	b.mu.Unlock()
+	return t.run(s, ins, outs)
 }
 
 // toBytes is v as t's little-endian bytes (a view for float32).
@@ -328,7 +361,7 @@ func f32view(v []float32) []byte {
 }
 
 func (b *bound) close() {
-	b.cache.close()
+	b.cache.close() // stops the sessions' threads too
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.first != nil {

@@ -7,10 +7,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/addsr-bench/addsr-bench/internal/ortio"
 )
 
 // TestIOBindingMatches: the IO-bound path (internal/ortio) gives the same
@@ -319,4 +322,83 @@ func TestIOBindingPerShapeSessions(t *testing.T) {
 		t.Error("the first shape did not take the eager session")
 	}
 	s.Close()
+}
+
+// TestCUDAGraphThreads: a CUDA-graph session's runs all happen on one OS
+// thread, whichever goroutines call them (ONNX Runtime keeps the captured
+// graph per thread), its first captureRuns runs with the device to
+// themselves (captureMu held exclusively: the capture must see no other
+// thread's allocations), the rest beside others. On the CPU, as
+// perShapeOnCPU lets the per-shape sessions run there.
+func TestCUDAGraphThreads(t *testing.T) {
+	perShapeOnCPU = true
+	defer func() { perShapeOnCPU = false }()
+	s, err := OpenOn(filepath.Join("testdata", "sr2_conv.onnx"), Device{Kind: "cpu", IOBinding: true, Threads: 1, EPOptions: map[string]string{"enable_cuda_graph": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var mu sync.Mutex
+	tids := map[*ortio.Session]map[int]bool{}
+	alone := map[*ortio.Session][]bool{}
+	var bad []string
+	graphRunHook = func(sess *ortio.Session, tid int, excl bool) {
+		// The lock's state as the run starts: held exclusively (no reader
+		// can enter) or shared (no writer can).
+		held := false
+		if excl {
+			held = !captureMu.TryRLock()
+			if !held {
+				captureMu.RUnlock()
+			}
+		} else {
+			held = !captureMu.TryLock()
+			if !held {
+				captureMu.Unlock()
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !held {
+			bad = append(bad, fmt.Sprintf("run (alone %v) without captureMu held", excl))
+		}
+		if tids[sess] == nil {
+			tids[sess] = map[int]bool{}
+		}
+		tids[sess][tid] = true
+		alone[sess] = append(alone[sess], excl)
+	}
+	defer func() { graphRunHook = nil }()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				n := int64(1 + (g+i)%2) // two shapes: two sessions
+				in := Tensor{Shape: []int64{n, 3, 4, 5}, Data: make([]float32, n*60)}
+				if _, err := s.RunShaped([][]int64{{n, 3, 8, 10}}, in); err != nil {
+					t.Error(err)
+					return
+				}
+				runtime.Gosched()
+			}
+		})
+	}
+	wg.Wait()
+	if len(bad) > 0 {
+		t.Error(bad[0])
+	}
+	if len(tids) != 2 {
+		t.Fatalf("%d sessions for 2 shapes", len(tids))
+	}
+	for sess, ts := range tids {
+		if len(ts) != 1 {
+			t.Errorf("a session ran on %d OS threads", len(ts))
+		}
+		a := alone[sess]
+		for i, x := range a {
+			if x != (i < captureRuns) {
+				t.Errorf("run %d of %d: alone %v", i+1, len(a), x)
+			}
+		}
+	}
 }

@@ -358,6 +358,16 @@ func ioInfo(model []byte) (ins, outs []ort.InputOutputInfo, err error) {
 // Placement says where the session runs.
 func (s *Session) Placement() Placement { return s.placement }
 
+// runPlain runs a session that is not IO-bound; on a GPU beside, never
+// during, a CUDA graph's capture (captureMu).
+func (s *Session) runPlain(run *ort.DynamicAdvancedSession, vals, outs []ort.Value) error {
+	if s.placement.Device != "cpu" {
+		captureMu.RLock()
+		defer captureMu.RUnlock()
+	}
+	return run.Run(vals, outs)
+}
+
 // AddNote appends to the placement's note (why a caller moved the session
 // elsewhere, say); call it before the session is shared.
 func (s *Session) AddNote(n string) {
@@ -454,7 +464,7 @@ func (s *Session) RunShaped(outShapes [][]int64, in ...Tensor) ([]Tensor, error)
 		defer s.static.release(e)
 		run = e.s
 	}
-	if err := run.Run(vals, outs); err != nil {
+	if err := s.runPlain(run, vals, outs); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.path, err)
 	}
 	res := make([]Tensor, len(outs))

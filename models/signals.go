@@ -53,7 +53,11 @@ var goHandlers sync.Once
 // that was ignored then, and the CLI calls it before loading any model.
 func withGoSignalHandlers(fn func() error) (changed int, err error) {
 	goHandlers.Do(func() { C.save_signal_handlers() })
+	// Loading a provider or making a session allocates on the device: not
+	// while a CUDA graph is being captured (captureMu).
+	captureMu.RLock()
 	err = fn()
+	captureMu.RUnlock()
 	return int(C.restore_signal_handlers()), err
 }
 

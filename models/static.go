@@ -116,8 +116,15 @@ func newStaticSessions(path string, model []byte, ins []ort.InputOutputInfo, out
 	if err != nil || dp == nil {
 		return nil, err
 	}
-	destroy := func(s *ort.DynamicAdvancedSession) error { return s.Destroy() }
-	return &staticSessions{dimParams: dp, model: model, outs: outNames, cache: newShapeCache(destroy)}, nil
+	st := &staticSessions{dimParams: dp, model: model, outs: outNames}
+	st.cache = newShapeCache(func(s *ort.DynamicAdvancedSession) error {
+		if st.device != "cpu" { // frees device memory: not during a CUDA graph's capture
+			captureMu.RLock()
+			defer captureMu.RUnlock()
+		}
+		return s.Destroy()
+	})
+	return st, nil
 }
 
 func valuesKey(v map[string]int64) string {
