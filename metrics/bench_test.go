@@ -79,13 +79,9 @@ func BenchmarkMetric(b *testing.B) {
 	}
 }
 
-// BenchmarkLearned reports the learned metrics' images/s at 512², one image
-// per inference and 16 stacked, on the models in $ADDSR_BENCH_MODELS (the
-// full-size stand-ins of bench/learned/peer_torch_metrics.py export, or real
-// exports) and the device in $ADDSR_BENCH_DEVICE (default cpu):
-//
-//	ADDSR_BENCH_MODELS=/tmp/addsr-learned/standins go test -run '^$' -bench Learned -benchtime 3x ./metrics
-func BenchmarkLearned(b *testing.B) {
+// benchModels is the folder of models in $ADDSR_BENCH_MODELS (the benchmark
+// is skipped without one) and the device in $ADDSR_BENCH_DEVICE.
+func benchModels(b *testing.B) (string, models.Device) {
 	dir := os.Getenv("ADDSR_BENCH_MODELS")
 	if dir == "" {
 		b.Skip("set ADDSR_BENCH_MODELS to a folder of learned-metric models")
@@ -94,6 +90,17 @@ func BenchmarkLearned(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return dir, dev
+}
+
+// BenchmarkLearned reports the learned metrics' images/s at 512², one image
+// per inference and 16 stacked, on the models in $ADDSR_BENCH_MODELS (the
+// full-size stand-ins of bench/learned/peer_torch_metrics.py export, or real
+// exports) and the device in $ADDSR_BENCH_DEVICE (default cpu):
+//
+//	ADDSR_BENCH_MODELS=/tmp/addsr-learned/standins go test -run '^$' -bench Learned -benchtime 3x ./metrics
+func BenchmarkLearned(b *testing.B) {
+	dir, dev := benchModels(b)
 	imgs, err := benchImages()
 	if err != nil {
 		b.Fatal(err)
@@ -192,14 +199,7 @@ func BenchmarkLearnedPreprocess(b *testing.B) {
 //
 //	ADDSR_BENCH_MODELS=/tmp/addsr-learned/standins go test -run '^$' -bench 'Load$' -benchtime 3x ./metrics
 func BenchmarkLoad(b *testing.B) {
-	dir := os.Getenv("ADDSR_BENCH_MODELS")
-	if dir == "" {
-		b.Skip("set ADDSR_BENCH_MODELS to a folder of learned-metric models")
-	}
-	dev, err := models.ParseDevice(os.Getenv("ADDSR_BENCH_DEVICE"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir, dev := benchModels(b)
 	for _, static := range []bool{false, true} {
 		for _, together := range []bool{false, true} {
 			b.Run(fmt.Sprintf("static=%v/at-once=%v", static, together), func(b *testing.B) {
