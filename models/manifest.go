@@ -161,3 +161,10 @@ func WriteManifest(onnxPath string, m Manifest) error {
 	}
 	return os.WriteFile(strings.TrimSuffix(onnxPath, filepath.Ext(onnxPath))+".json", append(data, '\n'), 0o644)
 }
+
+// HashManifest is a manifest that only pins a graph's SHA-256, for graphs
+// listed in another manifest (an AddSR pipeline.json names six): file is
+// that manifest, named in hash errors.
+func HashManifest(name, sha256, file string) *Manifest {
+	return &Manifest{Name: name, SHA256: sha256, file: file}
+}

@@ -16,6 +16,12 @@ import (
 type Output struct {
 	Steps int
 	Image *img.Image
+	// Stages, when set, are this output's own timings: for step-wise
+	// runners, what a run of Steps steps takes (cumulative), where the
+	// Result's stages are those of the whole run.
+	Stages []Stage
+	// Prompt is the text prompt the output was made with, if any.
+	Prompt string
 }
 
 // Stage is the wall time of one named part of a run ("resize", "unet", …).
