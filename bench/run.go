@@ -546,7 +546,17 @@ func outputRecords(spec *Spec, dataset string, it datasets.Item, m MethodSpec, f
 	}
 	var out []outputRecord
 	for _, op := range res.Outputs {
-		r := outputRecord{Record: reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, TimingsMS: timings, Batch: batch},
+		ts := timings
+		if op.Stages != nil { // a step-wise runner's cumulative times for this step count
+			ts = map[string]float64{}
+			var total time.Duration
+			for _, s := range op.Stages {
+				ts[s.Name] += float64(s.Duration.Microseconds()) / 1000
+				total += s.Duration
+			}
+			ts["total"] = float64(total.Microseconds()) / 1000
+		}
+		r := outputRecord{Record: reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, TimingsMS: ts, Batch: batch, Prompt: op.Prompt},
 			sr: op.Image.Quantized()}
 		if spec.KeepOutputs {
 			dir := filepath.Join(o.Out, "outputs", dataset, m.Name, "steps"+strconv.Itoa(op.Steps))

@@ -19,6 +19,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/metrics"
 	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/runners"
+	"github.com/addsr-bench/addsr-bench/runners/addsr"
 )
 
 // Spec is an experiment: datasets × methods × metrics.
@@ -54,7 +55,8 @@ type Spec struct {
 	// Raw is the spec's bytes, copied into the run folder.
 	Raw []byte
 
-	onnx map[string]*runners.ONNX // sessions, one per onnx method
+	onnx  map[string]*runners.ONNX // sessions, one per onnx method
+	addsr map[string]*addsr.Runner // pipelines, one per addsr method
 }
 
 // Close releases the ONNX sessions the spec's runners opened.
@@ -62,7 +64,10 @@ func (s *Spec) Close() {
 	for _, r := range s.onnx {
 		r.Close()
 	}
-	s.onnx = nil
+	for _, r := range s.addsr {
+		r.Close()
+	}
+	s.onnx, s.addsr = nil, nil
 }
 
 // DatasetSpec names a dataset folder.
@@ -99,6 +104,9 @@ type MethodSpec struct {
 	// (runners.RunBatch): same-size images share inferences, for GPU
 	// throughput; records then time each image as its share (0, 1: alone).
 	BatchImages int
+	// Options are an addsr runner's settings (addsr.SettingKeys), over its
+	// pipeline's defaults: psr, psr_weight, prompt, guidance_scale, …
+	Options     map[string]string
 	Scale       int
 	Steps       []int
 	Base        string
@@ -195,7 +203,7 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 				decodeMapping(n, map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
 					"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
 					"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads, "batch_images": &m.BatchImages,
-					"ep_options": &m.EPOptions, "io_binding": &m.IOBinding}, bad)
+					"ep_options": &m.EPOptions, "io_binding": &m.IOBinding, "options": &m.Options}, bad)
 				s.Methods = append(s.Methods, m)
 			}
 		default:
@@ -353,10 +361,15 @@ func (s *Spec) validate(checkFiles bool) []error {
 			if m.Tile < 0 || m.Overlap < 0 || m.Batch < 0 || m.Threads < 0 {
 				bad(m.Line, "method %q: tile, overlap, batch and threads must be ≥ 0", m.Name)
 			}
+		case "addsr":
+			s.validateAddSR(m, checkFiles, bad)
 		case "":
-			bad(m.Line, "method %q needs a runner (bicubic, nearest, folder, onnx)", m.Name)
+			bad(m.Line, "method %q needs a runner (bicubic, nearest, folder, onnx, addsr)", m.Name)
 		default:
-			bad(m.Line, "method %q: unknown runner %q (known: bicubic, nearest, folder, onnx)", m.Name, m.Runner)
+			bad(m.Line, "method %q: unknown runner %q (known: bicubic, nearest, folder, onnx, addsr)", m.Name, m.Runner)
+		}
+		if m.Runner != "addsr" && len(m.Options) > 0 {
+			bad(m.Line, "method %q: options are for runner: addsr", m.Name)
 		}
 		if m.Runner != "onnx" && (len(m.EPOptions) > 0 || m.IOBinding) {
 			bad(m.Line, "method %q: ep_options and io_binding are for runner: onnx", m.Name)
@@ -396,6 +409,52 @@ func CPUThreads(dev models.Device, workers int) int {
 	return max(1, runtime.GOMAXPROCS(0)/workpool.Workers(workers))
 }
 
+// validateAddSR checks an addsr method: its pipeline folder (manifest,
+// files, small files' hashes), steps within the pipeline's timesteps, and
+// options it knows with valid values.
+func (s *Spec) validateAddSR(m *MethodSpec, checkFiles bool, bad func(int, string, ...any)) {
+	if m.Model == "" {
+		bad(m.Line, "method %q: an addsr runner needs model (a pipeline folder with %s)", m.Name, addsr.ManifestName)
+		return
+	}
+	if _, err := models.ParseDevice(m.Device); err != nil {
+		bad(m.Line, "method %q: %v", m.Name, err)
+	}
+	if m.Tile != 0 || m.Overlap != 0 || m.Batch != 0 || m.IOBinding || len(m.EPOptions) > 0 {
+		bad(m.Line, "method %q: tile, overlap, batch, io_binding and ep_options are for runner: onnx (addsr batches with batch_images)", m.Name)
+	}
+	set := addsr.Settings{PSRWeight: 0.4, Prompt: "ram", ColourFix: "adain", ProcessSize: 512, Upscale: 4}
+	timesteps := 4
+	if checkFiles {
+		man, err := addsr.ReadManifest(s.Resolve(m.Model))
+		if err != nil {
+			bad(m.Line, "method %q: %v", m.Name, err)
+			return
+		}
+		set, timesteps = man.Defaults, len(man.Scheduler.Timesteps)
+		m.Scale = man.Defaults.Upscale
+	}
+	for _, k := range sortedKeys(m.Options) {
+		if err := set.Set(k, m.Options[k]); err != nil {
+			bad(m.Line, "method %q: options: %v", m.Name, err)
+		}
+	}
+	for _, st := range m.Steps {
+		if st > timesteps {
+			bad(m.Line, "method %q: steps %d, but the pipeline has %d timesteps", m.Name, st, timesteps)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	var k []string
+	for key := range m {
+		k = append(k, key)
+	}
+	sort.Strings(k)
+	return k
+}
+
 // NewRunner builds the method's runner for one dataset. ONNX sessions are
 // created once per method and shared by all datasets. With workers images in
 // flight at once, a CPU session gets cores ÷ workers threads unless the
@@ -424,6 +483,38 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 			s.onnx = map[string]*runners.ONNX{}
 		}
 		s.onnx[m.Name] = r
+		return r, nil
+	case "addsr":
+		if r, ok := s.addsr[m.Name]; ok {
+			return r, nil
+		}
+		dev, err := models.ParseDevice(m.Device)
+		if err != nil {
+			return nil, err
+		}
+		dev.Threads = m.Threads
+		if dev.Threads == 0 {
+			dev.Threads = CPUThreads(dev, workers)
+		}
+		dir := s.Resolve(m.Model)
+		man, err := addsr.ReadManifest(dir)
+		if err != nil {
+			return nil, err
+		}
+		set := man.Defaults
+		for _, k := range sortedKeys(m.Options) {
+			if err := set.Set(k, m.Options[k]); err != nil {
+				return nil, err
+			}
+		}
+		r, err := addsr.Open(dir, addsr.Options{Device: dev, Settings: &set, Steps: m.Steps})
+		if err != nil {
+			return nil, err
+		}
+		if s.addsr == nil {
+			s.addsr = map[string]*addsr.Runner{}
+		}
+		s.addsr[m.Name] = r
 		return r, nil
 	case "folder":
 		dirs := map[int]string{}

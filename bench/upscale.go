@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,10 +31,13 @@ type UpscaleOptions struct {
 	// another's inference; each image's runner time then includes waiting
 	// for the device, so read throughput from Wall.
 	Inflight int
-	Dataset  string              // passed to the runner with each image
-	Decode   img.DecodeOptions   // limits for the LR files
-	Step     func()              // called once per image done or skipped
-	Skipped  func(string, error) // called for each file that failed
+	// SaveSteps writes every output of a step-wise runner to out/stepK/
+	// as well as the last to out/.
+	SaveSteps bool
+	Dataset   string              // passed to the runner with each image
+	Decode    img.DecodeOptions   // limits for the LR files
+	Step      func()              // called once per image done or skipped
+	Skipped   func(string, error) // called for each file that failed
 }
 
 // UpscaleSummary is what Upscale did.
@@ -136,6 +141,15 @@ func Upscale(ctx context.Context, r runners.Runner, files []string, out string, 
 				if err == nil {
 					outs := it.res.Outputs
 					err = outs[len(outs)-1].Image.SavePNG(filepath.Join(out, datasets.Stem(it.file)+".png"))
+					for _, op := range outs {
+						if err != nil || !o.SaveSteps || op.Steps == 0 {
+							continue
+						}
+						dir := filepath.Join(out, "step"+strconv.Itoa(op.Steps))
+						if err = os.MkdirAll(dir, 0o755); err == nil {
+							err = op.Image.SavePNG(filepath.Join(dir, datasets.Stem(it.file)+".png"))
+						}
+					}
 				}
 				mu.Lock()
 				if err != nil {

@@ -24,7 +24,10 @@ type Record struct {
 	// Fingerprint identifies the method, metric configuration and tool that
 	// produced the record (a hash; the run's run.json spells it out).
 	Fingerprint string `json:"fingerprint,omitempty"`
-	Error       string `json:"error,omitempty"`
+	// Prompt is the text prompt a diffusion runner used (RAM's tags and
+	// the template), as the text encoder saw it.
+	Prompt string `json:"prompt,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // CompareRecords orders records by dataset, method, steps and image: the

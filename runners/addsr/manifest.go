@@ -273,3 +273,9 @@ func readLines(p string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// IsPipeline says whether dir is a folder with a pipeline.json.
+func IsPipeline(dir string) bool {
+	st, err := os.Stat(filepath.Join(dir, ManifestName))
+	return err == nil && !st.IsDir()
+}

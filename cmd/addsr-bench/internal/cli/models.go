@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/models/ncnn"
 	"github.com/addsr-bench/addsr-bench/runners"
+	"github.com/addsr-bench/addsr-bench/runners/addsr"
 )
 
 func newModels(stdout, stderr io.Writer) *cobra.Command {
@@ -89,20 +91,27 @@ func newModels(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&fp16, "fp16", false, "write a float16 graph (for GPUs; ONNX Runtime's CPU provider may not run it)")
 	f.StringVar(&license, "license", "", "licence of the weights, recorded in the manifest")
 	f.StringVar(&source, "source", "", "where the weights come from (default: the ncnn files and their SHA-256)")
-	cmd.AddCommand(imp, newModelsVerify(stdout, stderr), newModelsProbe(stdout))
+	cmd.AddCommand(imp, newModelsVerify(stdout, stderr), newModelsProbe(stdout), newModelsTokenize(stdout))
 	return cmd
 }
 
 func newSR(stdout, stderr io.Writer) *cobra.Command {
 	var model, in, out, device string
-	var tile, overlap, batch, warmup, workers, threads, inflight int
-	var epOpts []string
-	var ioBinding bool
+	var tile, overlap, batch, warmup, workers, threads, inflight, steps, maxPixels int
+	var epOpts, addsrOpts []string
+	var ioBinding, saveSteps bool
 	cmd := &cobra.Command{
 		Use:   "sr --model MODEL --in DIR --out DIR [--device cpu|cuda[:N]|auto]",
 		Short: "Run one SR method over a folder of LR images and write PNGs",
-		Long: `MODEL is an .onnx file with its manifest, "bicubic", "nearest", or
-"folder:DIR" (precomputed outputs, matched by stem).`,
+		Long: `MODEL is an .onnx file with its manifest, an AddSR pipeline folder (with
+pipeline.json), "bicubic", "nearest", or "folder:DIR" (precomputed outputs,
+matched by stem).
+
+AddSR runs --steps steps (default: all of the pipeline's timesteps) and writes
+the last step's output; --save-steps also writes every step's output to
+OUT/stepK/. --option KEY=VALUE sets its options (psr, psr_weight, prompt,
+user_prompt, added_prompt, negative_prompt, guidance_scale, colour_fix,
+process_size, seed) over the pipeline's defaults.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if model == "" || in == "" || out == "" {
@@ -119,12 +128,27 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			if dev.EPOptions, err = parseEPOptions(epOpts); err != nil {
 				return err
 			}
-			r, err := openRunner(model, runners.ONNXOptions{Device: dev, Tile: tile, Overlap: overlap, Batch: batch})
+			var r runners.Runner
+			if addsr.IsPipeline(model) {
+				r, err = openAddSR(model, dev, steps, saveSteps, addsrOpts, maxPixels)
+			} else if len(addsrOpts) > 0 || steps > 0 || saveSteps {
+				return &exitError{ExitError, "--steps, --save-steps and --option are for AddSR pipelines (a folder with pipeline.json)"}
+			} else {
+				r, err = openRunner(model, runners.ONNXOptions{Device: dev, Tile: tile, Overlap: overlap, Batch: batch})
+			}
 			if err != nil {
 				return err
 			}
 			if c, ok := r.(interface{ Close() error }); ok {
 				defer c.Close()
+			}
+			if a, ok := r.(*addsr.Runner); ok {
+				p := a.Placement()
+				fixture := ""
+				if a.Manifest().TestFixture {
+					fixture = " — a test fixture, not AddSR"
+				}
+				fmt.Fprintf(stderr, "%s on %s (%s, ONNX Runtime %s), steps %v%s\n", a.Name(), p.Device, p.EP, p.ORTVersion, a.Steps(), fixture)
 			}
 			if o, ok := r.(*runners.ONNX); ok {
 				p := o.Placement()
@@ -165,7 +189,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 			}
 			step, done := progress(stderr, len(files), "sr")
 			sum, err := bench.Upscale(cmd.Context(), r, files, out, bench.UpscaleOptions{
-				Batch: batch, Workers: workers, Inflight: inflight, Dataset: filepath.Base(in), Step: step,
+				Batch: batch, Workers: workers, Inflight: inflight, Dataset: filepath.Base(in), Step: step, SaveSteps: saveSteps,
 				Skipped: func(f string, err error) { fmt.Fprintf(stderr, "skipped %s: %v\n", f, err) },
 			})
 			done()
@@ -211,6 +235,92 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option key=value (repeatable), e.g. prefer_nhwc=1")
 	f.IntVar(&warmup, "warmup", 0, "untimed runs on the first image before timing (use ≥ 3 on a GPU)")
 	f.BoolVar(&ioBinding, "io-binding", false, "keep inputs and outputs in the device's memory, bound once per shape (CUDA: the plugin provider; with --ep-option enable_cuda_graph=1, a CUDA graph per shape)")
+	f.IntVar(&steps, "steps", 0, "AddSR: sampling steps (0: all of the pipeline's timesteps)")
+	f.BoolVar(&saveSteps, "save-steps", false, "AddSR: also write each step's output to OUT/stepK/")
+	f.StringArrayVar(&addsrOpts, "option", nil, "AddSR option KEY=VALUE (repeatable): psr, psr_weight, prompt, guidance_scale, colour_fix, seed, …")
+	f.IntVar(&maxPixels, "max-output-pixels", 0, "AddSR: refuse images processed at more pixels than this (0: 2048²)")
+	return cmd
+}
+
+// openAddSR opens an AddSR pipeline for sr: steps 1…K when every step is
+// saved, K alone otherwise.
+func openAddSR(dir string, dev models.Device, k int, saveSteps bool, opts []string, maxPixels int) (*addsr.Runner, error) {
+	man, err := addsr.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	set := man.Defaults
+	for _, kv := range opts {
+		key, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, &exitError{ExitError, fmt.Sprintf("--option %q: want KEY=VALUE", kv)}
+		}
+		if err := set.Set(key, val); err != nil {
+			return nil, &exitError{ExitError, "--option: " + err.Error()}
+		}
+	}
+	if k == 0 {
+		k = len(man.Scheduler.Timesteps)
+	}
+	steps := []int{k}
+	if saveSteps {
+		steps = nil
+		for i := 1; i <= k; i++ {
+			steps = append(steps, i)
+		}
+	}
+	return addsr.Open(dir, addsr.Options{Device: dev, Settings: &set, Steps: steps, MaxOutputPixels: maxPixels})
+}
+
+func newModelsTokenize(stdout io.Writer) *cobra.Command {
+	var dir, format, pad string
+	cmd := &cobra.Command{
+		Use:   "tokenize --tokenizer DIR [--format text|json] TEXT…",
+		Short: "Print the token ids a prompt becomes (CLIP BPE, as Stable Diffusion's text encoder takes them)",
+		Long: `DIR is a tokenizer folder (vocab.json, merges.txt and, if present,
+special_tokens_map.json for the pad token, as in SD-2's tokenizer/) or an
+AddSR pipeline folder. Each TEXT is printed with its ids, padded to the
+context length, and its tokens.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(_ *cobra.Command, texts []string) error {
+			if dir == "" {
+				return &exitError{ExitError, "--tokenizer is required"}
+			}
+			if format != "text" && format != "json" {
+				return &exitError{ExitError, fmt.Sprintf("--format %q: text or json", format)}
+			}
+			tk, err := addsr.LoadTokenizer(dir, pad)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				Text      string   `json:"text"`
+				IDs       []int    `json:"ids"`
+				Tokens    []string `json:"tokens"`
+				Truncated bool     `json:"truncated"`
+			}
+			var rows []row
+			for _, t := range texts {
+				ids, trunc := tk.Encode(t)
+				rows = append(rows, row{t, ids, tk.Tokens(t), trunc})
+			}
+			if format == "json" {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			for _, r := range rows {
+				fmt.Fprintf(stdout, "%q\n  ids (%d): %v\n  tokens (%d): %s\n", r.Text, len(r.IDs), r.IDs, len(r.Tokens), strings.Join(r.Tokens, " "))
+				if r.Truncated {
+					fmt.Fprintf(stdout, "  truncated: only the first %d tokens reach the text encoder\n", len(r.IDs)-2)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dir, "tokenizer", "", "tokenizer folder (vocab.json, merges.txt) or AddSR pipeline folder")
+	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	cmd.Flags().StringVar(&pad, "pad-token", "", "pad token (default: the folder's special_tokens_map.json or pipeline.json, else <|endoftext|>)")
 	return cmd
 }
 
