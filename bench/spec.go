@@ -106,12 +106,12 @@ type MethodSpec struct {
 	BatchImages int
 	// Options are an addsr runner's settings (addsr.SettingKeys), over its
 	// pipeline's defaults: psr, psr_weight, prompt, guidance_scale, …
-	Options     map[string]string
-	Scale       int
-	Steps       []int
-	Base        string
-	Labels      map[string]string
-	Line        int
+	Options map[string]string
+	Scale   int
+	Steps   []int
+	Base    string
+	Labels  map[string]string
+	Line    int
 }
 
 // SpecError is a problem in a spec, at a line.
