@@ -287,3 +287,41 @@ func TestTooLarge(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestVerify: the stand-in's graphs agree with the PyTorch outputs in its
+// check file; a check output changed by 1e-2 is caught, in its graph only.
+func TestVerify(t *testing.T) {
+	needORT(t)
+	res, err := Verify(standin, cpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 6 {
+		t.Fatalf("%d graphs checked", len(res))
+	}
+	for _, r := range res {
+		if !r.Pass {
+			t.Errorf("%s: %+v", r.Graph, r)
+		}
+	}
+	m, _ := ReadManifest(standin)
+	out := m.Check.Graphs["vae_decoder"].Outputs[0]
+	dir := copyPipeline(t, nil)
+	raw, _ := os.ReadFile(filepath.Join(dir, "check.bin"))
+	v := math.Float32frombits(uint32(raw[out.Offset]) | uint32(raw[out.Offset+1])<<8 | uint32(raw[out.Offset+2])<<16 | uint32(raw[out.Offset+3])<<24)
+	b := math.Float32bits(v + 1e-2)
+	raw[out.Offset], raw[out.Offset+1], raw[out.Offset+2], raw[out.Offset+3] = byte(b), byte(b>>8), byte(b>>16), byte(b>>24)
+	os.WriteFile(filepath.Join(dir, "check.bin"), raw, 0o644)
+	sum, _ := hashFile(filepath.Join(dir, "check.bin"))
+	mj, _ := os.ReadFile(filepath.Join(dir, ManifestName))
+	os.WriteFile(filepath.Join(dir, ManifestName), []byte(strings.Replace(string(mj), m.Check.SHA256, sum, 1)), 0o644)
+	res, err = Verify(dir, cpu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Pass == (r.Graph == "vae_decoder") {
+			t.Errorf("%s: pass %v (worst %.3g× the tolerance)", r.Graph, r.Pass, r.Worst)
+		}
+	}
+}

@@ -40,6 +40,11 @@ type Manifest struct {
 	Scheduler   SchedulerSpec        `json:"scheduler"`
 	VAE         VAESpec              `json:"vae"`
 	Defaults    Settings             `json:"defaults"`
+	// Check holds each graph's inputs and the PyTorch module's outputs on
+	// them (the exporter writes it): `addsr-bench models verify` runs them.
+	Check *CheckSpec `json:"check,omitempty"`
+	// Source says where the weights came from (the exporter's record).
+	Source map[string]string `json:"source,omitempty"`
 
 	dir, file string
 }
@@ -100,6 +105,30 @@ type SchedulerSpec struct {
 type VAESpec struct {
 	ScalingFactor float64 `json:"scaling_factor"`
 	Downscale     int     `json:"downscale"`
+}
+
+// CheckSpec is the check tensors' file and, per graph, where each tensor
+// lies in it and the tolerance |onnx − torch| ≤ atol + rtol·|torch|.
+type CheckSpec struct {
+	File   string                `json:"file"`
+	SHA256 string                `json:"sha256"`
+	Graphs map[string]GraphCheck `json:"graphs"`
+}
+
+// GraphCheck is one graph's check.
+type GraphCheck struct {
+	Inputs  []CheckTensor `json:"inputs"`
+	Outputs []CheckTensor `json:"outputs"`
+	ATol    float64       `json:"atol"`
+	RTol    float64       `json:"rtol"`
+}
+
+// CheckTensor is a tensor in the check file: f16 or f32, little-endian.
+type CheckTensor struct {
+	Name   string  `json:"name"`
+	Shape  []int64 `json:"shape"`
+	DType  string  `json:"dtype"`
+	Offset int64   `json:"offset"`
 }
 
 // The six graphs and the tensors the runner feeds and reads, by name.
@@ -204,6 +233,26 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	if m.RAM.InputSize < 1 || m.RAM.Std[0] == 0 || m.RAM.Std[1] == 0 || m.RAM.Std[2] == 0 {
 		bad("ram: input_size %d and std %v must be positive", m.RAM.InputSize, m.RAM.Std)
+	}
+	if c := m.Check; c != nil {
+		if err := m.present(c.File, c.SHA256, false); err != nil {
+			bad("check: %v", err)
+		}
+		for name, g := range c.Graphs {
+			want, ok := graphIO[name]
+			if !ok {
+				bad("check: unknown graph %q", name)
+				continue
+			}
+			if len(g.Inputs) != len(want[0]) || len(g.Outputs) != len(want[1]) {
+				bad("check: graph %q has %d inputs and %d outputs, the graph %d and %d", name, len(g.Inputs), len(g.Outputs), len(want[0]), len(want[1]))
+			}
+			for _, t := range append(append([]CheckTensor{}, g.Inputs...), g.Outputs...) {
+				if t.DType != "f16" && t.DType != "f32" {
+					bad("check: graph %q tensor %q: dtype %q (f16 or f32)", name, t.Name, t.DType)
+				}
+			}
+		}
 	}
 	if err := m.Defaults.check(); err != nil {
 		bad("defaults: %v", err)

@@ -292,7 +292,7 @@ def export(out):
                         {'image': {0: B, 2: 'h8', 3: 'w8'}, 'mean': {0: B, 2: 'h', 3: 'w'}, 'logvar': {0: B, 2: 'h', 3: 'w'}}),
         'vae_decoder': ((x(1, 4, 8, 8),), ['latent'], ['image'],
                         {'latent': {0: B, 2: 'h', 3: 'w'}, 'image': {0: B, 2: 'h8', 3: 'w8'}}),
-        'ram': ((x(1, 3, 384, 384),), ['image'], ['image_embeds', 'tag_logits'],
+        'ram': ((x(1, 3, 384, 384) * 2,), ['image'], ['image_embeds', 'tag_logits'],
                 {'image': {0: B}, 'image_embeds': {0: B}, 'tag_logits': {0: B}}),
     }
     ctrl_in = (x(1, 4, 16, 16), torch.tensor([999.0]), x(1, CTX, TEXT_DIM), x(1, 3, 128, 128), x(1, RAM_TOKENS, RAM_DIM))
@@ -315,6 +315,17 @@ def export(out):
         os.replace(path + '.tmp', path)
         onnx.checker.check_model(onnx.load(path))
         graphs[name] = {'file': name + '.onnx', 'sha256': sha256(path), 'dtype': 'fp32', 'inputs': ins, 'outputs': outs}
+    # Check tensors: each graph's export inputs and the module's outputs.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'models', 'export'))
+    from pipeline_check import write_check, fp16_exact
+    cases = {}
+    with torch.no_grad():
+        for name, (args, ins, outs, _) in specs.items():
+            args = tuple(fp16_exact(a) for a in args)
+            res = mods[name](*args)
+            res = res if isinstance(res, tuple) else (res,)
+            cases[name] = (dict(zip(ins, args)), dict(zip(outs, res)))
+    check = write_check(out, cases, {n: (1e-4, 1e-3) for n in cases})
     files = lambda *p: {'file': os.path.join(*p), 'sha256': sha256(os.path.join(out, *p))}
     man = {
         'format': 'addsr-pipeline/1',
@@ -330,6 +341,7 @@ def export(out):
                       'num_train_timesteps': 1000, 'timesteps': [999, 749, 499, 249], 'prediction_type': 'epsilon',
                       'alphas_cumprod': alphas_cumprod([999, 749, 499, 249])},
         'vae': {'scaling_factor': 0.18215, 'downscale': 8},
+        'check': check,
         'defaults': {'psr': True, 'psr_weight': 0.4, 'prompt': 'ram', 'user_prompt': '', 'added_prompt': ADDED,
                      'negative_prompt': NEGATIVE, 'guidance_scale': 0, 'colour_fix': 'adain', 'process_size': 512,
                      'upscale': 4, 'seed': 0},

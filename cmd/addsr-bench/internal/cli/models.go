@@ -342,17 +342,24 @@ func newModelsVerify(stdout, stderr io.Writer) *cobra.Command {
 	var pairs, device string
 	cmd := &cobra.Command{
 		Use:   "verify DIR [--pairs ../shared/data/pyiqa-calibration]",
-		Short: "Check exported metric models: Go + ONNX against the pyiqa scores in their manifests",
+		Short: "Check exported models: metrics against pyiqa's scores, AddSR pipelines against PyTorch",
 		Long: `For every NAME.onnx in DIR whose manifest names a metric and carries
 calibration scores (written by models/export/*.py from pyiqa itself), score
 the calibration pairs (PAIRS/ref/F and PAIRS/dist/F) with addsr-bench's metric
 and compare, with pyiqa's own tolerances: 1e-2 relative (3e-2 for musiq).
+
+When DIR is an AddSR pipeline (a folder with pipeline.json), run each graph
+on the check inputs the exporter stored and compare with the PyTorch
+module's outputs, within the manifest's atol + rtol·|torch| per graph.
 Exit 0 when every model agrees, 1 otherwise.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			dev, err := models.ParseDevice(device)
 			if err != nil {
 				return err
+			}
+			if addsr.IsPipeline(args[0]) {
+				return verifyPipeline(stdout, stderr, args[0], dev)
 			}
 			files, err := filepath.Glob(filepath.Join(args[0], "*.onnx"))
 			if err != nil {
@@ -440,4 +447,31 @@ func parseEPOptions(kvs []string) (map[string]string, error) {
 		opts[k] = v
 	}
 	return opts, nil
+}
+
+// verifyPipeline checks an AddSR pipeline's graphs against PyTorch.
+func verifyPipeline(stdout, stderr io.Writer, dir string, dev models.Device) error {
+	res, err := addsr.Verify(dir, dev)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range res {
+		switch {
+		case r.Err != nil:
+			failed++
+			fmt.Fprintf(stderr, "%s: %v\n", r.Graph, r.Err)
+			fmt.Fprintf(stdout, "%-13s FAIL (did not run)\n", r.Graph)
+		case !r.Pass:
+			failed++
+			fmt.Fprintf(stdout, "%-13s FAIL max |onnx−torch| %.3g, %.2f× the tolerance (%s)\n", r.Graph, r.MaxAbs, r.Worst, r.Output)
+		default:
+			fmt.Fprintf(stdout, "%-13s ok   max |onnx−torch| %.3g, %.2f× the tolerance\n", r.Graph, r.MaxAbs, r.Worst)
+		}
+	}
+	if failed > 0 {
+		return &exitError{ExitSkipped, fmt.Sprintf("%d of %d graphs disagree with PyTorch", failed, len(res))}
+	}
+	fmt.Fprintf(stdout, "%d graphs agree with PyTorch\n", len(res))
+	return nil
 }
