@@ -185,7 +185,7 @@ class RAM(nn.Module):
         tok = self.patch(image).flatten(2).transpose(1, 2)
         tok = torch.cat([tok.mean(1, keepdim=True), tok], dim=1)
         emb = self.image_proj(self.norm(tok))
-        a = torch.softmax(self.label_embed @ self.k(emb).transpose(1, 2) / 4, dim=-1)
+        a = torch.softmax(F.relu(self.label_embed) @ self.k(emb).transpose(1, 2) / 4, dim=-1)  # RAM's relu(wordvec_proj(label_embed))
         return emb, self.fc(a @ self.v(emb)).squeeze(-1) * 4
 
 
