@@ -313,7 +313,8 @@ def main():
             # test_addsr.py's defaults; PSR_weight is the pipeline's 0.4 (the script's flag is not passed on).
             'defaults': {'psr': True, 'psr_weight': 0.4, 'prompt': 'ram', 'user_prompt': '', 'added_prompt': ADDED,
                          'negative_prompt': NEGATIVE, 'guidance_scale': 0, 'colour_fix': 'adain', 'process_size': 512,
-                         'upscale': 4, 'seed': 0},
+                         'upscale': 4, 'seed': 0, 'latent_tile': 320, 'latent_tile_overlap': 4,
+                     'vae_decode_tile': 0, 'vae_decode_overlap': 8},
         }
         with open(os.path.join(tmp, 'pipeline.json'), 'w') as f:
             json.dump(man, f, indent=1)

@@ -289,8 +289,8 @@ func (r *Runner) geometry(w, h int) (geom, error) {
 		return g, fmt.Errorf("a %dx%d LR is too small for the pipeline", w, h)
 	}
 	if g.W*g.H > r.o.MaxOutputPixels {
-		return g, fmt.Errorf("a %dx%d LR is processed at %dx%d (%d pixels, latent %dx%d), over the limit of %d pixels: latent tiling is not implemented yet; crop the LR, or raise max_output_pixels (--max-output-pixels) if the device has the memory",
-			w, h, g.W, g.H, g.W*g.H, g.W/f, g.H/f, r.o.MaxOutputPixels)
+		return g, fmt.Errorf("a %dx%d LR is processed at %dx%d (%d pixels, latent %dx%d), over the limit of %d pixels: the denoiser runs in latent tiles (latent_tile, now %d), but the VAE encoder sees the whole image and the decoder does too unless vae_decode_tile is set (now %d); raise max_output_pixels (--max-output-pixels) if the device has the memory, or crop the LR",
+			w, h, g.W, g.H, g.W*g.H, g.W/f, g.H/f, r.o.MaxOutputPixels, r.set.LatentTile, r.set.VAEDecodeTile)
 	}
 	return g, nil
 }
@@ -554,15 +554,11 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 		for j := range tt.Data {
 			tt.Data[j] = float32(t)
 		}
-		res, err := r.run("controlnet", sample, tt, st.text, cnd, ram)
+		pred, err := r.predict(sample, tt, st.text, cnd, ram)
 		if err != nil {
 			return nil, fmt.Errorf("step %d (t=%d): %w", step, t, err)
 		}
-		out, err = r.run("unet", append([]models.Tensor{sample, tt, st.text, ram}, res...)...)
-		if err != nil {
-			return nil, fmt.Errorf("step %d (t=%d): %w", step, t, err)
-		}
-		eps := out[0].Data
+		eps := pred.Data
 		if s.guided() {
 			gs := float32(s.GuidanceScale)
 			n := len(z.Data)
@@ -599,10 +595,9 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 			for j, v := range z0.Data {
 				lat.Data[j] = v / sf
 			}
-			if out, err = r.run("vae_decoder", lat); err != nil {
+			if x0, err = r.decode(lat); err != nil {
 				return nil, fmt.Errorf("step %d (t=%d): %w", step, t, err)
 			}
-			x0 = out[0]
 			dec := time.Since(t0)
 			if want[step] {
 				t0 = time.Now()

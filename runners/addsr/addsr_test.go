@@ -32,6 +32,8 @@ type refCase struct {
 	Prompt  string
 	G       float64
 	PS      int
+	Tile    int
+	Overlap int
 	Images  []string
 	Prompts []string
 	Tags    []string
@@ -101,6 +103,9 @@ func caseSettings(t testing.TB, c refCase) Settings {
 	}
 	s := m.Defaults
 	s.PSR, s.ColourFix, s.Prompt, s.GuidanceScale, s.ProcessSize = c.PSR, c.Fix, c.Prompt, c.G, c.PS
+	if c.Tile > 0 {
+		s.LatentTile, s.LatentTileOverlap = c.Tile, c.Overlap
+	}
 	return s
 }
 
@@ -157,7 +162,8 @@ func loadLRs(t testing.TB, c refCase) []runners.Input {
 // the reference's noise: x̂0 within 1e-4 of PyTorch's at every step, the
 // prompt identical, outputs within one 8-bit level. The cases cover K = 1…4
 // (each step's output of one K-step run), PSR on and off, guidance, each
-// colour fix, a non-square LR, an LR below process_size/4 and a batch of 3.
+// colour fix, a non-square LR, an LR below process_size/4, a batch of 3,
+// and latent tiling with guidance on a batch of 2.
 func TestParity(t *testing.T) {
 	needORT(t)
 	for _, c := range readReference(t).Cases {

@@ -325,3 +325,35 @@ func TestVerify(t *testing.T) {
 		}
 	}
 }
+
+// TestTiledDecode: decoding in overlapping tiles stays close to decoding
+// whole (the stand-in decoder sees about two latent pixels around each
+// output; the ramps blend across eight), and the run uses it.
+func TestTiledDecode(t *testing.T) {
+	r := openStandin(t, []int{1}, func(s *Settings) { s.VAEDecodeTile, s.VAEDecodeOverlap = 10, 4 })
+	lat := models.Tensor{Shape: []int64{2, 4, 23, 31}, Data: make([]float32, 2*4*23*31)}
+	for i := range lat.Data {
+		lat.Data[i] = float32(math.Sin(float64(i)*0.37)) * 3
+	}
+	tiled, err := r.decode(lat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := r.run("vae_decoder", lat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst, sum float64
+	for i, v := range whole[0].Data {
+		d := math.Abs(float64(v - tiled.Data[i]))
+		worst, sum = max(worst, d), sum+d
+	}
+	mean := sum / float64(len(tiled.Data))
+	t.Logf("tiled vs whole decode: max %.3g, mean %.3g", worst, mean)
+	if worst > 0.1 || mean > 3e-3 || worst == 0 {
+		t.Errorf("tiled decode: max |diff| %.3g, mean %.3g", worst, mean)
+	}
+	if _, err := r.Run(context.Background(), lrInputs(t)[2]); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -36,10 +36,22 @@ type Settings struct {
 	ProcessSize int    `json:"process_size"`
 	Upscale     int    `json:"upscale"`
 	Seed        uint64 `json:"seed"`
+	// LatentTile: a latent of more than LatentTile² values is denoised in
+	// LatentTile² tiles overlapping by LatentTileOverlap, blended with the
+	// official pipeline's Gaussian weights (test_addsr.py: 320 and 4; 0:
+	// never tile).
+	LatentTile        int `json:"latent_tile"`
+	LatentTileOverlap int `json:"latent_tile_overlap"`
+	// VAEDecodeTile decodes latents larger than it in tiles of that many
+	// latent pixels overlapping by VAEDecodeOverlap, blended linearly (0:
+	// whole). The official tiled decoder (vaehook.py) differs: it shares
+	// GroupNorm statistics across tiles, which an ONNX graph cannot.
+	VAEDecodeTile    int `json:"vae_decode_tile"`
+	VAEDecodeOverlap int `json:"vae_decode_overlap"`
 }
 
 // SettingKeys are the keys Set takes.
-var SettingKeys = []string{"psr", "psr_weight", "prompt", "user_prompt", "added_prompt", "negative_prompt", "guidance_scale", "colour_fix", "process_size", "seed"}
+var SettingKeys = []string{"psr", "psr_weight", "prompt", "user_prompt", "added_prompt", "negative_prompt", "guidance_scale", "colour_fix", "process_size", "seed", "latent_tile", "latent_tile_overlap", "vae_decode_tile", "vae_decode_overlap"}
 
 // Set sets one setting from its text.
 func (s *Settings) Set(key, value string) error {
@@ -65,6 +77,14 @@ func (s *Settings) Set(key, value string) error {
 		s.ProcessSize, err = strconv.Atoi(value)
 	case "seed":
 		s.Seed, err = strconv.ParseUint(value, 10, 64)
+	case "latent_tile":
+		s.LatentTile, err = strconv.Atoi(value)
+	case "latent_tile_overlap":
+		s.LatentTileOverlap, err = strconv.Atoi(value)
+	case "vae_decode_tile":
+		s.VAEDecodeTile, err = strconv.Atoi(value)
+	case "vae_decode_overlap":
+		s.VAEDecodeOverlap, err = strconv.Atoi(value)
 	default:
 		return fmt.Errorf("unknown AddSR option %q (known: %s)", key, strings.Join(SettingKeys, ", "))
 	}
@@ -88,6 +108,10 @@ func (s Settings) check() error {
 		return fmt.Errorf("process_size %d must be ≥ 8", s.ProcessSize)
 	case s.Upscale < 1:
 		return fmt.Errorf("upscale %d must be ≥ 1", s.Upscale)
+	case s.LatentTile < 0 || s.LatentTileOverlap < 0 || (s.LatentTile > 0 && s.LatentTileOverlap >= s.LatentTile):
+		return fmt.Errorf("latent_tile %d and latent_tile_overlap %d: ≥ 0, the overlap under the tile", s.LatentTile, s.LatentTileOverlap)
+	case s.VAEDecodeTile < 0 || s.VAEDecodeOverlap < 0 || (s.VAEDecodeTile > 0 && 2*s.VAEDecodeOverlap >= s.VAEDecodeTile):
+		return fmt.Errorf("vae_decode_tile %d and vae_decode_overlap %d: ≥ 0, the overlap under half the tile", s.VAEDecodeTile, s.VAEDecodeOverlap)
 	}
 	return nil
 }
@@ -102,7 +126,9 @@ func (s Settings) String() string {
 		"prompt": strconv.Quote(s.Prompt), "user_prompt": strconv.Quote(s.UserPrompt), "added_prompt": strconv.Quote(s.AddedPrompt),
 		"negative_prompt": strconv.Quote(s.NegativePrompt), "guidance_scale": strconv.FormatFloat(s.GuidanceScale, 'g', -1, 64),
 		"colour_fix": s.ColourFix, "process_size": strconv.Itoa(s.ProcessSize), "upscale": strconv.Itoa(s.Upscale),
-		"seed": strconv.FormatUint(s.Seed, 10),
+		"seed":        strconv.FormatUint(s.Seed, 10),
+		"latent_tile": strconv.Itoa(s.LatentTile), "latent_tile_overlap": strconv.Itoa(s.LatentTileOverlap),
+		"vae_decode_tile": strconv.Itoa(s.VAEDecodeTile), "vae_decode_overlap": strconv.Itoa(s.VAEDecodeOverlap),
 	}
 	var keys []string
 	for k := range kv {

@@ -29,6 +29,8 @@ CASES = [
     dict(name='cfg', sizes=[(36, 36)], K=2, psr=True, fix='none', prompt='a red barn', g=3.0, ps=128),
     dict(name='small', sizes=[(60, 45)], K=2, psr=True, fix='adain', prompt='none', g=0, ps=512),
     dict(name='batch3', sizes=[(40, 32)] * 3, K=3, psr=True, fix='adain', prompt='ram', g=0, ps=128),
+    # latent 20×24 in 12² tiles overlapping by 4 (the official 320/4 scaled down), two images, guidance
+    dict(name='tiled', sizes=[(48, 40)] * 2, K=2, psr=True, fix='adain', prompt='ram', g=2.0, ps=128, tile=12, overlap=4),
 ]
 PSR_WEIGHT, SCALE = 0.4, 0.18215
 
@@ -102,6 +104,54 @@ def wavelet(target, source):
     t, s = transforms.ToTensor()(target)[None], transforms.ToTensor()(source)[None]
     r = wavelet_decomposition(t)[0] + wavelet_decomposition(s)[1]
     return transforms.ToPILImage()(r[0].clamp_(0, 1))
+
+
+def gaussian_weights(tile_width, tile_height, nbatches):
+    """pipeline_addsr.py's _gaussian_weights, as it is (y centred at h/2)."""
+    from numpy import pi, exp, sqrt
+    var = 0.01
+    midpoint = (tile_width - 1) / 2
+    x_probs = [exp(-(x - midpoint) * (x - midpoint) / (tile_width * tile_width) / (2 * var)) / sqrt(2 * pi * var) for x in range(tile_width)]
+    midpoint = tile_height / 2
+    y_probs = [exp(-(y - midpoint) * (y - midpoint) / (tile_height * tile_height) / (2 * var)) / sqrt(2 * pi * var) for y in range(tile_height)]
+    return torch.tile(torch.tensor(np.outer(y_probs, x_probs)), (nbatches, 4, 1, 1))
+
+
+def tiled(mods, latent_model_input, t, prompt_embeds, image, ram_h, tile_size, tile_overlap):
+    """The official tiled-latent branch (pipeline_addsr.py), one call per tile."""
+    _, _, h, w = latent_model_input.size()
+    tile_size = min(tile_size, min(h, w))
+    tile_weights = gaussian_weights(tile_size, tile_size, 1)
+    grid_rows, cur_x = 0, 0
+    while cur_x < latent_model_input.size(-1):
+        cur_x = max(grid_rows * tile_size - tile_overlap * grid_rows, 0) + tile_size
+        grid_rows += 1
+    grid_cols, cur_y = 0, 0
+    while cur_y < latent_model_input.size(-2):
+        cur_y = max(grid_cols * tile_size - tile_overlap * grid_cols, 0) + tile_size
+        grid_cols += 1
+    noise_preds, offsets = [], []
+    for row in range(grid_rows):
+        for col in range(grid_cols):
+            if col < grid_cols - 1 or row < grid_rows - 1:
+                ofs_x = max(row * tile_size - tile_overlap * row, 0)
+                ofs_y = max(col * tile_size - tile_overlap * col, 0)
+            if row == grid_rows - 1:
+                ofs_x = w - tile_size
+            if col == grid_cols - 1:
+                ofs_y = h - tile_size
+            offsets.append((ofs_x, ofs_y))
+            zt = latent_model_input[:, :, ofs_y:ofs_y + tile_size, ofs_x:ofs_x + tile_size]
+            it = image[:, :, ofs_y * 8:(ofs_y + tile_size) * 8, ofs_x * 8:(ofs_x + tile_size) * 8]
+            res = mods['controlnet'](zt, t, prompt_embeds, it, ram_h)
+            noise_preds.append(mods['unet'](zt, t, prompt_embeds, ram_h, *res))
+    noise_pred = torch.zeros(latent_model_input.shape)
+    contributors = torch.zeros(latent_model_input.shape)
+    for (ofs_x, ofs_y), p in zip(offsets, noise_preds):
+        noise_pred[:, :, ofs_y:ofs_y + tile_size, ofs_x:ofs_x + tile_size] += p * tile_weights
+        contributors[:, :, ofs_y:ofs_y + tile_size, ofs_x:ofs_x + tile_size] += tile_weights
+    noise_pred /= contributors
+    return noise_pred
 
 
 def make_lr(rng, w, h):
@@ -178,15 +228,18 @@ def main(root):
                         rv[b] = norm(rv[b])
                     ram_h, _ = mods['ram'](rv)
                 tt = torch.full((B,), float(t))
+                tile = case.get('tile', 320)
+
+                def predict(zz, tt, te, im, rh):
+                    if zz.shape[2] * zz.shape[3] <= tile * tile:
+                        return mods['unet'](zz, tt, te, rh, *mods['controlnet'](zz, tt, te, im, rh))
+                    return tiled(mods, zz, tt, te, im, rh, tile, case.get('overlap', 4))
                 if g > 1:
-                    args = (torch.cat([z, z]), torch.cat([tt, tt]), torch.cat([neg, text]), torch.cat([ram_h, ram_h]))
-                    res = mods['controlnet'](args[0], args[1], args[2], torch.cat([image, image]), args[3])
-                    eps = mods['unet'](*args, *res)
+                    eps = predict(torch.cat([z, z]), torch.cat([tt, tt]), torch.cat([neg, text]), torch.cat([image, image]), torch.cat([ram_h, ram_h]))
                     eu, ec = eps.chunk(2)
                     eps = eu + g * (ec - eu)
                 else:
-                    res = mods['controlnet'](z, tt, text, image, ram_h)
-                    eps = mods['unet'](z, tt, text, ram_h, *res)
+                    eps = predict(z, tt, text, image, ram_h)
                 z0 = (z - s1(t) * eps) / sa(t)
                 z0s.append(z0.clone())
                 x = mods['vae_decoder'](z0 / SCALE)
