@@ -2,7 +2,9 @@
 
 Used only to generate and cross-check test values; never imported by Go tests.
 Run: /usr/bin/python3 scripts/reference/niqe_pyiqa_port.py IMAGE [IMAGE...]
-Flags: --f32resize (resize in float32 as pyiqa's imresize does), --basicsr (BT.601 Y)
+Flags: --f32resize (resize in float32 as pyiqa's imresize does), --basicsr (BT.601 Y),
+--exact (MSCN from moments around each centre pixel: exact arithmetic's
+zero wherever a 7×7 neighbourhood is flat)
 """
 import json, math, sys
 import numpy as np
@@ -30,6 +32,36 @@ def mscn(img, win):
     s2 = F.conv2d(x2, win[None, None])
     sigma = torch.sqrt((s2 - mu * mu).abs())
     return (img - mu) / (sigma + 1)
+
+def mscn_exact(img, win):
+    """(x−μ)/(σ+1) in exact arithmetic: μ − c = Σ_k W_k S_k and
+    σ² = Σ_k W_k Q_k − (μ−c)² around each centre c, where k = i²+j² names the
+    taps of equal weight W_k and S_k, Q_k sum the differences x − c and their
+    squares over them. The weights are q^k for a transcendental q, so μ − c
+    is exactly 0 iff every S_k is: summing per class first (exact for the
+    integer values at full scale) makes it 0 there, where a plain sum leaves
+    ±1e-19. Differences within 1e-9 relative count as 0: the half-scale
+    image is flat only up to its resize's rounding."""
+    pad = win.shape[-1] // 2
+    x = F.pad(img, (pad, pad, pad, pad), mode='replicate')[0, 0]
+    h, w = img.shape[-2:]
+    c = img[0, 0]
+    tol = 1e-9 * (1 + c.abs())
+    S, Q, W = {}, {}, {}
+    for i in range(-pad, pad + 1):
+        for j in range(-pad, pad + 1):
+            k = i * i + j * j
+            if k == 0:
+                continue
+            v = x[pad + i:pad + i + h, pad + j:pad + j + w] - c
+            v = torch.where(v.abs() <= tol, torch.zeros_like(v), v)
+            S[k] = S.get(k, 0) + v
+            Q[k] = Q.get(k, 0) + v * v
+            W[k] = win[pad + i, pad + j]
+    m1 = sum(W[k] * torch.where(S[k].abs() <= tol, torch.zeros_like(S[k]), S[k]) for k in sorted(S))
+    m2 = sum(W[k] * Q[k] for k in sorted(Q))
+    sigma = torch.sqrt((m2 - m1 * m1).abs())
+    return (-m1 / (sigma + 1))[None, None]
 
 GAM = torch.arange(0.2, 10 + 0.001, 0.001)  # float32 as pyiqa builds it
 def aggd(block, gam):
@@ -77,7 +109,7 @@ def resize_half(x, dtype):
             x = (x[:, idx] * w[None]).sum(2)
     return x.double()
 
-def niqe(y, f32resize, f32win):
+def niqe(y, f32resize, f32win, exact=False):
     h, w = y.shape
     bh, bw = h // 96, w // 96
     y = y[:bh * 96, :bw * 96]
@@ -85,7 +117,7 @@ def niqe(y, f32resize, f32win):
     gam = GAM.double() if f32win else torch.arange(0.2, 10.001, 0.001, dtype=torch.float64)
     allf = []
     for scale in (1, 2):
-        n = mscn(y[None, None], win)[0, 0]
+        n = (mscn_exact if exact else mscn)(y[None, None], win)[0, 0]
         bs = 96 // scale
         fs = [feats(n[i * bs:(i + 1) * bs, j * bs:(j + 1) * bs], gam) for i in range(bh) for j in range(bw)]
         allf.append(torch.stack(fs))
@@ -111,4 +143,4 @@ def ychannel(path, basicsr):
 if __name__ == '__main__':
     args = [a for a in sys.argv[1:] if not a.startswith('--')]
     for p in args:
-        print(p, '%.7f' % niqe(ychannel(p, '--basicsr' in sys.argv), '--f32resize' in sys.argv, '--f32win' in sys.argv))
+        print(p, '%.7f' % niqe(ychannel(p, '--basicsr' in sys.argv), '--f32resize' in sys.argv, '--f32win' in sys.argv, '--exact' in sys.argv))
