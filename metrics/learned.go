@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	ort "github.com/yalue/onnxruntime_go"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -282,6 +284,11 @@ type onnxModel struct {
 	cfg             Config
 	stem            string // file stem: lpips-alex, maniqa-koniq, …
 	inputs, outputs int
+	// outputNames, when set, are the outputs the metric reads, in its
+	// order: they are taken by name (a graph that lists them in another
+	// order scores the same), and a graph without them is refused.
+	outputNames []string
+	outOrder    []int // graph output index of each of outputNames
 
 	once sync.Once
 	runs atomic.Int64 // inferences, for tests of batching
@@ -386,6 +393,20 @@ func (m *onnxModel) Ready() error {
 			m.err = fmt.Errorf("%s has %d inputs and %d outputs; this metric's graph has %d and %d (see models/export/)", p, len(s.Inputs()), len(s.Outputs()), m.inputs, m.outputs)
 			return
 		}
+		m.outOrder = nil
+		for _, want := range m.outputNames {
+			i := slices.IndexFunc(s.Outputs(), func(o ort.InputOutputInfo) bool { return o.Name == want })
+			if i < 0 {
+				var got []string
+				for _, o := range s.Outputs() {
+					got = append(got, o.Name)
+				}
+				s.Close()
+				m.err = fmt.Errorf("%s has outputs %q; this metric reads %q by name: export it again with models/export/", p, got, m.outputNames)
+				return
+			}
+			m.outOrder = append(m.outOrder, i)
+		}
 		m.s = s
 	})
 	return m.err
@@ -460,6 +481,13 @@ func (m *onnxModel) run(name string, in ...models.Tensor) ([]models.Tensor, erro
 	out, err := m.s.Run(in...)
 	if err != nil {
 		return nil, runError(name, m.s.Placement().Device, in[0].Shape, err)
+	}
+	if m.outOrder != nil {
+		byName := make([]models.Tensor, len(m.outOrder))
+		for i, j := range m.outOrder {
+			byName[i] = out[j]
+		}
+		out = byName
 	}
 	if rows > n { // drop the padding rows' outputs
 		for t := range out {

@@ -15,15 +15,19 @@ import (
 
 func init() {
 	register("maniqa", "MANIQA (KonIQ weights, pyiqa's default): 20 of a 5×5 grid of 224² crops, token-weighted score", func(c Config) (Metric, error) {
-		return &maniqa{onnxModel: onnxModel{cfg: c, stem: "maniqa-koniq", inputs: 1, outputs: 2}, name: "maniqa"}, nil
+		return &maniqa{onnxModel: onnxModel{cfg: c, stem: "maniqa-koniq", inputs: 1, outputs: 2, outputNames: maniqaOutputs}, name: "maniqa"}, nil
 	})
 	register("maniqa-pipal", "MANIQA (PIPAL weights, as SeeSR/AddSR report)", func(c Config) (Metric, error) {
-		return &maniqa{onnxModel: onnxModel{cfg: c, stem: "maniqa-pipal", inputs: 1, outputs: 2}, name: "maniqa-pipal"}, nil
+		return &maniqa{onnxModel: onnxModel{cfg: c, stem: "maniqa-pipal", inputs: 1, outputs: 2, outputNames: maniqaOutputs}, name: "maniqa-pipal"}, nil
 	})
 	register("clipiqa", "CLIPIQA (CLIP RN50, 5 antonym prompt pairs), full resolution", func(c Config) (Metric, error) {
 		return &clipiqa{onnxModel: onnxModel{cfg: c, stem: "clipiqa", inputs: 1, outputs: 1}}, nil
 	})
 }
+
+// maniqaOutputs are the outputs models/export/maniqa.py names: per-token
+// scores and weights.
+var maniqaOutputs = []string{"score", "weight"}
 
 // ManiqaCrop is the crop size and ManiqaCrops the number of crops.
 const (

@@ -255,3 +255,26 @@ func TestLoadAll(t *testing.T) {
 		}
 	}
 }
+
+// TestManiqaOutputsByName: a graph listing weight before score scores the
+// same as the fixture; one whose outputs have other names is refused,
+// naming them.
+func TestManiqaOutputsByName(t *testing.T) {
+	m := load(t, filepath.Join("testdata", "astronaut-noise-dist.png"))
+	want := score(t, "maniqa", nrFixtures, m, nil)
+	swapped := nrFixtures
+	swapped.Models = filepath.Join("testdata", "nr", "bad", "swapped")
+	if got := score(t, "maniqa", swapped, m, nil); got != want {
+		t.Errorf("outputs listed weight first: %v, want %v", got, want)
+	}
+	renamed := nrFixtures
+	renamed.Models = filepath.Join("testdata", "nr", "bad", "renamed")
+	met, err := metrics.New("maniqa", renamed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = met.Score(m, nil)
+	if err == nil || !strings.Contains(err.Error(), `["out0" "out1"]`) || !strings.Contains(err.Error(), `["score" "weight"]`) {
+		t.Errorf("renamed outputs: %v", err)
+	}
+}
