@@ -226,3 +226,43 @@ func TestSizeFromHeader(t *testing.T) {
 		t.Errorf("Size of a non-image: %v", err)
 	}
 }
+
+// TestQuantizeRoundsHalfToEven compares Quantize with math.RoundToEven on
+// every float32 in [0, 1] near a multiple of 0.5/255 and on a sweep.
+func TestQuantizeRoundsHalfToEven(t *testing.T) {
+	ref := func(v float32) uint8 {
+		if !(v > 0) {
+			return 0
+		}
+		if v >= 1 {
+			return 255
+		}
+		return uint8(math.RoundToEven(float64(v * 255)))
+	}
+	check := func(v float32) {
+		if got, want := Quantize(v), ref(v); got != want {
+			t.Fatalf("Quantize(%v) = %d, want %d", v, got, want)
+		}
+	}
+	for k := 0; k <= 510; k++ {
+		v := float32(k) / 510
+		for d := -8; d <= 8; d++ {
+			u := v
+			for range abs(d) {
+				if d < 0 {
+					u = math.Nextafter32(u, 0)
+				} else {
+					u = math.Nextafter32(u, 2)
+				}
+			}
+			check(u)
+		}
+	}
+	for v := float32(-0.01); v < 1.01; v += 1e-7 {
+		check(v)
+	}
+	check(float32(math.NaN()))
+	check(float32(math.Inf(1)))
+}
+
+func abs(x int) int { return max(x, -x) }

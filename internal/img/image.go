@@ -5,7 +5,6 @@ package img
 
 import (
 	"fmt"
-	"math"
 )
 
 // Image is a planar RGB image. Planes[c][y*W+x] holds channel c (R, G, B) in
@@ -92,7 +91,14 @@ func Quantize(v float32) uint8 {
 	if v >= 1 {
 		return 255
 	}
-	return uint8(math.RoundToEven(float64(v * 255)))
+	// v·255 is in (0, 255): adding and taking away 2²³ in float32 leaves it
+	// rounded to an integer, half to even (the FPU's rounding), as
+	// math.RoundToEven does, at a fraction of its cost.
+	const magic = 1 << 23
+	x := v * 255
+	x += magic
+	x -= magic
+	return uint8(x)
 }
 
 // Quantized returns a copy whose planes are the 8-bit values /255: what the
