@@ -58,13 +58,26 @@ func ParseTolerances(s string) (map[string]Tolerance, error) {
 type CheckRow struct {
 	Dataset, Column, Image, Metric string
 	Baseline, Current, Allowed     float64
-	Status                         string // "ok", "better", "REGRESSION", "missing"
+	Status                         string // "ok", "better", "REGRESSION", "missing", "IMAGES"
+	// Note says which images a mean lacks or adds (Status "IMAGES").
+	Note string
 }
 
 // CheckResult is the outcome of a comparison.
 type CheckResult struct {
 	Rows        []CheckRow
 	Regressions int
+	// Incompatible lists metrics whose configuration (convention, crop,
+	// weights, device) differs between baseline and run: their values are
+	// not comparable, which is an error, not a verdict.
+	Incompatible []string
+}
+
+// CheckOptions: PerImage compares every image too (the baseline must be a
+// run folder); AllowMissing lets a mean over other images than the
+// baseline's pass (the behaviour before image sets were compared).
+type CheckOptions struct {
+	PerImage, AllowMissing bool
 }
 
 // LoadSummary reads a baseline: a run folder (its records are aggregated)
@@ -99,8 +112,40 @@ func LoadSummary(path string) (reports.Summary, []reports.Record, error) {
 // direction: a drop in PSNR or a rise in LPIPS or NIQE beyond the tolerance
 // is a regression; so is a value the run lacks. With perImage, per-image
 // records are compared too (the baseline must be a run folder).
-func Check(baseline, run reports.Summary, baseRecs, runRecs []reports.Record, tol map[string]Tolerance, perImage bool) CheckResult {
+//
+// A mean over other images than the baseline's (lost, corrupt or skipped
+// images, a single shard) is a failure naming them, unless AllowMissing.
+// Metrics configured differently (Incompatible) are compared no further.
+func Check(baseline, run reports.Summary, baseRecs, runRecs []reports.Record, tol map[string]Tolerance, o CheckOptions) CheckResult {
+	perImage := o.PerImage
 	var res CheckResult
+	for _, m := range sortedKeysOf(baseline.MetricFingerprints) {
+		if cur, ok := run.MetricFingerprints[m]; ok && cur != baseline.MetricFingerprints[m] {
+			res.Incompatible = append(res.Incompatible, fmt.Sprintf("%s: baseline %s, run %s", m, baseline.MetricFingerprints[m], cur))
+		}
+	}
+	if len(res.Incompatible) > 0 {
+		return res
+	}
+	if !o.AllowMissing {
+		for _, d := range sortedKeysOf(baseline.Images) {
+			for _, col := range sortedKeysOf(baseline.Images[d]) {
+				missing, extra := setDiff(baseline.Images[d][col], run.Images[d][col]), setDiff(run.Images[d][col], baseline.Images[d][col])
+				if len(missing)+len(extra) == 0 {
+					continue
+				}
+				var note []string
+				if len(missing) > 0 {
+					note = append(note, fmt.Sprintf("%d of %d images missing: %s", len(missing), len(baseline.Images[d][col]), listSome(missing)))
+				}
+				if len(extra) > 0 {
+					note = append(note, fmt.Sprintf("%d not in the baseline: %s", len(extra), listSome(extra)))
+				}
+				res.Rows = append(res.Rows, CheckRow{Dataset: d, Column: col, Metric: "(images)", Status: "IMAGES", Note: strings.Join(note, "; ")})
+				res.Regressions++
+			}
+		}
+	}
 	dir := func(metric string) metrics.Direction {
 		if baseline.Directions[metric] == "lower" || (baseline.Directions[metric] == "" && run.Directions[metric] == "lower") {
 			return metrics.LowerIsBetter
@@ -181,6 +226,29 @@ func UnknownTolerances(baseline reports.Summary, tol map[string]Tolerance) (unkn
 	return unknown, sortedKeysOf(have)
 }
 
+// setDiff is a \ b for sorted or unsorted lists.
+func setDiff(a, b []string) []string {
+	in := map[string]bool{}
+	for _, x := range b {
+		in[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// listSome names up to 10 items and how many more.
+func listSome(v []string) string {
+	if len(v) <= 10 {
+		return strings.Join(v, ", ")
+	}
+	return strings.Join(v[:10], ", ") + fmt.Sprintf(" and %d more", len(v)-10)
+}
+
 func sortedKeysOf[V any](m map[string]V) []string {
 	var k []string
 	for s := range m {
@@ -194,6 +262,14 @@ func sortedKeysOf[V any](m map[string]V) []string {
 // the full comparison.
 func (r CheckResult) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
+	if len(r.Incompatible) > 0 {
+		fmt.Fprintf(&b, "## Quality check: NOT COMPARABLE\n\nThe metrics are configured differently in the baseline and the run; their values cannot be compared:\n\n")
+		for _, x := range r.Incompatible {
+			fmt.Fprintf(&b, "- %s\n", x)
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	if r.Regressions == 0 {
 		fmt.Fprintf(&b, "## Quality check: PASS\n\n%d values compared, no regression.\n\n", len(r.Rows))
 	} else {
@@ -201,9 +277,8 @@ func (r CheckResult) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("| Dataset | Method | Image | Metric | Baseline | Current | Δ | Allowed | Status |\n|---|---|---|---|---:|---:|---:|---:|---|\n")
 	rows := append([]CheckRow(nil), r.Rows...)
-	sort.SliceStable(rows, func(i, j int) bool {
-		return (rows[i].Status == "REGRESSION" || rows[i].Status == "missing") && !(rows[j].Status == "REGRESSION" || rows[j].Status == "missing")
-	})
+	bad := func(x CheckRow) bool { return x.Status == "REGRESSION" || x.Status == "missing" || x.Status == "IMAGES" }
+	sort.SliceStable(rows, func(i, j int) bool { return bad(rows[i]) && !bad(rows[j]) })
 	for _, x := range rows {
 		image := x.Image
 		if image == "" {
@@ -212,6 +287,10 @@ func (r CheckResult) WriteMarkdown(w io.Writer) error {
 		cur, delta := reports.FormatValue(x.Current), reports.FormatValue(x.Current-x.Baseline)
 		if x.Status == "missing" {
 			cur, delta = "–", "–"
+		}
+		if x.Status == "IMAGES" {
+			fmt.Fprintf(&b, "| %s | %s | (mean) | – | – | – | – | – | IMAGES: %s |\n", x.Dataset, x.Column, x.Note)
+			continue
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %.4g | %s |\n", x.Dataset, x.Column, image, x.Metric,
 			reports.FormatValue(x.Baseline), cur, delta, x.Allowed, x.Status)

@@ -359,7 +359,7 @@ func TestReportAndCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	tol, _ := ParseTolerances("")
-	if res := Check(base, base, baseRecs, baseRecs, tol, true); res.Regressions != 0 {
+	if res := Check(base, base, baseRecs, baseRecs, tol, CheckOptions{PerImage: true}); res.Regressions != 0 {
 		t.Errorf("self-check: %d regressions", res.Regressions)
 	}
 	// A baseline that was better: PSNR 0.5 dB higher is a regression beyond
@@ -378,7 +378,7 @@ func TestReportAndCheck(t *testing.T) {
 		}
 	}
 	tol, _ = ParseTolerances("psnr=0.1,niqe=2%")
-	res := Check(worse, base, nil, nil, tol, false)
+	res := Check(worse, base, nil, nil, tol, CheckOptions{})
 	if res.Regressions != 2 { // psnr of bicubic and nearest
 		t.Errorf("%d regressions, want 2", res.Regressions)
 	}
@@ -388,7 +388,7 @@ func TestReportAndCheck(t *testing.T) {
 		t.Errorf("summary:\n%s", b.String())
 	}
 	tol, _ = ParseTolerances("psnr=0.1")
-	if res := Check(worse, base, nil, nil, tol, false); res.Regressions != 4 {
+	if res := Check(worse, base, nil, nil, tol, CheckOptions{}); res.Regressions != 4 {
 		t.Errorf("default tolerance on niqe: %d regressions, want 4", res.Regressions)
 	}
 	// Summary JSON round trip as a baseline file.
@@ -398,7 +398,7 @@ func TestReportAndCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	tol, _ = ParseTolerances("*=1e-9")
-	if res := Check(fromFile, base, nil, nil, tol, false); res.Regressions != 0 {
+	if res := Check(fromFile, base, nil, nil, tol, CheckOptions{}); res.Regressions != 0 {
 		t.Errorf("summary.json baseline: %d regressions", res.Regressions)
 	}
 	// A misspelt metric in --tol is an error, not a silent default.

@@ -41,7 +41,14 @@ func LoadExperiment(runDir string) (*reports.Experiment, *Spec, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &reports.Experiment{Name: spec.Name, Records: recs}
+	e := &reports.Experiment{Name: spec.Name, Records: recs, MetricFingerprints: map[string]string{}}
+	for _, meta := range metas {
+		for _, fp := range meta.Fingerprints {
+			for m, v := range fp.Metrics {
+				e.MetricFingerprints[m] = v
+			}
+		}
+	}
 	if e.Name == "" {
 		e.Name = filepath.Base(runDir)
 	}

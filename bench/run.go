@@ -258,11 +258,11 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		}
 	}
 	metaPath := filepath.Join(o.Out, runMetaName(o.Shard))
-	if err := writeJSON(metaPath, meta); err != nil {
-		return sum, err
-	}
 
 	// What is already recorded (resume), after cutting off a torn line.
+	// Records made with another fingerprint (other outputs, weights,
+	// options, metric configuration) are refused, as merge refuses them:
+	// one method's means must not mix two versions of it.
 	done := map[Key]bool{}
 	if _, err := os.Stat(sum.RecordsFile); err == nil {
 		recs, torn, err := ReadRecords(sum.RecordsFile, true)
@@ -270,9 +270,22 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 			return sum, err
 		}
 		_ = torn
+		current := map[[2]string]string{}
+		for di, d := range spec.Datasets {
+			for _, mr := range runs[di] {
+				current[[2]string{d.Name, mr.spec.Name}] = mr.fp
+			}
+		}
 		for _, r := range recs {
+			if want, ok := current[[2]string{r.Dataset, r.Method}]; ok && r.Fingerprint != "" && r.Fingerprint != want {
+				return sum, fmt.Errorf("%s: %s's records on %s were made with fingerprint %s, this run's is %s (%s); resume into a new --out, or delete the run folder to start again",
+					sum.RecordsFile, r.Method, r.Dataset, r.Fingerprint, want, fingerprintChange(metaPath, r.Fingerprint, meta.Fingerprints[want]))
+			}
 			done[KeyOf(r)] = true
 		}
+	}
+	if err := writeJSON(metaPath, meta); err != nil {
+		return sum, err
 	}
 	app, err := openAppender(sum.RecordsFile)
 	if err != nil {
@@ -568,4 +581,37 @@ func outputRecords(spec *Spec, dataset string, it datasets.Item, m MethodSpec, f
 		out = append(out, r)
 	}
 	return out
+}
+
+// fingerprintChange says what differs between the fingerprint hash old (as
+// the run folder's earlier run.json spells it out) and cur.
+func fingerprintChange(metaPath, old string, cur Fingerprint) string {
+	var prev RunMeta
+	raw, err := os.ReadFile(metaPath)
+	if err != nil || json.Unmarshal(raw, &prev) != nil {
+		return "the earlier run.json is unreadable"
+	}
+	was, ok := prev.Fingerprints[old]
+	if !ok {
+		return "the earlier run.json does not spell it out"
+	}
+	var diff []string
+	if was.Runner != cur.Runner {
+		diff = append(diff, fmt.Sprintf("runner %q → %q", was.Runner, cur.Runner))
+	}
+	for _, m := range sortedKeysOf(cur.Metrics) {
+		if was.Metrics[m] != cur.Metrics[m] {
+			diff = append(diff, fmt.Sprintf("metric %s %q → %q", m, was.Metrics[m], cur.Metrics[m]))
+		}
+	}
+	if was.Tool != cur.Tool {
+		diff = append(diff, fmt.Sprintf("tool %s → %s", was.Tool, cur.Tool))
+	}
+	if was.Device != cur.Device {
+		diff = append(diff, fmt.Sprintf("device %s → %s", was.Device, cur.Device))
+	}
+	if len(diff) == 0 {
+		return "same settings, other hash"
+	}
+	return strings.Join(diff, "; ")
 }

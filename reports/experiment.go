@@ -32,6 +32,9 @@ type Experiment struct {
 	Methods  []MethodInfo
 	Metrics  []MetricRow
 	Records  []Record
+	// MetricFingerprints spell out each metric's configuration (convention,
+	// crop, weights' hash, device): check compares them before any value.
+	MetricFingerprints map[string]string
 }
 
 // Column is one table column: a method at one step count.
@@ -369,12 +372,33 @@ type Summary struct {
 	Directions map[string]string                        `json:"directions"`
 	Means      map[string]map[string]map[string]float64 `json:"means"`
 	Counts     map[string]map[string]int                `json:"counts"`
+	// Images lists, per dataset and column, the images each mean is over.
+	Images map[string]map[string][]string `json:"images,omitempty"`
+	// MetricFingerprints: each metric's configuration (Experiment's).
+	MetricFingerprints map[string]string `json:"metric_fingerprints,omitempty"`
 }
 
 // Summary builds the JSON summary.
 func (e *Experiment) Summary() Summary {
 	agg := e.Aggregate()
-	s := Summary{Experiment: e.Name, Directions: map[string]string{}, Means: map[string]map[string]map[string]float64{}, Counts: map[string]map[string]int{}}
+	s := Summary{Experiment: e.Name, Directions: map[string]string{}, Means: map[string]map[string]map[string]float64{}, Counts: map[string]map[string]int{},
+		Images: map[string]map[string][]string{}, MetricFingerprints: e.MetricFingerprints}
+	for _, r := range e.Records {
+		if r.Skipped() {
+			continue
+		}
+		c := Column{r.Method, r.Steps}.Label()
+		if s.Images[r.Dataset] == nil {
+			s.Images[r.Dataset] = map[string][]string{}
+		}
+		s.Images[r.Dataset][c] = append(s.Images[r.Dataset][c], r.Image)
+	}
+	for _, cols := range s.Images {
+		for c := range cols {
+			slices.Sort(cols[c])
+			cols[c] = slices.Compact(cols[c])
+		}
+	}
 	for _, m := range e.Metrics {
 		s.Directions[m.Name] = m.Direction.String()
 	}

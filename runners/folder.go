@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -56,13 +57,41 @@ func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
 				return nil, fmt.Errorf("folder runner %s: %s and %s have the same stem", name, prev, n)
 			}
 			idx[stem] = filepath.Join(dirs[st], n)
-			fi, _ := e.Info()
-			fmt.Fprintf(h, "%d/%s/%d/%d\n", st, n, fi.Size(), fi.ModTime().UnixNano())
 		}
 		f.index[st] = idx
 	}
-	f.fp = fmt.Sprintf("folder;x%d;listing=%s;v1", scale, hex.EncodeToString(h.Sum(nil))[:16])
+	// By content, not file times: a copy to another node or a touch keeps
+	// the fingerprint, a changed output does not.
+	for _, st := range steps {
+		var stems []string
+		for stem := range f.index[st] {
+			stems = append(stems, stem)
+		}
+		sort.Strings(stems)
+		for _, stem := range stems {
+			p := f.index[st][stem]
+			sum, err := fileSHA256(p)
+			if err != nil {
+				return nil, fmt.Errorf("folder runner %s: %w", name, err)
+			}
+			fmt.Fprintf(h, "%d/%s/%s\n", st, filepath.Base(p), sum)
+		}
+	}
+	f.fp = fmt.Sprintf("folder;x%d;content=%s;v2", scale, hex.EncodeToString(h.Sum(nil))[:16])
 	return f, nil
+}
+
+func fileSHA256(p string) (string, error) {
+	fh, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return "", fmt.Errorf("%s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (f *Folder) Name() string        { return f.name }

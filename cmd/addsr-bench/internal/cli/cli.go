@@ -81,7 +81,27 @@ test sets to produce paper-style tables, per-image records and plots.`,
 		newDatasets(stdout, stderr), newDegrade(stdout, stderr),
 		newRun(stdout, stderr), newMerge(stdout, stderr), newReport(stdout), newCheck(stdout),
 		newModels(stdout, stderr), newSR(stdout, stderr))
+	refuseUnknown(root)
 	return root
+}
+
+// refuseUnknown makes every command that only groups others (models,
+// datasets) fail on an unknown subcommand, which cobra answers with help
+// and exit 0: exit 2 with "unknown command", and help without arguments.
+func refuseUnknown(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknown(sub)
+	}
+	if !c.HasSubCommands() || c.Run != nil || c.RunE != nil {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		return &exitError{ExitError, fmt.Sprintf("unknown command %q for %q (see %s --help)", args[0], cmd.CommandPath(), cmd.CommandPath())}
+	}
 }
 
 func newScore(stdout, stderr io.Writer) *cobra.Command {

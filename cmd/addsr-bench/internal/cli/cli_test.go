@@ -501,3 +501,40 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestUnknownCommand: an unknown subcommand is an error (exit 2), at the
+// top and in groups; a group alone prints its help.
+func TestUnknownCommand(t *testing.T) {
+	for _, args := range [][]string{{"nosuch"}, {"models", "nosuch"}, {"datasets", "nosuch"}} {
+		_, stderr, code := runCLI(t, args...)
+		if code != ExitError || !strings.Contains(stderr, `unknown command "nosuch"`) {
+			t.Errorf("%v: exit %d, %q", args, code, stderr)
+		}
+	}
+	if stdout, _, code := runCLI(t, "models"); code != 0 || !strings.Contains(stdout, "tokenize") {
+		t.Errorf("models alone: exit %d\n%s", code, stdout)
+	}
+}
+
+// TestModelsTokenize prints the ids of the stand-in pipeline's tokenizer,
+// as text and JSON.
+func TestModelsTokenize(t *testing.T) {
+	pipe := filepath.Join("..", "..", "..", "..", "runners", "addsr", "testdata", "pipeline")
+	stdout, stderr, code := runCLI(t, "models", "tokenize", "--tokenizer", pipe, "--format", "json", "sky, tree")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rows []struct {
+		IDs    []int
+		Tokens []string
+	}
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || len(rows[0].IDs) != 77 || rows[0].IDs[76] != 0 || strings.ReplaceAll(strings.Join(rows[0].Tokens, ""), "</w>", "") != "sky,tree" {
+		t.Errorf("%s", stdout)
+	}
+	if _, _, code := runCLI(t, "models", "tokenize", "--tokenizer", t.TempDir(), "x"); code != ExitError {
+		t.Errorf("a folder without a tokenizer: exit %d", code)
+	}
+}

@@ -158,13 +158,17 @@ func newReport(stdout io.Writer) *cobra.Command {
 
 func newCheck(stdout io.Writer) *cobra.Command {
 	var baseline, run, tols string
-	var perImage bool
+	var perImage, allowMissing bool
 	cmd := &cobra.Command{
 		Use:   "check --baseline RUN|summary.json --run RUN [--tol psnr=0.05,lpips=2%]",
 		Short: "CI gate: compare a run with a baseline; exit 1 on a regression",
 		Long: `Compares each dataset × method × metric mean (and each image with --per-image)
 with the baseline in the metric's direction: a drop in PSNR or a rise in
-LPIPS/NIQE beyond the tolerance is a regression, and so is a missing value.
+LPIPS/NIQE beyond the tolerance is a regression, and so is a missing value,
+and so is a mean over other images than the baseline's (lost or corrupt
+images, one shard of a run): the images are named; --allow-missing lets
+those pass. Metrics configured differently (convention, crop border,
+weights, device) are not compared at all: exit 2, saying what changed.
 Tolerances are absolute, or relative with %; "*" sets the default (1e-9);
 a tolerance for a metric the baseline lacks is an error.
 Exit 0: pass, 1: regression, 2: error. Prints a Markdown summary.`,
@@ -192,9 +196,12 @@ Exit 0: pass, 1: regression, 2: error. Prints a Markdown summary.`,
 			if perImage && (baseRecs == nil || curRecs == nil) {
 				return &exitError{ExitError, "--per-image needs run folders, not summary.json files"}
 			}
-			res := bench.Check(base, cur, baseRecs, curRecs, tol, perImage)
+			res := bench.Check(base, cur, baseRecs, curRecs, tol, bench.CheckOptions{PerImage: perImage, AllowMissing: allowMissing})
 			if err := res.WriteMarkdown(stdout); err != nil {
 				return err
+			}
+			if len(res.Incompatible) > 0 {
+				return &exitError{ExitError, fmt.Sprintf("not comparable: %s", strings.Join(res.Incompatible, "; "))}
 			}
 			if res.Regressions > 0 {
 				return &exitError{ExitSkipped, fmt.Sprintf("%d regressions against %s", res.Regressions, baseline)}
@@ -207,5 +214,6 @@ Exit 0: pass, 1: regression, 2: error. Prints a Markdown summary.`,
 	f.StringVar(&run, "run", "", "run folder to check (or its summary.json)")
 	f.StringVar(&tols, "tol", "", "tolerances: metric=abs or metric=rel%, comma-separated; * for the default")
 	f.BoolVar(&perImage, "per-image", false, "also compare every image")
+	f.BoolVar(&allowMissing, "allow-missing", false, "let means over fewer or other images than the baseline's pass")
 	return cmd
 }

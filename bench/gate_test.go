@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCheckGate: the CI gate on the findings of issue 19. A run where one
+// LR is corrupt averages over fewer images than the baseline: check fails
+// (exit 1) naming the image, unless --allow-missing. A run with another
+// crop border is not comparable: exit 2, naming the change, no verdict.
+func TestCheckGate(t *testing.T) {
+	dir := t.TempDir()
+	set := makeSet(t, 3)
+	run := func(name, spec string) string {
+		p := filepath.Join(dir, name+".yaml")
+		os.WriteFile(p, []byte(spec), 0o644)
+		s, err := LoadSpec(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, name)
+		if _, err := Run(context.Background(), s, RunOptions{Out: out}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	spec := "datasets:\n  - {name: set, path: " + set + "}\nmetrics: [psnr, ssim]\nmethods:\n  - {name: bicubic, runner: bicubic}\n"
+	base := run("base", spec)
+	cropped := run("cropped", "crop_border: 4\n"+spec)
+	if err := os.WriteFile(filepath.Join(set, "LR", "img01.png"), []byte("not a PNG"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lost := run("lost", spec)
+
+	check := func(args ...string) (int, string) {
+		out, err := exec.Command(binary, append([]string{"check"}, args...)...).CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	if code, out := check("--baseline", base, "--run", base); code != 0 {
+		t.Errorf("self-check exit %d:\n%s", code, out)
+	}
+	code, out := check("--baseline", base, "--run", lost)
+	if code != 1 || !strings.Contains(out, "1 of 3 images missing: img01") {
+		t.Errorf("a lost image: exit %d:\n%s", code, out)
+	}
+	if code, out := check("--baseline", base, "--run", lost, "--allow-missing", "--tol", "psnr=0.1,ssim=0.1"); code != 0 {
+		t.Errorf("--allow-missing: exit %d:\n%s", code, out)
+	}
+	// The summary.json of a report carries the image sets too.
+	if _, _, err := WriteReport(base, filepath.Join(base, "report")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := check("--baseline", filepath.Join(base, "report", "summary.json"), "--run", lost); code != 1 || !strings.Contains(out, "img01") {
+		t.Errorf("summary.json baseline, lost image: exit %d:\n%s", code, out)
+	}
+	code, out = check("--baseline", base, "--run", cropped)
+	if code != 2 || !strings.Contains(out, "NOT COMPARABLE") || !strings.Contains(out, "crop=0") || !strings.Contains(out, "crop=4") || strings.Contains(out, "regressed") {
+		t.Errorf("another crop border: exit %d:\n%s", code, out)
+	}
+}
+
+// TestFolderFingerprintByContent: touching a folder method's outputs (or
+// copying them elsewhere) keeps its fingerprint, so --resume continues; a
+// changed output is another version of the method, and --resume refuses to
+// mix its records with the earlier ones, saying what changed.
+func TestFolderFingerprintByContent(t *testing.T) {
+	dir := t.TempDir()
+	set := makeSet(t, 2)
+	outs := filepath.Join(dir, "outs")
+	os.MkdirAll(outs, 0o755)
+	for _, id := range []string{"img00", "img01"} {
+		b, err := os.ReadFile(filepath.Join(set, "HR", id+".png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(outs, id+".png"), b, 0o644)
+	}
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte("datasets:\n  - {name: set, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: theirs, runner: folder, path: "+outs+"}\n"), 0o644)
+	runOnce := func() error {
+		s, err := LoadSpec(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Run(context.Background(), s, RunOptions{Out: filepath.Join(dir, "run"), Resume: true})
+		return err
+	}
+	if err := runOnce(); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(filepath.Join(outs, "img00.png"), later, later)
+	if err := runOnce(); err != nil {
+		t.Fatalf("resume after touch: %v", err)
+	}
+	b, _ := os.ReadFile(filepath.Join(set, "HR", "img01.png"))
+	os.WriteFile(filepath.Join(outs, "img00.png"), b, 0o644) // another output
+	err := runOnce()
+	if err == nil || !strings.Contains(err.Error(), "theirs's records on set were made with fingerprint") || !strings.Contains(err.Error(), "content=") {
+		t.Errorf("resume with changed outputs: %v", err)
+	}
+}
