@@ -277,7 +277,9 @@ func (r CheckResult) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("| Dataset | Method | Image | Metric | Baseline | Current | Δ | Allowed | Status |\n|---|---|---|---|---:|---:|---:|---:|---|\n")
 	rows := append([]CheckRow(nil), r.Rows...)
-	bad := func(x CheckRow) bool { return x.Status == "REGRESSION" || x.Status == "missing" || x.Status == "IMAGES" }
+	bad := func(x CheckRow) bool {
+		return x.Status == "REGRESSION" || x.Status == "missing" || x.Status == "IMAGES"
+	}
 	sort.SliceStable(rows, func(i, j int) bool { return bad(rows[i]) && !bad(rows[j]) })
 	for _, x := range rows {
 		image := x.Image
