@@ -190,7 +190,7 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 		case "datasets":
 			for _, n := range seqItems(v, bad, "datasets") {
 				d := DatasetSpec{Line: n.Line}
-				decodeMapping(n, map[string]any{"name": &d.Name, "path": &d.Path}, bad)
+				decodeMapping(n, datasetFields(&d), bad)
 				s.Datasets = append(s.Datasets, d)
 			}
 		case "metrics":
@@ -200,14 +200,11 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 		case "methods":
 			for _, n := range seqItems(v, bad, "methods") {
 				m := MethodSpec{Line: n.Line}
-				decodeMapping(n, map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
-					"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
-					"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads, "batch_images": &m.BatchImages,
-					"ep_options": &m.EPOptions, "io_binding": &m.IOBinding, "options": &m.Options}, bad)
+				decodeMapping(n, methodFields(&m), bad)
 				s.Methods = append(s.Methods, m)
 			}
 		default:
-			bad(k.Line, "unknown key %q (known: name, crop_border, keep_outputs, metric_models, metric_device, datasets, metrics, methods)", k.Value)
+			bad(k.Line, "unknown key %q (known: %s)", k.Value, strings.Join(specTopKeys, ", "))
 		}
 	}
 	for _, req := range []string{"datasets", "metrics", "methods"} {
@@ -226,6 +223,21 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 		return nil, errors.Join(errs...)
 	}
 	return s, nil
+}
+
+// specTopKeys are the spec's top-level keys (docs/spec.md documents each;
+// TestSpecDocs keeps the two equal).
+var specTopKeys = []string{"name", "crop_border", "keep_outputs", "metric_models", "metric_device", "datasets", "metrics", "methods"}
+
+func datasetFields(d *DatasetSpec) map[string]any {
+	return map[string]any{"name": &d.Name, "path": &d.Path}
+}
+
+func methodFields(m *MethodSpec) map[string]any {
+	return map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
+		"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
+		"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads, "batch_images": &m.BatchImages,
+		"ep_options": &m.EPOptions, "io_binding": &m.IOBinding, "options": &m.Options}
 }
 
 func seqItems(v *yaml.Node, bad func(int, string, ...any), key string) []*yaml.Node {

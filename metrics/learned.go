@@ -267,15 +267,19 @@ func ModelPath(cfg Config, stem string) (string, error) {
 	if cfg.Models != "" {
 		p := filepath.Join(cfg.Models, stem+".onnx")
 		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s: %w; export it with models/export/ (see README, Learned metrics)", p, err)
+			return "", fmt.Errorf("%s: %w; export it with models/export/ (docs/metrics.md)", p, err)
 		}
 		return p, nil
 	}
 	if p, ok := models.CachedFile(filepath.Join("models", stem+".onnx")); ok {
 		return p, nil
 	}
-	return "", fmt.Errorf("no %s.onnx: export it with models/export/ and put it with its manifest in .cache/models/ or a folder given by --models", stem)
+	return "", fmt.Errorf("no %s.onnx: export it with models/export/ (docs/metrics.md) and put it with its manifest in .cache/models/, or in a folder given by --models (score) or metric_models: (specs)", stem)
 }
+
+// ModelStem is the file stem of a learned metric's graph ("maniqa-koniq"),
+// for listing what is installed.
+func (m *onnxModel) ModelStem() string { return m.stem }
 
 // onnxModel is the ONNX graph behind a learned metric, loaded on first use
 // (listing metrics must not need their models) and checked against its
@@ -319,7 +323,7 @@ const EnvAllowKnownCrash = models.EnvAllowSliceCrash
 func knownCrash(err error) string {
 	var sc *models.SliceCrashError
 	if errors.As(err, &sc) {
-		return sc.Reason() + " (README: Learned metrics)"
+		return sc.Reason() + " (docs/onnxruntime.md)"
 	}
 	return ""
 }

@@ -17,7 +17,7 @@ import (
 // The estimates are upper bounds fitted to the peak resident memory of
 // `addsr-bench score` on the full-size stand-ins (bench/learned/standins.py)
 // on the CPU, at 1, 2, 4 and 8.4 MP, less the process and weights, with a
-// margin of about 20% (commands and figures in README, Learned metrics):
+// margin of about 20% (commands and figures in docs/metrics.md and docs/performance.md):
 // LPIPS-Alex 155 B per pixel, LPIPS-VGG 1381, CLIP RN50 253; MUSIQ grows
 // with the token count n (one per 32² patch): about 450 KB per token plus
 // four attention matrices of 6 heads × n² float32; MANIQA about 260 MB

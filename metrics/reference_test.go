@@ -131,7 +131,7 @@ func TestPyiqaCalibration(t *testing.T) {
 		}{
 			{"psnr", 1e-4, 0},
 			{"ssim", 1e-4, 0},
-			{"niqe", 0, 1e-3},
+			{"niqe", 0, 1.5e-4}, // docs/metrics.md: largest seen 1.3e-4 (I03)
 		} {
 			got := score(t, c.metric, metrics.Config{}, dist, ref)
 			w := want[c.metric][i]

@@ -23,7 +23,7 @@ import (
 // two. (It was tried against ONNX Runtime 1.29.0's CUDA plugin crash: it
 // made MUSIQ run but not MANIQA or CLIP; the crash is the plugin's Slice
 // kernel, which slices.go works around.) On the CPU it gains 0–9% per
-// image (README: ONNX Runtime) and costs a session per new shape, so it is
+// image (docs/onnxruntime.md) and costs a session per new shape, so it is
 // not a default.
 const EnvStaticShapes = "ADDSR_BENCH_ORT_STATIC_SHAPES"
 

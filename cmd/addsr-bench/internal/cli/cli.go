@@ -395,13 +395,14 @@ func newDemo(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newMetrics(stdout io.Writer) *cobra.Command {
-	return &cobra.Command{
-		Use:   "metrics",
-		Short: "List the metrics, their direction and convention",
+	var dir string
+	cmd := &cobra.Command{
+		Use:   "metrics [--models DIR]",
+		Short: "List the metrics, their direction and convention, and which learned metrics have models installed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			for _, n := range metrics.Names() {
-				m, err := metrics.New(n, metrics.Config{})
+				m, err := metrics.New(n, metrics.Config{Models: dir})
 				if err != nil {
 					return err
 				}
@@ -410,10 +411,31 @@ func newMetrics(stdout io.Writer) *cobra.Command {
 					ref = "full-ref"
 				}
 				fmt.Fprintf(stdout, "%-18s %s %-8s %s\n", n, m.Direction().Arrow(), ref, metrics.Summary(n))
+				if s, ok := m.(interface{ ModelStem() string }); ok {
+					if p, err := metrics.ModelPath(metrics.Config{Models: dir}, s.ModelStem()); err == nil {
+						fmt.Fprintf(stdout, "%-18s   model: %s\n", "", p)
+					} else {
+						fmt.Fprintf(stdout, "%-18s   model: not installed (%s.onnx; export it with %s)\n", "", s.ModelStem(), exporterFor(s.ModelStem()))
+					}
+				}
 			}
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&dir, "models", "", "folder of learned metrics' models (default: .cache/models)")
+	return cmd
+}
+
+// exporterFor is the command that exports a learned metric's graph.
+func exporterFor(stem string) string {
+	name, variant, _ := strings.Cut(stem, "-")
+	switch name {
+	case "lpips":
+		return "python3 models/export/lpips.py --net " + variant + " --out .cache/models"
+	case "maniqa":
+		return "python3 models/export/maniqa.py --weights " + variant + " --out .cache/models"
+	}
+	return "python3 models/export/" + name + ".py --out .cache/models"
 }
 
 // progress returns a step function and a finisher for a bar on stderr. The

@@ -148,12 +148,20 @@ func TestScoreBadInput(t *testing.T) {
 	}
 }
 
+// TestMetricsList: names, directions, conventions, and for learned metrics
+// where the model is or how to export it (an empty folder: none installed;
+// the random-weight fixtures: found).
 func TestMetricsList(t *testing.T) {
-	out, _, code := runCLI(t, "metrics")
+	out, _, code := runCLI(t, "metrics", "--models", t.TempDir())
 	if code != ExitOK {
 		t.Fatal(code)
 	}
 	golden(t, "metrics.txt", out)
+	nr := filepath.Join("..", "..", "..", "..", "metrics", "testdata", "nr")
+	out, _, _ = runCLI(t, "metrics", "--models", nr)
+	if !strings.Contains(out, "model: "+filepath.Join(nr, "maniqa-koniq.onnx")) || !strings.Contains(out, "model: not installed (lpips-alex.onnx") {
+		t.Errorf("with the fixtures:\n%s", out)
+	}
 }
 
 func TestDemo(t *testing.T) {
