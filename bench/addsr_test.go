@@ -138,3 +138,43 @@ func TestSpecAddSRErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAddSRWorkers: seeded AddSR runs give the same records whatever
+// --workers is, and on a rerun.
+func TestRunAddSRWorkers(t *testing.T) {
+	if err := models.Init(); err != nil {
+		t.Skipf("ONNX Runtime: %v", err)
+	}
+	dir := t.TempDir()
+	set := makeSet(t, 3)
+	pipe, _ := filepath.Abs(standinPipeline)
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, ssim]\nmethods:\n  - {name: AddSR, runner: addsr, model: %s, steps: [1, 2], options: {process_size: 128}}\n", set, pipe)), 0o644)
+	values := func(workers int, out string) map[string]float64 {
+		spec, err := LoadSpec(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer spec.Close()
+		if _, err := Run(context.Background(), spec, RunOptions{Out: filepath.Join(dir, out), Workers: workers}); err != nil {
+			t.Fatal(err)
+		}
+		recs, _ := ReadRunRecords(filepath.Join(dir, out))
+		v := map[string]float64{}
+		for _, r := range recs {
+			for m, x := range r.Values {
+				v[fmt.Sprintf("%s/%d/%s", r.Image, r.Steps, m)] = x
+			}
+		}
+		return v
+	}
+	one, two, again := values(1, "w1"), values(2, "w2"), values(2, "w2b")
+	if len(one) != 12 {
+		t.Fatalf("%d values", len(one))
+	}
+	for k, v := range one {
+		if two[k] != v || again[k] != v {
+			t.Errorf("%s: workers 1 %v, workers 2 %v, rerun %v", k, v, two[k], again[k])
+		}
+	}
+}
