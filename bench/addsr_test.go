@@ -25,9 +25,11 @@ func TestRunAddSR(t *testing.T) {
 	set := makeSet(t, 2)
 	pipe, _ := filepath.Abs(standinPipeline)
 	p := filepath.Join(dir, "spec.yaml")
+	nr, _ := filepath.Abs("../metrics/testdata/nr")
 	os.WriteFile(p, []byte(fmt.Sprintf(`datasets:
   - {name: s, path: %s}
-metrics: [psnr, niqe]
+metrics: [psnr, niqe, clipiqa]
+metric_models: `+nr+`
 methods:
   - {name: bicubic, runner: bicubic}
   - name: AddSR
@@ -107,6 +109,29 @@ methods:
 	html, _ := os.ReadFile(filepath.Join(out, "report", "report.html"))
 	if !pd || !strings.Contains(string(html), "perception–distortion") || !strings.Contains(string(html), "psr") {
 		t.Errorf("report files %v", rf.Files)
+	}
+	// Random-weight fixtures are labelled wherever they appear, and gate
+	// nothing: the AddSR stand-in and the CLIPIQA fixture; psnr is real.
+	md, _ := os.ReadFile(filepath.Join(out, "report", "tables.md"))
+	tex, _ := os.ReadFile(filepath.Join(out, "report", "tables.tex"))
+	for name, text := range map[string]string{"tables.md": string(md), "tables.tex": string(tex), "report.html": string(html)} {
+		for _, want := range []string{"AddSR-4 [test fixture]", "clipiqa [test fixture]", "not the real model"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+		if strings.Contains(text, "psnr [test fixture]") || strings.Contains(text, "bicubic [test fixture]") {
+			t.Errorf("%s labels a real metric or method as a fixture", name)
+		}
+	}
+	base, recs, err := LoadSummary(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tol, _ := ParseTolerances("")
+	res := Check(base, base, recs, recs, tol, CheckOptions{})
+	if j := strings.Join(res.Incompatible, "\n"); !strings.Contains(j, "clipiqa: scored by a random-weight test fixture") || !strings.Contains(j, "method AddSR: a random-weight test fixture") || strings.Contains(j, "bicubic") {
+		t.Errorf("check on fixtures: %q", res.Incompatible)
 	}
 }
 

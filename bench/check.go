@@ -7,11 +7,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/reports"
 )
 
@@ -69,7 +71,9 @@ type CheckResult struct {
 	Regressions int
 	// Incompatible lists metrics whose configuration (convention, crop,
 	// weights, device) differs between baseline and run: their values are
-	// not comparable, which is an error, not a verdict.
+	// not comparable, which is an error, not a verdict. Metrics and methods
+	// that are random-weight test fixtures are listed here too: they gate
+	// nothing.
 	Incompatible []string
 }
 
@@ -124,6 +128,18 @@ func Check(baseline, run reports.Summary, baseRecs, runRecs []reports.Record, to
 			res.Incompatible = append(res.Incompatible, fmt.Sprintf("%s: baseline %s, run %s", m, baseline.MetricFingerprints[m], cur))
 		}
 	}
+	for _, s := range []reports.Summary{baseline, run} {
+		for _, m := range sortedKeysOf(s.MetricFingerprints) {
+			if strings.Contains(s.MetricFingerprints[m], models.FixtureMark) {
+				res.Incompatible = append(res.Incompatible, fmt.Sprintf("%s: scored by a random-weight test fixture, not the metric's model; export the real one (docs/metrics.md)", m))
+			}
+		}
+		for _, m := range s.FixtureMethods {
+			res.Incompatible = append(res.Incompatible, fmt.Sprintf("method %s: a random-weight test fixture, not the model", m))
+		}
+	}
+	slices.Sort(res.Incompatible)
+	res.Incompatible = slices.Compact(res.Incompatible)
 	if len(res.Incompatible) > 0 {
 		return res
 	}

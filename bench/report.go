@@ -16,6 +16,7 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/metrics"
+	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/reports"
 )
 
@@ -41,11 +42,14 @@ func LoadExperiment(runDir string) (*reports.Experiment, *Spec, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e := &reports.Experiment{Name: spec.Name, Records: recs, MetricFingerprints: map[string]string{}}
+	e := &reports.Experiment{Name: spec.Name, Records: recs, MetricFingerprints: map[string]string{}, FixtureMethods: map[string]bool{}}
 	for _, meta := range metas {
 		for _, fp := range meta.Fingerprints {
 			for m, v := range fp.Metrics {
 				e.MetricFingerprints[m] = v
+			}
+			if strings.Contains(fp.Runner, models.FixtureMark) {
+				e.FixtureMethods[fp.Method] = true
 			}
 		}
 	}
@@ -63,7 +67,8 @@ func LoadExperiment(runDir string) (*reports.Experiment, *Spec, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		e.Metrics = append(e.Metrics, reports.MetricRow{Name: m.Name, Direction: mm.Direction()})
+		e.Metrics = append(e.Metrics, reports.MetricRow{Name: m.Name, Direction: mm.Direction(),
+			Fixture: strings.Contains(e.MetricFingerprints[m.Name], models.FixtureMark)})
 	}
 	return e, spec, nil
 }

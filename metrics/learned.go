@@ -453,6 +453,9 @@ func (m *onnxModel) modelID() string {
 		sum = m.man.SHA256
 	}
 	id := "model=" + m.stem + ".onnx;sha256=" + sum
+	if m.man != nil && m.man.IsTestFixture() {
+		id += models.FixtureMark
+	}
 	if m.s != nil {
 		// Scores from different execution providers differ in the last
 		// digits: runs scored on a GPU and on a CPU must not be merged.

@@ -37,8 +37,21 @@ type Manifest struct {
 	Checkpoint   string             `json:"checkpoint,omitempty" yaml:"checkpoint,omitempty"`
 	Calibration  map[string]float64 `json:"calibration,omitempty" yaml:"calibration,omitempty"`
 
+	// TestFixture marks random-weight stand-ins, also recognised by a
+	// licence that says "test fixture": their scores and outputs are
+	// labelled as such and never gate anything.
+	TestFixture bool `json:"test_fixture,omitempty" yaml:"test_fixture,omitempty"`
+
 	file string // where it was read from, for errors
 }
+
+// IsTestFixture says whether the model is a random-weight test fixture.
+func (m *Manifest) IsTestFixture() bool {
+	return m.TestFixture || strings.Contains(strings.ToLower(m.License), "test fixture")
+}
+
+// FixtureMark is what fingerprints of test fixtures contain.
+const FixtureMark = ";test-fixture"
 
 // IO describes one tensor: name, layout and value range.
 type IO struct {

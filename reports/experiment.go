@@ -35,6 +35,8 @@ type Experiment struct {
 	// MetricFingerprints spell out each metric's configuration (convention,
 	// crop, weights' hash, device): check compares them before any value.
 	MetricFingerprints map[string]string
+	// FixtureMethods are the methods run by random-weight test fixtures.
+	FixtureMethods map[string]bool
 }
 
 // Column is one table column: a method at one step count.
@@ -130,7 +132,11 @@ func (e *Experiment) Tables() []Comparison {
 func (e *Experiment) comparison(dataset string, cols []Column, agg Aggregate, title string) Comparison {
 	c := Comparison{Title: title, Metrics: e.Metrics}
 	for _, col := range cols {
-		c.Methods = append(c.Methods, col.Label())
+		l := col.Label()
+		if e.FixtureMethods[col.Method] {
+			l += FixtureLabel
+		}
+		c.Methods = append(c.Methods, l)
 	}
 	for _, m := range e.Metrics {
 		row := make([]float64, len(cols))
@@ -322,13 +328,16 @@ func (c Comparison) WriteLaTeX(w io.Writer) error {
 		if row.Direction == metrics.LowerIsBetter {
 			arrow = "$\\downarrow$"
 		}
-		fmt.Fprintf(&b, "%s %s", latexEscape(row.Name), arrow)
+		fmt.Fprintf(&b, "%s %s", latexEscape(row.Label()), arrow)
 		for _, s := range c.cells(i, "--", func(s string) string { return "\\textbf{" + s + "}" }, func(s string) string { return "\\underline{" + s + "}" }) {
 			fmt.Fprintf(&b, " & %s", s)
 		}
 		b.WriteString(" \\\\\n")
 	}
 	b.WriteString("\\bottomrule\n\\end{tabular}\n")
+	if c.hasFixtures() {
+		b.WriteString("% " + fixtureNote + "\n\\\\{\\footnotesize " + latexEscape(fixtureNote) + "}\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -376,6 +385,8 @@ type Summary struct {
 	Images map[string]map[string][]string `json:"images,omitempty"`
 	// MetricFingerprints: each metric's configuration (Experiment's).
 	MetricFingerprints map[string]string `json:"metric_fingerprints,omitempty"`
+	// FixtureMethods: methods run by random-weight test fixtures.
+	FixtureMethods []string `json:"fixture_methods,omitempty"`
 }
 
 // Summary builds the JSON summary.
@@ -383,6 +394,10 @@ func (e *Experiment) Summary() Summary {
 	agg := e.Aggregate()
 	s := Summary{Experiment: e.Name, Directions: map[string]string{}, Means: map[string]map[string]map[string]float64{}, Counts: map[string]map[string]int{},
 		Images: map[string]map[string][]string{}, MetricFingerprints: e.MetricFingerprints}
+	for m := range e.FixtureMethods {
+		s.FixtureMethods = append(s.FixtureMethods, m)
+	}
+	slices.Sort(s.FixtureMethods)
 	for _, r := range e.Records {
 		if r.Skipped() {
 			continue
@@ -438,7 +453,7 @@ func (c Comparison) WriteTerminal(w io.Writer) error {
 	)
 	t.Header(append([]any{"metric"}, toAny(c.Methods)...)...)
 	for i, row := range c.Metrics {
-		cells := []any{row.Name + " " + row.Direction.Arrow()}
+		cells := []any{row.Label() + " " + row.Direction.Arrow()}
 		for _, s := range c.cells(i, "–", func(s string) string { return s + " *" }, func(s string) string { return s + " +" }) {
 			cells = append(cells, s)
 		}
@@ -449,7 +464,11 @@ func (c Comparison) WriteTerminal(w io.Writer) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, "* best, + second")
+	note := "* best, + second"
+	if c.hasFixtures() {
+		note += "\n" + fixtureNote
+	}
+	_, err := fmt.Fprintln(w, note)
 	return err
 }
 

@@ -21,7 +21,7 @@ func fixture() *Experiment {
 	e := &Experiment{
 		Name:     "fixture",
 		Datasets: []string{"DIV2K-sr4"},
-		Metrics:  []MetricRow{{"psnr", metrics.HigherIsBetter}, {"lpips", metrics.LowerIsBetter}, {"clipiqa", metrics.HigherIsBetter}},
+		Metrics:  []MetricRow{{Name: "psnr", Direction: metrics.HigherIsBetter}, {Name: "lpips", Direction: metrics.LowerIsBetter}, {Name: "clipiqa", Direction: metrics.HigherIsBetter}},
 		Methods: []MethodInfo{
 			{Name: "bicubic"},
 			{Name: "AddSR", Base: "AddSR", Steps: []int{1, 4}, Labels: map[string]string{"psr": "on"}},

@@ -38,6 +38,7 @@ type htmlCell struct {
 
 type htmlTable struct {
 	Title   string
+	Note    string // the test-fixture note, when the table has one
 	Methods []string
 	Rows    []struct {
 		Metric string
@@ -47,12 +48,15 @@ type htmlTable struct {
 
 func toHTMLTable(c Comparison) htmlTable {
 	t := htmlTable{Title: c.Title, Methods: c.Methods}
+	if c.hasFixtures() {
+		t.Note = fixtureNote
+	}
 	for i, m := range c.Metrics {
 		best, second := c.ranks(i)
 		row := struct {
 			Metric string
 			Cells  []htmlCell
-		}{Metric: m.Name + " " + m.Direction.Arrow()}
+		}{Metric: m.Label() + " " + m.Direction.Arrow()}
 		for j, s := range c.cells(i, "–", func(s string) string { return s }, func(s string) string { return s }) {
 			row.Cells = append(row.Cells, htmlCell{s, j == best, j == second})
 		}
@@ -86,7 +90,7 @@ figcaption{font-size:small;text-align:center}
 </body></html>
 {{define "table"}}<table><tr><th>Metric</th>{{range .Methods}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td>{{.Metric}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{else if .Second}} class="second"{{end}}>{{.Text}}</td>{{end}}</tr>
-{{end}}</table>{{end}}`))
+{{end}}</table>{{if .Note}}<p><em>{{.Note}}</em></p>{{end}}{{end}}`))
 
 // Write renders the page.
 func (h HTMLReport) Write(w io.Writer) error {

@@ -13,6 +13,20 @@ import (
 type MetricRow struct {
 	Name      string
 	Direction metrics.Direction
+	// Fixture: scored by a random-weight test fixture, not the metric's model.
+	Fixture bool
+}
+
+// FixtureLabel follows the name of a metric or method that is a test
+// fixture, wherever it is shown.
+const FixtureLabel = " [test fixture]"
+
+// Label is the row's name as tables show it.
+func (r MetricRow) Label() string {
+	if r.Fixture {
+		return r.Name + FixtureLabel
+	}
+	return r.Name
 }
 
 // Comparison is a paper-style table: metric rows, method columns, each cell
@@ -61,13 +75,16 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for i, row := range c.Metrics {
-		fmt.Fprintf(&b, "| %s %s |", row.Name, row.Direction.Arrow())
+		fmt.Fprintf(&b, "| %s %s |", row.Label(), row.Direction.Arrow())
 		for _, s := range c.cells(i, "–", func(s string) string { return "**" + s + "**" }, func(s string) string { return "<u>" + s + "</u>" }) {
 			fmt.Fprintf(&b, " %s |", s)
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("\nBest in **bold**, second <u>underlined</u>; ↑ higher is better, ↓ lower is better.\n")
+	if c.hasFixtures() {
+		b.WriteString("\n" + fixtureNote + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -91,4 +108,21 @@ func (c Comparison) cells(i int, missing string, best, second func(string) strin
 		out[j] = s
 	}
 	return out
+}
+
+// fixtureNote explains FixtureLabel under a table that has one.
+const fixtureNote = "[test fixture]: scored or produced by random-weight stand-ins that test the plumbing; not the real model, not a result."
+
+func (c Comparison) hasFixtures() bool {
+	for _, r := range c.Metrics {
+		if r.Fixture {
+			return true
+		}
+	}
+	for _, m := range c.Methods {
+		if strings.HasSuffix(m, FixtureLabel) {
+			return true
+		}
+	}
+	return false
 }

@@ -13,7 +13,7 @@ import (
 func TestComparisonMarkdown(t *testing.T) {
 	c := Comparison{
 		Title:   "DIV2K-val",
-		Metrics: []MetricRow{{"psnr", metrics.HigherIsBetter}, {"niqe", metrics.LowerIsBetter}, {"lpips", metrics.LowerIsBetter}},
+		Metrics: []MetricRow{{Name: "psnr", Direction: metrics.HigherIsBetter}, {Name: "niqe", Direction: metrics.LowerIsBetter}, {Name: "lpips", Direction: metrics.LowerIsBetter}},
 		Methods: []string{"bicubic", "AddSR-1", "AddSR-4"},
 		Values: [][]float64{
 			{24.1, 23.2, 22.9},

@@ -108,6 +108,9 @@ func (r *ONNX) Fingerprint() string {
 	if t := p.Tuning(); t != "" { // only when set: earlier fingerprints stay valid
 		fp += ";session=" + t
 	}
+	if r.m.IsTestFixture() {
+		fp += models.FixtureMark
+	}
 	return fp
 }
 

@@ -193,7 +193,7 @@ func (r *Runner) Fingerprint() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "addsr;pipeline=%s", r.m.Name)
 	if r.m.TestFixture {
-		b.WriteString(";test-fixture")
+		b.WriteString(models.FixtureMark)
 	}
 	for _, name := range GraphNames {
 		g := r.m.Graphs[name]

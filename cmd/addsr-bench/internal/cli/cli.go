@@ -181,6 +181,11 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if len(loadErrs) > 0 {
 				return errors.Join(loadErrs...)
 			}
+			for _, m := range ms {
+				if strings.Contains(m.Fingerprint(), models.FixtureMark) {
+					fmt.Fprintf(stderr, "metric %s: its model is a random-weight test fixture, not %s's network: these scores test the plumbing and mean nothing\n", m.Name(), m.Name())
+				}
+			}
 			if timings {
 				writeLoadTimings(stderr, ms, loaded, time.Since(loadStart))
 			}
