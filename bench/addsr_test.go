@@ -203,3 +203,39 @@ func TestRunAddSRWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecONNXRuntimeBlock: the onnxruntime: block reaches every session
+// of the run and its fingerprint; bad values are refused at their line.
+func TestSpecONNXRuntimeBlock(t *testing.T) {
+	if err := models.Init(); err != nil {
+		t.Skipf("ONNX Runtime: %v", err)
+	}
+	dir := t.TempDir()
+	set := makeSet(t, 1)
+	pipe, _ := filepath.Abs(standinPipeline)
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte(fmt.Sprintf("onnxruntime: {graph_optimization: basic, disable_optimizers: [GeluFusion], static_shapes: true}\ndatasets:\n  - {name: s, path: %s}\nmetrics: [psnr]\nmethods:\n  - {name: AddSR, runner: addsr, model: %s, steps: [1], options: {process_size: 128}}\n", set, pipe)), 0o644)
+	spec, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spec.Close()
+	out := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), spec, RunOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	metas, _ := LoadRunMeta(out)
+	var fp string
+	for _, f := range metas[0].Fingerprints {
+		fp = f.Runner
+	}
+	for _, want := range []string{"graph_optimization_level=basic", "GeluFusion", "static_shapes=1"} {
+		if !strings.Contains(fp, want) {
+			t.Errorf("fingerprint lacks %q: %s", want, fp)
+		}
+	}
+	os.WriteFile(p, []byte("onnxruntime: {graph_optimization: fast, slice_as_gather: maybe}\ndatasets:\n  - {name: s, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: b, runner: bicubic}\n"), 0o644)
+	if _, err := LoadSpec(p); err == nil || !strings.Contains(err.Error(), `graph_optimization "fast"`) || !strings.Contains(err.Error(), `slice_as_gather "maybe"`) {
+		t.Errorf("bad onnxruntime block: %v", err)
+	}
+}

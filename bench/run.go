@@ -186,6 +186,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		return sum, err
 	}
 	mdev.Threads = CPUThreads(mdev, o.Workers)
+	spec.ORT.Apply(&mdev)
 	var ms []metrics.Metric
 	defer func() { metrics.Close(ms) }()
 	for _, m := range spec.Metrics {

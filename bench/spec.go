@@ -45,10 +45,13 @@ type Spec struct {
 	CropBorder   int
 	MetricModels string // folder of learned metrics' ONNX models
 	MetricDevice string // where learned metrics run: cpu (default), cuda, cuda:N, auto
-	KeepOutputs  bool
-	Datasets     []DatasetSpec
-	Metrics      []MetricSpec
-	Methods      []MethodSpec
+	// ORT holds the ONNX Runtime settings that change results, for every
+	// session the run opens (methods and learned metrics).
+	ORT         ORTSpec
+	KeepOutputs bool
+	Datasets    []DatasetSpec
+	Metrics     []MetricSpec
+	Methods     []MethodSpec
 
 	// File is where the spec was read from; Dir resolves relative paths.
 	File, Dir string
@@ -68,6 +71,33 @@ func (s *Spec) Close() {
 		r.Close()
 	}
 	s.onnx, s.addsr = nil, nil
+}
+
+// ORTSpec is the spec's onnxruntime: block (see models.Device).
+type ORTSpec struct {
+	GraphOptimization string   // all, extended, basic, none ("": ONNX Runtime's default)
+	DisableOptimizers []string // graph optimizers to skip
+	StaticShapes      bool     // a session per input shape, symbolic dimensions fixed
+	SliceAsGather     string   // on, off or auto ("")
+}
+
+// Apply sets the block's settings on dev.
+func (o ORTSpec) Apply(dev *models.Device) {
+	if o.GraphOptimization != "" {
+		dev.GraphOptimization = o.GraphOptimization
+	}
+	if len(o.DisableOptimizers) > 0 {
+		dev.DisableOptimizers = o.DisableOptimizers
+	}
+	if o.SliceAsGather != "" && o.SliceAsGather != "auto" {
+		dev.SliceAsGather = o.SliceAsGather
+	}
+	dev.StaticShapes = dev.StaticShapes || o.StaticShapes
+}
+
+func ortFields(o *ORTSpec) map[string]any {
+	return map[string]any{"graph_optimization": &o.GraphOptimization, "disable_optimizers": &o.DisableOptimizers,
+		"static_shapes": &o.StaticShapes, "slice_as_gather": &o.SliceAsGather}
 }
 
 // DatasetSpec names a dataset folder.
@@ -183,6 +213,18 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 			if _, err := models.ParseDevice(v.Value); err != nil {
 				bad(v.Line, "metric_device: %v", err)
 			}
+		case "onnxruntime":
+			decodeMapping(v, ortFields(&s.ORT), bad)
+			switch s.ORT.GraphOptimization {
+			case "", "all", "extended", "basic", "none":
+			default:
+				bad(v.Line, "onnxruntime: graph_optimization %q: all, extended, basic or none", s.ORT.GraphOptimization)
+			}
+			switch s.ORT.SliceAsGather {
+			case "", "auto", "on", "off":
+			default:
+				bad(v.Line, "onnxruntime: slice_as_gather %q: on, off or auto", s.ORT.SliceAsGather)
+			}
 		case "keep_outputs":
 			if err := v.Decode(&s.KeepOutputs); err != nil {
 				bad(v.Line, "keep_outputs must be true or false")
@@ -227,7 +269,7 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 
 // specTopKeys are the spec's top-level keys (docs/spec.md documents each;
 // TestSpecDocs keeps the two equal).
-var specTopKeys = []string{"name", "crop_border", "keep_outputs", "metric_models", "metric_device", "datasets", "metrics", "methods"}
+var specTopKeys = []string{"name", "crop_border", "keep_outputs", "metric_models", "metric_device", "onnxruntime", "datasets", "metrics", "methods"}
 
 func datasetFields(d *DatasetSpec) map[string]any {
 	return map[string]any{"name": &d.Name, "path": &d.Path}
@@ -486,6 +528,7 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 		if dev.Threads == 0 {
 			dev.Threads = CPUThreads(dev, workers)
 		}
+		s.ORT.Apply(&dev)
 		// Images handed over together must be allowed to share an inference.
 		r, err := runners.NewONNX(s.Resolve(m.Model), runners.ONNXOptions{Device: dev, Tile: m.Tile, Overlap: m.Overlap, Batch: max(m.Batch, m.BatchImages)})
 		if err != nil {
@@ -508,6 +551,7 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 		if dev.Threads == 0 {
 			dev.Threads = CPUThreads(dev, workers)
 		}
+		s.ORT.Apply(&dev)
 		dir := s.Resolve(m.Model)
 		man, err := addsr.ReadManifest(dir)
 		if err != nil {

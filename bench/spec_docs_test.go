@@ -44,6 +44,7 @@ func TestSpecDocs(t *testing.T) {
 		{"Dataset keys", keys(datasetFields(&DatasetSpec{}))},
 		{"Method keys", keys(methodFields(&MethodSpec{}))},
 		{"AddSR options (`options:` of an `addsr` method)", addsr.SettingKeys},
+		{"ONNX Runtime keys (`onnxruntime:`)", keys(ortFields(&ORTSpec{}))},
 	} {
 		got, want := slices.Clone(sections[c.section]), slices.Clone(c.want)
 		sort.Strings(got)

@@ -123,12 +123,11 @@ func TestKnownCrashOnCUDA(t *testing.T) {
 	if p := rewritten.(interface{ Placement() models.Placement }).Placement(); p.Session["slice_as_gather"] == "" || p.EP == "CPUExecutionProvider" {
 		t.Errorf("maniqa on --device cuda: %+v", p)
 	}
-	t.Setenv(models.EnvSliceAsGather, "0")
-	cuda, _ := metrics.New("maniqa", metrics.Config{Models: nrFixtures.Models, MaxMemory: -1, Device: models.Device{Kind: "cuda"}})
+	cuda, _ := metrics.New("maniqa", metrics.Config{Models: nrFixtures.Models, MaxMemory: -1, Device: models.Device{Kind: "cuda", SliceAsGather: "off"}})
 	if err := cuda.(interface{ Ready() error }).Ready(); err == nil || !strings.Contains(err.Error(), "--device auto") {
 		t.Errorf("maniqa on --device cuda, rewrite off: %v", err)
 	}
-	auto, _ := metrics.New("maniqa", metrics.Config{Models: nrFixtures.Models, MaxMemory: -1, Device: models.Device{Kind: "auto"}})
+	auto, _ := metrics.New("maniqa", metrics.Config{Models: nrFixtures.Models, MaxMemory: -1, Device: models.Device{Kind: "auto", SliceAsGather: "off"}})
 	if err := auto.(interface{ Ready() error }).Ready(); err != nil {
 		t.Fatal(err)
 	}

@@ -316,7 +316,7 @@ const EnvAllowKnownCrash = models.EnvAllowSliceCrash
 // it, from OpenOn's error, or "". ONNX Runtime 1.29.0's CUDA plugin
 // provider kills the process on any Slice node it runs (H200, 2026-11-26:
 // MANIQA, MUSIQ and CLIP crashed, LPIPS, without a Slice, ran). models
-// rewrites a graph's Slices into Gathers there (models.EnvSliceAsGather)
+// rewrites a graph's Slices into Gathers there (models.Device.SliceAsGather)
 // and refuses a graph that would still run one (its bounds computed, or
 // the rewrite turned off), which would end a whole experiment: a metric
 // then fails up front (--device cuda) or moves to the CPU (--device auto).
@@ -381,7 +381,7 @@ func (m *onnxModel) Ready() error {
 		}
 		if why != "" {
 			if m.cfg.Device.Kind != "auto" {
-				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, leave %s unset (the rewrite on) if it is set to 0, or set %s=1 to run it there anyway", p, why, models.EnvSliceAsGather, EnvAllowKnownCrash)
+				m.err = fmt.Errorf("%s: %s; use --device auto (this metric on the CPU, the others on CUDA) or cpu, leave --slice-as-gather at auto (the rewrite on) if it is off, or set %s=1 to run it there anyway", p, why, EnvAllowKnownCrash)
 				return
 			}
 			cpu := m.cfg.Device

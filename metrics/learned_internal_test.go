@@ -341,7 +341,7 @@ func TestKnownCrashReady(t *testing.T) {
 	defer func() { knownCrashCheck = saved }()
 	strict, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}})
 	if err := strict.(learnedMetric).model().Ready(); err == nil || !strings.Contains(err.Error(), "test crash; use --device auto") || !strings.Contains(err.Error(), EnvAllowKnownCrash+"=1") ||
-		!strings.Contains(err.Error(), models.EnvSliceAsGather) {
+		!strings.Contains(err.Error(), "--slice-as-gather") {
 		t.Errorf("refusal: %v", err)
 	}
 	auto, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "auto"}})

@@ -41,8 +41,24 @@ type Device struct {
 	// Needs the outputs' shapes (Session.RunShaped) or static shapes, which
 	// give them, and, for CUDA, the plugin execution provider.
 	IOBinding bool
+	// The settings below change results (fused and unfused graphs round
+	// differently): they are flags (--ort-opt, --ort-disable,
+	// --static-shapes, --slice-as-gather) and keys of a spec's onnxruntime:
+	// block, and every placement, so every fingerprint, records them.
+	//
+	// GraphOptimization is ONNX Runtime's graph optimization level: all
+	// (its default), extended, basic or none ("": the default).
+	GraphOptimization string
+	// DisableOptimizers names graph optimizers to skip (ONNX Runtime's
+	// names, e.g. BiasGeluFusion): for narrowing a provider's failure down
+	// to one fusion, and for working around it.
+	DisableOptimizers []string
+	// SliceAsGather turns the Slice rewrite (onnxpb.SliceAsGather) "on" or
+	// "off"; "" (auto): on where Slices crash (ONNX Runtime 1.29.0's CUDA
+	// plugin provider) only.
+	SliceAsGather string
 	// StaticShapes runs, for each set of input shapes, a copy of the graph
-	// with its symbolic dimensions fixed to them (EnvStaticShapes). Sessions
+	// with its symbolic dimensions fixed to them (--static-shapes). Sessions
 	// are made at a shape's first run, so a graph the provider cannot load
 	// fails there, not in OpenOn. IO-bound ones get each output's shape
 	// from the pinned graph, so Run needs none given.
@@ -99,8 +115,9 @@ type Placement struct {
 	Note       string            `json:"note,omitempty"` // e.g. why auto fell back to the CPU
 	Options    map[string]string `json:"options,omitempty"`
 	IOBinding  string            `json:"io_binding,omitempty"` // how inputs and outputs are bound, when they are
-	// Session holds the graph-optimization settings taken from the
-	// environment (EnvORTOpt, EnvORTDisable); nil when there are none.
+	// Session holds the graph-optimization settings (Device's
+	// GraphOptimization and DisableOptimizers, the Slice rewrite, static
+	// shapes); nil when ONNX Runtime's defaults apply.
 	Session map[string]string `json:"session,omitempty"`
 }
 
@@ -141,12 +158,12 @@ func registerCUDAPlugin() error {
 
 var errNoPlugin = errors.New(EnvCUDAPlugin + " is not set")
 
-// sessionOptions builds options for dev (deviceOptions) and records the
-// environment's graph-optimization settings in the placement.
+// sessionOptions builds options for dev (deviceOptions) and records its
+// graph-optimization settings in the placement.
 func sessionOptions(dev Device) (*ort.SessionOptions, Placement, error) {
 	opts, place, err := deviceOptions(dev)
 	if err == nil {
-		place.Session, _, _ = sessionTuning() // newOptions has checked it
+		place.Session, _, _ = sessionTuning(dev) // newOptions has checked it
 	}
 	return opts, place, err
 }
@@ -265,7 +282,7 @@ func newOptions(dev Device) (*ort.SessionOptions, error) {
 			return nil, fmt.Errorf("setting %d intra-op threads: %w", dev.Threads, err)
 		}
 	}
-	if _, err := applyTuning(opts); err != nil {
+	if _, err := applyTuning(opts, dev); err != nil {
 		opts.Destroy()
 		return nil, err
 	}

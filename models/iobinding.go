@@ -52,8 +52,8 @@ var perShapeOnCPU bool
 // onnxruntime_go path.
 func openBound(path string, model []byte, ins, outs []ort.InputOutputInfo, dev Device) (*bound, Placement, error) {
 	cpu := Placement{EP: "CPUExecutionProvider", Device: "cpu", Path: "cpu", ORTVersion: ort.GetVersion()}
-	if set, _, err := sessionTuning(); err != nil || set != nil {
-		return nil, cpu, fmt.Errorf("--io-binding: %s and %s are not applied to IO-bound sessions; unset them or drop --io-binding", EnvORTOpt, EnvORTDisable)
+	if set, _, err := sessionTuning(dev); err != nil || set != nil {
+		return nil, cpu, fmt.Errorf("--io-binding: --ort-opt and --ort-disable are not applied to IO-bound sessions; leave them out or drop --io-binding")
 	}
 	static, err := staticShapes(dev)
 	if err != nil {
@@ -116,8 +116,8 @@ func openBound(path string, model []byte, ins, outs []ort.InputOutputInfo, dev D
 		place.Note = cpuOptionsNote(place.Note, dev.EPOptions)
 	}
 	// The graph as OpenOn's sessions get it: Slices rewritten where they
-	// crash (or where EnvSliceAsGather asks), dimensions pinned per shape.
-	model, disable, fromBytes, err := prepareSlices(path, model, &place)
+	// crash (or where dev.SliceAsGather asks), dimensions pinned per shape.
+	model, disable, fromBytes, err := prepareSlices(path, model, &place, dev.SliceAsGather)
 	if err != nil {
 		return nil, place, err
 	}
@@ -248,7 +248,7 @@ func shapesOf(in []Tensor) [][]int64 {
 // it if the inputs fix that.
 func (b *bound) outShapes(s *ortio.Session, in []Tensor) ([][]int64, error) {
 	if b.pin == nil {
-		return nil, fmt.Errorf("IO binding needs the outputs' shapes (RunShaped), or static shapes (%s=1) to know them", EnvStaticShapes)
+		return nil, fmt.Errorf("IO binding needs the outputs' shapes (RunShaped), or static shapes (--static-shapes) to know them")
 	}
 	b.mu.Lock()
 	known, ok := b.shapes[s]

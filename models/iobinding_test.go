@@ -67,9 +67,8 @@ func TestIOBindingMatches(t *testing.T) {
 // without output shapes (the pinned graph gives them), the same values.
 // Without static shapes the outputs' shapes must be given.
 func TestIOBindingStaticShapes(t *testing.T) {
-	t.Setenv(EnvSliceAsGather, "1") // on the CPU too, to run the rewritten graph
 	path := shapeArithmetic(t)
-	s, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, StaticShapes: true, Threads: 1})
+	s, err := OpenOn(path, Device{Kind: "cpu", SliceAsGather: "on", IOBinding: true, StaticShapes: true, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +120,7 @@ func TestIOBindingStaticShapes(t *testing.T) {
 		t.Errorf("%d sessions kept after %d shapes, want at most %d", k, maxShapeSessions+3, maxShapeSessions)
 	}
 
-	plain, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, Threads: 1})
+	plain, err := OpenOn(path, Device{Kind: "cpu", SliceAsGather: "on", IOBinding: true, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +129,7 @@ func TestIOBindingStaticShapes(t *testing.T) {
 		t.Errorf("without static shapes: placement %+v", p)
 	}
 	a, b, want := arithmeticInputs(2)
-	if _, err := plain.Run(a, b); err == nil || !strings.Contains(err.Error(), EnvStaticShapes) {
+	if _, err := plain.Run(a, b); err == nil || !strings.Contains(err.Error(), "--static-shapes") {
 		t.Errorf("Run without output shapes or static shapes: %v", err)
 	}
 	got, err := plain.RunShaped([][]int64{{2, 6}}, a, b)

@@ -124,7 +124,7 @@ func Init() error {
 // code to read it (SIGSEGV at address 0x5 in LogRuntimeError, found by
 // disassembling libonnxruntime.so at the crash's offset). With the events
 // off the executor's own error report reads it next and crashes the same
-// way, which models avoids by rewriting Slices (EnvSliceAsGather).
+// way, which models avoids by rewriting Slices (Device.SliceAsGather).
 const EnvORTTelemetry = "ADDSR_BENCH_ORT_TELEMETRY"
 
 func setTelemetry(v string) error {
@@ -275,7 +275,7 @@ func open(path string, man *Manifest, dev Device) (_ *Session, err error) {
 		opts.Destroy()
 		return nil, err
 	}
-	model, disable, fromBytes, err := prepareSlices(path, model, &place)
+	model, disable, fromBytes, err := prepareSlices(path, model, &place, dev.SliceAsGather)
 	if err != nil {
 		return fail(err)
 	}

@@ -142,12 +142,14 @@ func TestSetTelemetry(t *testing.T) {
 	}
 }
 
-// ADDSR_BENCH_ORT_OPT and ADDSR_BENCH_ORT_DISABLE reach the session, are
-// recorded in its placement, and bad values are refused with the fix.
+// Device.GraphOptimization and DisableOptimizers (--ort-opt,
+// --ort-disable) reach the session, are recorded in its placement, and bad
+// values are refused with the fix.
 func TestSessionTuning(t *testing.T) {
 	path := filepath.Join("testdata", "affine.onnx")
+	var dev Device
 	run := func() (Placement, error) {
-		s, err := OpenOn(path, Device{Kind: "cpu"})
+		s, err := OpenOn(path, dev)
 		if err != nil {
 			return Placement{}, err
 		}
@@ -158,6 +160,7 @@ func TestSessionTuning(t *testing.T) {
 		}
 		return s.Placement(), err
 	}
+	dev = Device{Kind: "cpu"}
 	p, err := run()
 	if err != nil || p.Session != nil || p.Tuning() != "" {
 		t.Fatalf("defaults: %+v %v", p, err)
@@ -167,11 +170,13 @@ func TestSessionTuning(t *testing.T) {
 		{"Basic", "", "graph_optimization_level=basic", ""},
 		{"extended", "ConstantFolding; BiasGeluFusion;", "graph_optimization_level=extended,optimization.disable_specified_optimizers=ConstantFolding;BiasGeluFusion", ""},
 		{"", "GeluFusion", "optimization.disable_specified_optimizers=GeluFusion", ""},
-		{"fast", "", "", `ADDSR_BENCH_ORT_OPT="fast": use all, extended, basic or none`},
-		{"", " ; ", "", "ADDSR_BENCH_ORT_DISABLE"},
+		{"fast", "", "", `graph optimization "fast": use all, extended, basic or none`},
+		{"", " ; ", "", "name ONNX Runtime graph optimizers"},
 	} {
-		t.Setenv(EnvORTOpt, c.opt)
-		t.Setenv(EnvORTDisable, c.disable)
+		dev = Device{Kind: "cpu", GraphOptimization: c.opt}
+		if c.disable != "" {
+			dev.DisableOptimizers = []string{c.disable}
+		}
 		p, err := run()
 		if c.fails != "" {
 			if err == nil || !strings.Contains(err.Error(), c.fails) {
@@ -183,9 +188,7 @@ func TestSessionTuning(t *testing.T) {
 			t.Errorf("%q %q: tuning %q (err %v), want %q", c.opt, c.disable, p.Tuning(), err, c.tuning)
 		}
 	}
-	t.Setenv(EnvORTOpt, "basic")
-	t.Setenv(EnvORTDisable, "")
-	if _, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true}); err == nil || !strings.Contains(err.Error(), "not applied to IO-bound sessions") {
+	if _, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, GraphOptimization: "basic"}); err == nil || !strings.Contains(err.Error(), "not applied to IO-bound sessions") {
 		t.Errorf("io-binding with a tuning: %v", err)
 	}
 }

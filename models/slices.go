@@ -10,15 +10,15 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 )
 
-// EnvSliceAsGather turns the Slice rewrite (onnxpb.SliceAsGather) on (1)
-// or off (0) for every session; unset, it is on exactly where it is needed:
+// Device.SliceAsGather (--slice-as-gather, slice_as_gather: in a spec's
+// onnxruntime: block) turns the Slice rewrite (onnxpb.SliceAsGather) on or
+// off for every session; auto, it is on exactly where it is needed:
 // ONNX Runtime 1.29.0 with the CUDA plugin provider, whose Slice kernel
 // kills the process (H200, 2026-11-26: SIGSEGV, then, with telemetry off,
 // a second one in the executor's error report, both reading a Status the
 // kernel returned broken; a one-Slice graph is enough, the same slice as a
 // Gather runs). The rewrite changes no value, but it is part of the
 // placement (slice_as_gather=N), so of every fingerprint.
-const EnvSliceAsGather = "ADDSR_BENCH_ORT_SLICE_AS_GATHER"
 
 // brokenSliceORT is the ONNX Runtime release whose CUDA plugin provider
 // crashes on Slice.
@@ -29,17 +29,18 @@ const brokenSliceORT = "1.29.0"
 // ends at −1 (onnxpb's TestSliceAsGather).
 const gatherToSlice = "GatherToSliceFusion"
 
-// sliceAsGather says whether sessions placed at p rewrite their Slices.
-func sliceAsGather(p Placement) (bool, error) {
-	switch v := strings.TrimSpace(os.Getenv(EnvSliceAsGather)); v {
-	case "":
+// sliceAsGather says whether sessions placed at p rewrite their Slices,
+// given the setting ("on", "off", "": auto).
+func sliceAsGather(p Placement, setting string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(setting)) {
+	case "", "auto":
 		return slicesCrash(p), nil
-	case "0":
+	case "off", "0":
 		return false, nil
-	case "1":
+	case "on", "1":
 		return true, nil
 	default:
-		return false, fmt.Errorf("%s=%q: use 1 or 0 (unset: on with ONNX Runtime %s's CUDA plugin provider only)", EnvSliceAsGather, v, brokenSliceORT)
+		return false, fmt.Errorf("slice_as_gather %q: use on, off or auto (auto: on with ONNX Runtime %s's CUDA plugin provider only)", setting, brokenSliceORT)
 	}
 }
 
@@ -63,8 +64,8 @@ func SlicesKept(p Placement) int {
 // some would still crash. disable is the session's disableOptimizersKey
 // value ("": leave it), and fromBytes says the session is to be made from
 // the returned bytes rather than the file.
-func prepareSlices(path string, model []byte, place *Placement) (out []byte, disable string, fromBytes bool, err error) {
-	rewrite, err := sliceAsGather(*place)
+func prepareSlices(path string, model []byte, place *Placement, setting string) (out []byte, disable string, fromBytes bool, err error) {
+	rewrite, err := sliceAsGather(*place, setting)
 	if err != nil || (!rewrite && !slicesCrash(*place)) {
 		return model, "", false, err
 	}
@@ -77,7 +78,7 @@ func prepareSlices(path string, model []byte, place *Placement) (out []byte, dis
 // rewriteSlices applies the Slice rewrite to model when on (sliceAsGather's
 // answer for place), on the plugin path counts what is left and records
 // both in place. disable, when not "", is the value of ONNX Runtime's
-// disableOptimizersKey the session must get: the list it had (EnvORTDisable)
+// disableOptimizersKey the session must get: the list it had (Device.DisableOptimizers)
 // plus the fusion that would undo the rewrite.
 func rewriteSlices(path string, model []byte, on bool, place *Placement) (out []byte, disable string, err error) {
 	if !on && !slicesCrash(*place) {
@@ -134,8 +135,8 @@ func (e *SliceCrashError) Reason() string {
 }
 
 func (e *SliceCrashError) Error() string {
-	return fmt.Sprintf("%s: %s (the rewrite keeps Slices whose bounds are computed at run time, and all of them with %s=0); use --device cpu, leave %s unset, or set %s=1 to run it there anyway",
-		e.Path, e.Reason(), EnvSliceAsGather, EnvSliceAsGather, EnvAllowSliceCrash)
+	return fmt.Sprintf("%s: %s (the rewrite keeps Slices whose bounds are computed at run time, and all of them with --slice-as-gather off); use --device cpu, leave --slice-as-gather at auto, or set %s=1 to run it there anyway",
+		e.Path, e.Reason(), EnvAllowSliceCrash)
 }
 
 // sliceCrash is the refusal of a session placed at p that would still run

@@ -78,16 +78,15 @@ func profiledOps(t *testing.T, path string, dev Device) (Tensor, Placement, []st
 	return out[0], place, ran
 }
 
-// TestSliceAsGatherSession: with EnvSliceAsGather=1 the session runs
+// TestSliceAsGatherSession: with SliceAsGather on ("1") the session runs
 // Gathers, no Slice (so ONNX Runtime's GatherToSliceFusion is off, even with
-// EnvORTDisable naming another optimizer), computes what the Slice does, and
+// DisableOptimizers naming another optimizer), computes what the Slice does, and
 // says so in its placement; with static shapes too, the index arithmetic is
 // folded away and only the Gather runs. With 0 (and by default on the CPU)
 // the Slice runs as it is.
 func TestSliceAsGatherSession(t *testing.T) {
 	path := dropFirst(t, false)
 	want := []float32{2, 4, 6, 8, 12, 14, 16, 18, 22, 24, 26, 28}
-	t.Setenv(EnvORTDisable, "GeluFusion")
 	for _, c := range []struct {
 		env            string
 		static         bool
@@ -100,8 +99,7 @@ func TestSliceAsGatherSession(t *testing.T) {
 		{"1", false, []string{"Gather", "Range"}, []string{"Slice"}, "1", false},
 		{"1", true, []string{"Gather"}, []string{"Slice", "Range", "Shape"}, "1", true},
 	} {
-		t.Setenv(EnvSliceAsGather, c.env)
-		y, place, ran := profiledOps(t, path, Device{Kind: "cpu", StaticShapes: c.static})
+		y, place, ran := profiledOps(t, path, Device{Kind: "cpu", StaticShapes: c.static, SliceAsGather: c.env, DisableOptimizers: []string{"GeluFusion"}})
 		if !slices.Equal(y.Data, want) || !slices.Equal(y.Shape, []int64{3, 4}) {
 			t.Errorf("%q static %v: y %v %v, want [3 4] %v", c.env, c.static, y.Shape, y.Data, want)
 		}
@@ -122,12 +120,11 @@ func TestSliceAsGatherSession(t *testing.T) {
 			t.Errorf("%q static %v: placement %v", c.env, c.static, place.Session)
 		}
 		if place.Session[disableOptimizersKey] != "GeluFusion" {
-			t.Errorf("%q: the environment's optimizer list became %q", c.env, place.Session[disableOptimizersKey])
+			t.Errorf("%q: the disabled optimizers became %q", c.env, place.Session[disableOptimizersKey])
 		}
 	}
-	t.Setenv(EnvSliceAsGather, "yes")
-	if _, err := OpenOn(path, Device{Kind: "cpu"}); err == nil || !strings.Contains(err.Error(), EnvSliceAsGather) {
-		t.Errorf("EnvSliceAsGather=yes: %v", err)
+	if _, err := OpenOn(path, Device{Kind: "cpu", SliceAsGather: "yes"}); err == nil || !strings.Contains(err.Error(), "use on, off or auto") {
+		t.Errorf("SliceAsGather yes: %v", err)
 	}
 }
 
@@ -147,8 +144,7 @@ func TestSliceAsGatherPolicy(t *testing.T) {
 		{"0", plugin, false},
 		{"1", Placement{Path: "cpu", ORTVersion: "1.29.0"}, true},
 	} {
-		t.Setenv(EnvSliceAsGather, c.env)
-		if got, err := sliceAsGather(c.p); err != nil || got != c.want {
+		if got, err := sliceAsGather(c.p, c.env); err != nil || got != c.want {
 			t.Errorf("%q %+v: %v, %v; want %v", c.env, c.p, got, err, c.want)
 		}
 	}
@@ -184,9 +180,8 @@ func TestRewriteSlicesOnPlugin(t *testing.T) {
 		{"", true, map[string]string{"slice_as_gather": "1", "slices_kept": "1"}, 1, gatherToSlice},
 		{"0", false, map[string]string{"slices_kept": "2"}, 2, ""},
 	} {
-		t.Setenv(EnvSliceAsGather, c.env)
 		place := Placement{Path: "plugin", ORTVersion: "1.29.0"}
-		on, err := sliceAsGather(place)
+		on, err := sliceAsGather(place, c.env)
 		if err != nil {
 			t.Fatal(err)
 		}

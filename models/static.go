@@ -3,7 +3,6 @@ package models
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,9 +12,9 @@ import (
 	"github.com/addsr-bench/addsr-bench/internal/onnxpb"
 )
 
-// EnvStaticShapes=1 has every session (but IO-bound ones) run a copy of its
-// graph with the symbolic input dimensions fixed to each run's shapes
-// (Device.StaticShapes, for all; 0 turns it off for all). ONNX Runtime then
+// Device.StaticShapes (--static-shapes, static_shapes: in a spec's
+// onnxruntime: block) has a session run a copy of its graph with the
+// symbolic input dimensions fixed to each run's shapes. ONNX Runtime then
 // folds the graph's shape arithmetic into constants: the full-size
 // learned-metric stand-ins keep no Shape node after optimization (MANIQA
 // 1118 → 701 nodes, MUSIQ 828 → 533, CLIP 126 → 96), so beside a GPU
@@ -25,21 +24,9 @@ import (
 // kernel, which slices.go works around.) On the CPU it gains 0–9% per
 // image (docs/onnxruntime.md) and costs a session per new shape, so it is
 // not a default.
-const EnvStaticShapes = "ADDSR_BENCH_ORT_STATIC_SHAPES"
 
 // staticShapes says whether sessions on dev fix their input shapes.
-func staticShapes(dev Device) (bool, error) {
-	switch v := strings.TrimSpace(os.Getenv(EnvStaticShapes)); v {
-	case "":
-		return dev.StaticShapes, nil
-	case "0":
-		return false, nil
-	case "1":
-		return true, nil
-	default:
-		return false, fmt.Errorf("%s=%q: use 1 or 0", EnvStaticShapes, v)
-	}
-}
+func staticShapes(dev Device) (bool, error) { return dev.StaticShapes, nil }
 
 // dimParams are a graph's symbolic input dimensions: per input, per
 // dimension, its name or "".

@@ -176,20 +176,26 @@ func TestStaticShapesFoldShapeNodes(t *testing.T) {
 	}
 }
 
-// The environment turns static shapes on (1) or off (0) for every session;
-// a graph with no symbolic dimension gets a plain session, IO-bound too.
-func TestStaticShapesEnv(t *testing.T) {
-	t.Setenv(EnvStaticShapes, "1")
-	s, err := OpenOn(shapeArithmetic(t), Device{Kind: "cpu"})
+// Device.StaticShapes (--static-shapes) fixes the shapes; a graph with no
+// symbolic dimension gets a plain session, IO-bound too.
+func TestStaticShapesOption(t *testing.T) {
+	s, err := OpenOn(shapeArithmetic(t), Device{Kind: "cpu", StaticShapes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.static == nil {
-		t.Error("the environment did not turn static shapes on")
+	if s.static == nil || s.Placement().Session["static_shapes"] != "1" {
+		t.Errorf("StaticShapes did not turn static shapes on: %+v", s.Placement())
+	}
+	s.Close()
+	if s, err = OpenOn(shapeArithmetic(t), Device{Kind: "cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	if s.static != nil {
+		t.Error("static shapes without being asked for")
 	}
 	s.Close()
 	fixed := filepath.Join("testdata", "sr2_fixed.onnx")
-	if s, err = OpenOn(fixed, Device{Kind: "cpu"}); err != nil {
+	if s, err = OpenOn(fixed, Device{Kind: "cpu", StaticShapes: true}); err != nil {
 		t.Fatal(err)
 	}
 	if s.static != nil || s.Placement().Tuning() != "" {
@@ -200,18 +206,6 @@ func TestStaticShapesEnv(t *testing.T) {
 		t.Errorf("io-binding, %s, no symbolic dimension: %v, %+v", fixed, err, s.Placement())
 	}
 	s.Close()
-	t.Setenv(EnvStaticShapes, "0")
-	if s, err = OpenOn(shapeArithmetic(t), Device{Kind: "cpu", StaticShapes: true}); err != nil {
-		t.Fatal(err)
-	}
-	if s.static != nil {
-		t.Errorf("%s=0 left static shapes on", EnvStaticShapes)
-	}
-	s.Close()
-	t.Setenv(EnvStaticShapes, "yes")
-	if _, err := OpenOn(fixed, Device{Kind: "cpu"}); err == nil || !strings.Contains(err.Error(), "use 1 or 0") {
-		t.Errorf("%s=yes: %v", EnvStaticShapes, err)
-	}
 }
 
 // A shape whose session cannot be made fails every run of it with the same

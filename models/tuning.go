@@ -8,17 +8,9 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
-// EnvORTOpt sets ONNX Runtime's graph optimization level: all (its default),
-// extended, basic or none. EnvORTDisable names graph optimizers to skip
-// (ONNX Runtime's names, separated by ";", e.g. BiasGeluFusion;GeluFusion).
-// Both are for narrowing down a provider's failure to one fusion (the CUDA
-// plugin crashed on the learned metrics' transformer graphs on an H200,
-// inside a fused BiasGelu node, where the convolution-only graphs ran), and
-// for working around it; what they change is part of every placement, so of
-// every fingerprint, as fused and unfused graphs round differently.
+// Diagnostics: these change no result, so they stay environment variables
+// and are in no fingerprint.
 const (
-	EnvORTOpt     = "ADDSR_BENCH_ORT_OPT"
-	EnvORTDisable = "ADDSR_BENCH_ORT_DISABLE"
 	// EnvORTProfile=PREFIX has every session write ONNX Runtime's profile
 	// (a Chrome trace: each node's kernel time and provider) to
 	// PREFIX_<date>.json when it closes; scripts/gpu/ort_profile.py sums it
@@ -35,12 +27,13 @@ const (
 // (onnxruntime_session_options_config_keys.h).
 const disableOptimizersKey = "optimization.disable_specified_optimizers"
 
-// sessionTuning reads EnvORTOpt and EnvORTDisable: the settings to record
-// (nil when neither is set) and the level to apply (-1: leave the default).
-func sessionTuning() (map[string]string, ort.GraphOptimizationLevel, error) {
+// sessionTuning is dev's GraphOptimization and DisableOptimizers: the
+// settings to record (nil when neither is set) and the level to apply
+// (-1: leave the default).
+func sessionTuning(dev Device) (map[string]string, ort.GraphOptimizationLevel, error) {
 	var set map[string]string
 	level := ort.GraphOptimizationLevel(-1)
-	if v := strings.ToLower(strings.TrimSpace(os.Getenv(EnvORTOpt))); v != "" {
+	if v := strings.ToLower(strings.TrimSpace(dev.GraphOptimization)); v != "" {
 		switch v {
 		case "all":
 			level = ort.GraphOptimizationLevelEnableAll
@@ -51,20 +44,22 @@ func sessionTuning() (map[string]string, ort.GraphOptimizationLevel, error) {
 		case "none":
 			level = ort.GraphOptimizationLevelDisableAll
 		default:
-			return nil, level, fmt.Errorf("%s=%q: use all, extended, basic or none", EnvORTOpt, v)
+			return nil, level, fmt.Errorf("graph optimization %q: use all, extended, basic or none", v)
 		}
 		set = map[string]string{"graph_optimization_level": v}
 	}
-	if v := strings.TrimSpace(os.Getenv(EnvORTDisable)); v != "" {
-		var names []string
-		for _, n := range strings.Split(v, ";") {
-			if n = strings.TrimSpace(n); n != "" {
-				names = append(names, n)
+	var names []string
+	for _, n := range dev.DisableOptimizers {
+		for _, part := range strings.Split(n, ";") {
+			if part = strings.TrimSpace(part); part != "" {
+				names = append(names, part)
 			}
 		}
-		if len(names) == 0 {
-			return nil, level, fmt.Errorf("%s=%q: name ONNX Runtime graph optimizers separated by ';'", EnvORTDisable, v)
-		}
+	}
+	if len(dev.DisableOptimizers) > 0 && len(names) == 0 {
+		return nil, level, fmt.Errorf("disable optimizers %q: name ONNX Runtime graph optimizers (e.g. BiasGeluFusion), separated by ';' or given one by one", dev.DisableOptimizers)
+	}
+	if len(names) > 0 {
 		if set == nil {
 			set = map[string]string{}
 		}
@@ -73,20 +68,20 @@ func sessionTuning() (map[string]string, ort.GraphOptimizationLevel, error) {
 	return set, level, nil
 }
 
-// applyTuning sets EnvORTOpt's level and EnvORTDisable's optimizers on opts.
-func applyTuning(opts *ort.SessionOptions) (map[string]string, error) {
-	set, level, err := sessionTuning()
+// applyTuning sets dev's optimization level and disabled optimizers on opts.
+func applyTuning(opts *ort.SessionOptions, dev Device) (map[string]string, error) {
+	set, level, err := sessionTuning(dev)
 	if err != nil {
 		return nil, err
 	}
 	if level >= 0 {
 		if err := opts.SetGraphOptimizationLevel(level); err != nil {
-			return nil, fmt.Errorf("%s: %w", EnvORTOpt, err)
+			return nil, fmt.Errorf("graph optimization level %s: %w", dev.GraphOptimization, err)
 		}
 	}
 	if v, ok := set[disableOptimizersKey]; ok {
 		if err := opts.AddSessionConfigEntry(disableOptimizersKey, v); err != nil {
-			return nil, fmt.Errorf("%s: %w", EnvORTDisable, err)
+			return nil, fmt.Errorf("disabling optimizers %v: %w", dev.DisableOptimizers, err)
 		}
 	}
 	if path := os.Getenv(EnvORTSaveOptimized); path != "" {

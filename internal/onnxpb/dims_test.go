@@ -102,12 +102,16 @@ func TestPinDims(t *testing.T) {
 // in (a model that fails to open fails the test; the run's error is the
 // caller's to judge).
 func runModel(t *testing.T, model []byte, in models.Tensor) ([]models.Tensor, error) {
+	return runModelOn(t, model, models.Device{Kind: "cpu"}, in)
+}
+
+func runModelOn(t *testing.T, model []byte, dev models.Device, in models.Tensor) ([]models.Tensor, error) {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "m.onnx")
 	if err := os.WriteFile(p, model, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := models.Open(p)
+	s, err := models.OpenOn(p, dev)
 	if err != nil {
 		t.Fatal(err)
 	}

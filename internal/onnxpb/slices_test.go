@@ -148,7 +148,7 @@ func TestSliceAsGather(t *testing.T) {
 	// Range → Gather a Slice again, and a wrong one where a negative step's
 	// range ends at −1 (before the first element for Range, the last for
 	// Slice): the reversed cases came out empty with it.
-	t.Setenv(models.EnvORTDisable, "GatherToSliceFusion")
+	dev := models.Device{Kind: "cpu", DisableOptimizers: []string{"GatherToSliceFusion"}}
 	orig := sliceModel(17).Marshal()
 	got, res, err := onnxpb.SliceAsGather(orig)
 	if err != nil {
@@ -167,7 +167,7 @@ func TestSliceAsGather(t *testing.T) {
 		for i := range x {
 			x[i] = float32(rng.NormFloat64())
 		}
-		out, err := runModel(t, model, models.Tensor{Shape: []int64{int64(n), 5, 7, 6}, Data: x})
+		out, err := runModelOn(t, model, dev, models.Tensor{Shape: []int64{int64(n), 5, 7, 6}, Data: x})
 		if err != nil {
 			t.Fatal(err)
 		}

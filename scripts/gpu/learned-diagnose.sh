@@ -12,8 +12,8 @@
 #    its version can serve onnxruntime_go's API.
 # 2. Each metric on 2 images, one process per setting (a crash ends a
 #    process): defaults, graph optimization basic/none
-#    (ADDSR_BENCH_ORT_OPT), the Gelu or LayerNorm fusions off
-#    (ADDSR_BENCH_ORT_DISABLE), static shapes (ADDSR_BENCH_ORT_STATIC_SHAPES:
+#    (--ort-opt), the Gelu or LayerNorm fusions off
+#    (--ort-disable), static shapes (--static-shapes:
 #    the graph's shape arithmetic folded away, so no node is left to the
 #    CPU and nothing copied between the two; first, as the lead suspect:
 #    the plugin provider's CPU-side memory handling, microsoft/onnxruntime
@@ -120,13 +120,13 @@ one() { # ENV-ASSIGNMENTS… -- METRIC [flags…]
 echo "== 2. each metric, 2 images of 512², one process per setting (CUDA plugin unless said)"
 SETTINGS=(
   "defaults|"
-  "static shapes|ADDSR_BENCH_ORT_STATIC_SHAPES=1"
-  "Slice rewrite off|ADDSR_BENCH_ORT_SLICE_AS_GATHER=0"
+  "static shapes||--static-shapes"
+  "Slice rewrite off||--slice-as-gather off"
   "telemetry on|ADDSR_BENCH_ORT_TELEMETRY=1"
-  "ADDSR_BENCH_ORT_OPT=basic|ADDSR_BENCH_ORT_OPT=basic"
-  "ADDSR_BENCH_ORT_OPT=none|ADDSR_BENCH_ORT_OPT=none"
-  "Gelu fusions off|ADDSR_BENCH_ORT_DISABLE=BiasGeluFusion;GeluFusion;FastGeluFusion;QuickGeluFusion"
-  "LayerNorm fusions off|ADDSR_BENCH_ORT_DISABLE=LayerNormFusion;SimplifiedLayerNormFusion;SkipLayerNormFusion"
+  "--ort-opt basic||--ort-opt basic"
+  "--ort-opt none||--ort-opt none"
+  "Gelu fusions off||--ort-disable BiasGeluFusion --ort-disable GeluFusion --ort-disable FastGeluFusion --ort-disable QuickGeluFusion"
+  "LayerNorm fusions off||--ort-disable LayerNormFusion --ort-disable SimplifiedLayerNormFusion --ort-disable SkipLayerNormFusion"
   "unified CUDA stream||--ep-option use_ep_level_unified_stream=1"
 )
 # QUICK=1: static shapes first (the setting metrics-check.sh then takes if
@@ -164,9 +164,9 @@ for g in gelu layernorm shape attention mask expand slice slice_gather slice_spl
   out=$(timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE 2>&1)
   printf '   %-10s cpu: %s\n   %-10s %s: %s\n' $g "${cpu#output }" "" $DEVICE "$(classify "$out")"
   if [[ $(classify "$out") != ok* ]]; then
-    for e in ADDSR_BENCH_ORT_STATIC_SHAPES=1 ADDSR_BENCH_ORT_OPT=basic; do
-      out=$(env $e timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE 2>&1)
-      printf '   %-10s %s, %s: %s\n' "" $DEVICE $e "$(classify "$out")"
+    for e in --static-shapes "--ort-opt basic"; do
+      out=$(timeout 60 $B models probe "$W/crash/$g.onnx" --shape 4x49x64 --runs 3 --device $DEVICE $e 2>&1)
+      printf '   %-10s %s, %s: %s\n' "" $DEVICE "$e" "$(classify "$out")"
     done
   fi
 done
@@ -177,7 +177,7 @@ one ADDSR_BENCH_ORT_LOG=verbose -- maniqa --device $DEVICE > "$W/verbose.log" 2>
 awk '/Node\(s\) placed on \[CPUExecutionProvider\]/ {on=1; next} on && /^ +[A-Za-z]+ \(/ {print $1; next} on {on=0}' "$W/verbose.log" | sort | uniq -c | sort -rn | head -15
 grep -o 'Add Memcpy[A-Za-z]* [a-z]* [^ ]*' "$W/verbose.log" | head -20
 echo "-- the same with static shapes: what is still left to the CPU, and Memcpy nodes"
-one ADDSR_BENCH_ORT_LOG=verbose ADDSR_BENCH_ORT_STATIC_SHAPES=1 -- maniqa --device $DEVICE > "$W/verbose-static.log" 2>&1
+one ADDSR_BENCH_ORT_LOG=verbose -- maniqa --device $DEVICE --static-shapes > "$W/verbose-static.log" 2>&1
 awk '/Node\(s\) placed on \[CPUExecutionProvider\]/ {on=1; next} on && /^ +[A-Za-z]+ \(/ {print $1; next} on {on=0}' "$W/verbose-static.log" | sort | uniq -c | sort -rn | head -15
 echo "   Memcpy nodes: $(grep -c 'Add Memcpy' "$W/verbose-static.log")"
 

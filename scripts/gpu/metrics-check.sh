@@ -13,7 +13,7 @@
 # bench/results/2026-11-26-h200-slice-crash.txt). The setting
 # scripts/gpu/learned-diagnose.sh found in a call before, on the same warm
 # machine, is read from /tmp/learned-workaround.env unless ONNX Runtime's
-# settings are set already (e.g. ADDSR_BENCH_ORT_STATIC_SHAPES=1).
+# settings are set already (e.g. LEARNED_FLAGS=--static-shapes).
 #
 # LEAN=1 leaves out the node placement listing, the --batch 16 reruns and
 # the single-worker whole-process run (about 2 minutes less).
@@ -44,7 +44,7 @@ paper=${paper%,}
 
 # The setting learned-diagnose.sh found (a call before, on the same warm
 # machine), unless the caller set ONNX Runtime's settings itself.
-if [ -s /tmp/learned-workaround.env ] && [ -z "${ADDSR_BENCH_ORT_STATIC_SHAPES:-}${ADDSR_BENCH_ORT_OPT:-}${ADDSR_BENCH_ORT_DISABLE:-}${LEARNED_FLAGS:-}" ]; then
+if [ -s /tmp/learned-workaround.env ] && [ -z "${LEARNED_FLAGS:-}" ]; then
   echo "settings from learned-diagnose.sh: $(tr '\n' ' ' < /tmp/learned-workaround.env)"
   set -a; . /tmp/learned-workaround.env; set +a
 fi

@@ -66,9 +66,9 @@ cp $W/m512/dist/000.png $W/one/dist/; cp $W/m512/ref/000.png $W/one/ref/
 four() { # LABEL SET MODELS ARGS…
   local label=$1 set=$2 models=$3; shift 3
   /usr/bin/time -f "  whole process: %e s ($label)" $B score --dist $set/dist --ref $set/ref -m lpips,maniqa,musiq,clipiqa \
-    --models $models --device cuda --format jsonl --no-verify --timings "$@" 2>&1 > /dev/null | grep -aE '^timings|^models loaded|^warm-up|whole process|skipped|rror' | head -8
+    --models $models --device cuda --format jsonl --no-verify --timings $ORT_FLAGS "$@" 2>&1 > /dev/null | grep -aE '^timings|^models loaded|^warm-up|whole process|skipped|rror' | head -8
 }
-export ADDSR_BENCH_ORT_STATIC_SHAPES=1
+ORT_FLAGS=--static-shapes  # was ADDSR_BENCH_ORT_STATIC_SHAPES=1
 four "one image, cold: start-up and first shapes" $W/one $W/standins-fp16 --workers 1
 four "one image, cold, HEURISTIC" $W/one $W/standins-fp16 --workers 1 --ep-option cudnn_conv_algo_search=HEURISTIC
 four "100 images, --workers 4 --batch 8, warm-up 1" $W/m512 $W/standins-fp16 --workers 4 --batch 8 --warmup 1

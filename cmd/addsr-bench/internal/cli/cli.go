@@ -105,6 +105,7 @@ func refuseUnknown(c *cobra.Command) {
 }
 
 func newScore(stdout, stderr io.Writer) *cobra.Command {
+	var ort ortFlags
 	var (
 		ref, dist, list, format string
 		crop, workers, threads  int
@@ -137,6 +138,9 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			dev.Threads, dev.IOBinding = threads, ioBinding
 			if threads == 0 {
 				dev.Threads = bench.CPUThreads(dev, workers)
+			}
+			if err := ort.apply(&dev); err != nil {
+				return err
 			}
 			if dev.EPOptions, err = parseEPOptions(epOpts); err != nil {
 				return err
@@ -250,6 +254,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&noVerify, "no-verify", false, "do not check the reference set against its manifest.json")
 	f.StringVar(&modelsDir, "models", "", "folder of learned metrics' ONNX models (default: .cache/models)")
 	f.StringVar(&device, "device", "cpu", "device for learned metrics: cpu, cuda, cuda:N or auto")
+	ort.register(f)
 	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option for learned metrics, key=value (repeatable), e.g. cudnn_conv_algo_search=HEURISTIC")
 	f.BoolVar(&ioBinding, "io-binding", false, "learned metrics: inputs and outputs in the device's memory, a session per input shape with its dimensions pinned (CUDA: the plugin provider; with --ep-option enable_cuda_graph=1, a CUDA graph per shape)")
 	f.Int64Var(&netPixels, "metric-max-pixels", 25_000_000, "largest image the full-resolution networks (lpips, musiq, clipiqa) accept")

@@ -488,12 +488,18 @@ func TestModelsProbe(t *testing.T) {
 	if !strings.Contains(again, stats) {
 		t.Errorf("another call gave other outputs:\n%s\nwant %q", again, stats)
 	}
-	t.Setenv(models.EnvStaticShapes, "1") // the graph fixed to the shape: same outputs, said
-	static, _, _ := runCLI(t, "models", "probe", affine, "--shape", "1x3x5x7", "--runs", "1")
+	// the graph fixed to the shape: same outputs, said
+	static, _, _ := runCLI(t, "models", "probe", affine, "--shape", "1x3x5x7", "--runs", "1", "--static-shapes")
 	if !strings.Contains(static, stats) || !strings.Contains(static, "session: static_shapes=1") {
-		t.Errorf("with %s=1:\n%s\nwant %q and the session line", models.EnvStaticShapes, static, stats)
+		t.Errorf("with --static-shapes:\n%s\nwant %q and the session line", static, stats)
 	}
-	t.Setenv(models.EnvStaticShapes, "")
+	if _, _, code := runCLI(t, "models", "probe", affine, "--ort-opt", "fast"); code != ExitError {
+		t.Errorf("--ort-opt fast: exit %d", code)
+	}
+	opt, _, _ := runCLI(t, "models", "probe", affine, "--shape", "1x3x5x7", "--runs", "1", "--ort-opt", "none", "--ort-disable", "GeluFusion")
+	if !strings.Contains(opt, "graph_optimization_level=none") || !strings.Contains(opt, "GeluFusion") {
+		t.Errorf("--ort-opt none --ort-disable GeluFusion:\n%s", opt)
+	}
 	for _, c := range [][]string{{"--shape", "1x3x0x7"}, {"--shape", "1x3x5x7", "--shape", "1x3x5x7"}, {"--runs", "0"}} {
 		if _, errOut, code := runCLI(t, append([]string{"models", "probe", affine}, c...)...); code == ExitOK {
 			t.Errorf("%v: exit 0, stderr %q", c, errOut)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/addsr-bench/addsr-bench/bench"
 	"github.com/addsr-bench/addsr-bench/internal/img"
+	"github.com/addsr-bench/addsr-bench/models"
 )
 
 func newRun(stdout, stderr io.Writer) *cobra.Command {
@@ -19,6 +20,7 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 		resume     bool
 		workers    int
 		maxPixels  int64
+		ort        ortFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run EXPERIMENT.yaml [--out DIR] [--resume] [--shard i/n]",
@@ -31,6 +33,22 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bench.LoadSpec(args[0])
+			if err == nil {
+				// Flags override the spec's onnxruntime: block.
+				var dev models.Device
+				if err = ort.apply(&dev); err == nil {
+					if dev.GraphOptimization != "" {
+						spec.ORT.GraphOptimization = dev.GraphOptimization
+					}
+					if len(dev.DisableOptimizers) > 0 {
+						spec.ORT.DisableOptimizers = dev.DisableOptimizers
+					}
+					if dev.SliceAsGather != "" {
+						spec.ORT.SliceAsGather = dev.SliceAsGather
+					}
+					spec.ORT.StaticShapes = spec.ORT.StaticShapes || dev.StaticShapes
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -89,6 +107,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 	f.StringVar(&shard, "shard", "", "run shard i of n (0-based), e.g. 3/8")
 	f.IntVar(&shards, "shards", 0, "number of shards, the index taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
 	f.IntVar(&workers, "workers", 0, "parallel jobs (0: one per CPU)")
+	ort.register(f)
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse larger images, read from the header")
 	return cmd
 }

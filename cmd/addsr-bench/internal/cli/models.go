@@ -96,6 +96,7 @@ func newModels(stdout, stderr io.Writer) *cobra.Command {
 }
 
 func newSR(stdout, stderr io.Writer) *cobra.Command {
+	var ort ortFlags
 	var model, in, out, device string
 	var tile, overlap, batch, warmup, workers, threads, inflight, steps, maxPixels int
 	var epOpts, addsrOpts []string
@@ -126,6 +127,9 @@ process_size, seed) over the pipeline's defaults.`,
 			}
 			dev.Threads, dev.IOBinding = threads, ioBinding
 			if dev.EPOptions, err = parseEPOptions(epOpts); err != nil {
+				return err
+			}
+			if err := ort.apply(&dev); err != nil {
 				return err
 			}
 			var r runners.Runner
@@ -239,6 +243,7 @@ process_size, seed) over the pipeline's defaults.`,
 	f.BoolVar(&saveSteps, "save-steps", false, "AddSR: also write each step's output to OUT/stepK/")
 	f.StringArrayVar(&addsrOpts, "option", nil, "AddSR option KEY=VALUE (repeatable): psr, psr_weight, prompt, guidance_scale, colour_fix, seed, …")
 	f.IntVar(&maxPixels, "max-output-pixels", 0, "AddSR: refuse images processed at more pixels than this (0: 2048²)")
+	ort.register(f)
 	return cmd
 }
 

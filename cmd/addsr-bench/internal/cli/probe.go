@@ -21,6 +21,7 @@ import (
 // narrowed down to a small graph).
 func newModelsProbe(stdout io.Writer) *cobra.Command {
 	var device string
+	var ort ortFlags
 	var shapes, epOpts []string
 	var runs int
 	cmd := &cobra.Command{
@@ -38,6 +39,9 @@ first axis and 64 elsewhere. Exit 0 when every run succeeded.`,
 				return err
 			}
 			if dev.EPOptions, err = parseEPOptions(epOpts); err != nil {
+				return err
+			}
+			if err := ort.apply(&dev); err != nil {
 				return err
 			}
 			if runs < 1 {
@@ -109,6 +113,7 @@ first axis and 64 elsewhere. Exit 0 when every run succeeded.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&device, "device", "cpu", "cpu, cuda, cuda:N or auto")
+	ort.register(f)
 	f.StringArrayVar(&shapes, "shape", nil, "an input's shape as DxDx…, once per input in order")
 	f.StringArrayVar(&epOpts, "ep-option", nil, "CUDA execution provider option key=value (repeatable)")
 	f.IntVar(&runs, "runs", 3, "how many times to run")

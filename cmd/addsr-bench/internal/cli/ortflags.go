@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/addsr-bench/addsr-bench/models"
+)
+
+// ortFlags are the ONNX Runtime settings that change results (fused and
+// unfused graphs round differently), shared by every command that opens
+// sessions; run takes them from the spec's onnxruntime: block too. They go
+// into every placement, so every fingerprint.
+type ortFlags struct {
+	opt          string
+	disable      []string
+	staticShapes bool
+	slice        string
+}
+
+func (o *ortFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&o.opt, "ort-opt", "", "ONNX Runtime graph optimization level: all (its default), extended, basic or none")
+	f.StringArrayVar(&o.disable, "ort-disable", nil, "ONNX Runtime graph optimizer to skip, e.g. BiasGeluFusion (repeatable)")
+	f.BoolVar(&o.staticShapes, "static-shapes", false, "fix each session's symbolic input dimensions to each run's shapes (a session per shape)")
+	f.StringVar(&o.slice, "slice-as-gather", "auto", "rewrite Slice nodes as Gathers: on, off or auto (on where Slices crash: ONNX Runtime 1.29.0's CUDA plugin)")
+}
+
+// apply sets the flags on dev; set flags override what dev has.
+func (o *ortFlags) apply(dev *models.Device) error {
+	switch v := strings.ToLower(o.opt); v {
+	case "", "all", "extended", "basic", "none":
+		if v != "" {
+			dev.GraphOptimization = v
+		}
+	default:
+		return &exitError{ExitError, fmt.Sprintf("--ort-opt %q: all, extended, basic or none", o.opt)}
+	}
+	switch v := strings.ToLower(o.slice); v {
+	case "auto", "":
+	case "on", "off":
+		dev.SliceAsGather = v
+	default:
+		return &exitError{ExitError, fmt.Sprintf("--slice-as-gather %q: on, off or auto", o.slice)}
+	}
+	if len(o.disable) > 0 {
+		dev.DisableOptimizers = o.disable
+	}
+	dev.StaticShapes = dev.StaticShapes || o.staticShapes
+	return nil
+}
