@@ -36,6 +36,7 @@ const (
 	int32Type        = 6  // TensorProto.DataType INT32
 	maxConstInts     = 64 // longer integer tensors are not a Slice's bounds
 	minSliceAsGather = 13 // Min, Max (int64 from 12), Range (11)
+	minShapeSlice    = 15 // Shape's start and end attributes
 )
 
 // node is the part of a NodeProto the rewrite reads.
@@ -253,6 +254,9 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 	}
 	// The integer constants and every name in use (new names must not clash).
 	consts := map[string][]int64{}
+	// shapeOf maps the output of a plain Shape node (no start or end) to
+	// its input: a Slice of it becomes a Shape with start and end.
+	shapeOf := map[string]string{}
 	used := map[string]bool{}
 	var inputs []string
 	slices := 0
@@ -280,6 +284,10 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 					}
 				case "Slice":
 					slices++
+				case "Shape":
+					if len(n.attrs) == 0 && len(n.inputs) == 1 && len(n.outputs) == 1 {
+						shapeOf[n.outputs[0]] = n.inputs[0]
+					}
 				}
 			}
 		case graphInitializer:
@@ -319,7 +327,7 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 		res.Kept = slices
 		return model, res, nil
 	}
-	b := &gatherBuilder{used: used, scalars: map[int64]string{}}
+	b := &gatherBuilder{used: used, scalars: map[int64]string{}, shapeOf: shapeOf, shapeAttrs: ver >= minShapeSlice}
 	newGraph := &rope{} // the graph's fields as they are, but for its Slices
 	err = eachField(graph, "graph", func(num protowire.Number, typ protowire.Type, val, whole []byte) error {
 		if num != graphNode || typ != protowire.BytesType {
@@ -334,7 +342,10 @@ func SliceAsGather(model []byte) ([]byte, SliceRewrite, error) {
 			newGraph.add(whole)
 			return nil
 		}
-		nodes, ok := b.sliceNodes(n, consts)
+		nodes, ok := b.shapeSlice(n, consts)
+		if !ok {
+			nodes, ok = b.sliceNodes(n, consts)
+		}
 		if !ok {
 			res.Kept++
 			newGraph.add(whole)
@@ -365,6 +376,10 @@ type gatherBuilder struct {
 	used    map[string]bool
 	scalars map[int64]string
 	inits   []Tensor
+	// shapeOf: the inputs of plain Shape nodes, by output; shapeAttrs: the
+	// model's opset has Shape's start and end.
+	shapeOf    map[string]string
+	shapeAttrs bool
 }
 
 func (b *gatherBuilder) fresh(base string) string {
@@ -391,6 +406,43 @@ func (b *gatherBuilder) scalar(v int64) string {
 // toEnd says whether an end bound means "to the end" for a positive step
 // (exporters write INT64_MAX, or INT32_MAX from int32 bounds).
 func toEnd(e int64) bool { return e >= math.MaxInt32 }
+
+// shapeSlice is a Slice of a Shape's output, with constant bounds along
+// axis 0 and step 1, as one Shape node with start and end (opset 15):
+// the same values, since Shape clamps start and end as Slice does, and a
+// length ONNX Runtime's shape inference knows, where Gather(Range(…)) left
+// it unknown (a Resize whose sizes came from Shape → Slice → Concat then
+// failed to load: "Number of elements of input 'sizes' (0)").
+func (b *gatherBuilder) shapeSlice(n node, consts map[string][]int64) ([]Node, bool) {
+	src, ok := b.shapeOf[n.inputs[0]]
+	if !ok || !b.shapeAttrs || len(n.inputs) < 3 || len(n.outputs) != 1 {
+		return nil, false
+	}
+	get := func(i int) ([]int64, bool) {
+		if i >= len(n.inputs) || n.inputs[i] == "" {
+			return nil, true
+		}
+		v, ok := consts[n.inputs[i]]
+		return v, ok && v != nil
+	}
+	starts, ok1 := get(1)
+	ends, ok2 := get(2)
+	axes, ok3 := get(3)
+	steps, ok4 := get(4)
+	if !ok1 || !ok2 || !ok3 || !ok4 || len(starts) != 1 || len(ends) != 1 ||
+		(axes != nil && (len(axes) != 1 || (axes[0] != 0 && axes[0] != -1))) || (steps != nil && (len(steps) != 1 || steps[0] != 1)) {
+		return nil, false
+	}
+	attrs := []Attr{I("start", starts[0])}
+	if !toEnd(ends[0]) {
+		attrs = append(attrs, I("end", ends[0]))
+	}
+	base := n.name
+	if base == "" {
+		base = n.outputs[0]
+	}
+	return []Node{{Name: b.fresh(base + "/Shape"), Op: "Shape", Inputs: []string{src}, Outputs: []string{n.outputs[0]}, Attrs: attrs}}, true
+}
 
 // sliceNodes is n as Gathers, or ok false when its bounds are not constants.
 func (b *gatherBuilder) sliceNodes(n node, consts map[string][]int64) (nodes []Node, ok bool) {

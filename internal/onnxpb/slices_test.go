@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -240,3 +241,79 @@ func FuzzSliceAsGather(f *testing.F) {
 		}
 	})
 }
+
+// TestShapeSliceFold: a Slice of a Shape's output (constant bounds, axis 0,
+// step 1) becomes one Shape with start and end — no Slice, Gather or Range
+// left — with the same values for bounds in and out of range, negative,
+// to the end and empty; and a Resize whose sizes come from Shape → Slice →
+// Concat, which failed ONNX Runtime's shape inference after the Gather
+// rewrite, loads and gives the same output.
+func TestShapeSliceFold(t *testing.T) {
+	if err := models.Init(); err != nil {
+		t.Skip(err)
+	}
+	m := onnxpb.Model{Producer: "onnxpb shape-slice test", Opset: 17, Graph: "shape_slices",
+		Inputs: []onnxpb.ValueInfo{{Name: "x", Type: onnxpb.Float, Dims: []int64{-1, 5, 7, 6}, Syms: []string{"n"}}},
+		Nodes:  []onnxpb.Node{{Name: "shape", Op: "Shape", Inputs: []string{"x"}, Outputs: []string{"s"}}}}
+	cases := []struct {
+		name       string
+		start, end int64
+	}{{"first_two", 0, 2}, {"last_two", -2, math.MaxInt64}, {"middle", 1, -1}, {"empty", 3, 1}, {"clamped", -10, 10}}
+	for _, c := range cases {
+		m.Initializers = append(m.Initializers,
+			onnxpb.Int64Tensor(c.name+"_s", []int64{1}, []int64{c.start}), onnxpb.Int64Tensor(c.name+"_e", []int64{1}, []int64{c.end}))
+		m.Nodes = append(m.Nodes,
+			onnxpb.Node{Name: c.name, Op: "Slice", Inputs: []string{"s", c.name + "_s", c.name + "_e"}, Outputs: []string{c.name}},
+			onnxpb.Node{Name: c.name + "_f", Op: "Cast", Inputs: []string{c.name}, Outputs: []string{c.name + "_f"}, Attrs: []onnxpb.Attr{onnxpb.I("to", 1)}})
+		m.Outputs = append(m.Outputs, onnxpb.ValueInfo{Name: c.name + "_f", Type: onnxpb.Float, Dims: []int64{-1}, Syms: []string{c.name + "_len"}})
+	}
+	// Resize to (N, C) of x and a fixed 14×12: sizes = Concat(Slice(Shape(x), 0, 2), [14, 12]).
+	m.Initializers = append(m.Initializers, onnxpb.Int64Tensor("hw", []int64{2}, []int64{14, 12}))
+	m.Nodes = append(m.Nodes,
+		onnxpb.Node{Name: "sizes", Op: "Concat", Inputs: []string{"first_two", "hw"}, Outputs: []string{"sizes"}, Attrs: []onnxpb.Attr{onnxpb.I("axis", 0)}},
+		onnxpb.Node{Name: "resize", Op: "Resize", Inputs: []string{"x", "", "", "sizes"}, Outputs: []string{"y"}})
+	m.Outputs = append(m.Outputs, onnxpb.ValueInfo{Name: "y", Type: onnxpb.Float, Dims: []int64{-1, -1, -1, -1}, Syms: []string{"a", "b", "c", "d"}})
+	orig := m.Marshal()
+	got, res, err := onnxpb.SliceAsGather(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rewritten != len(cases) || res.Kept != 0 {
+		t.Errorf("SliceAsGather = %+v", res)
+	}
+	if o := ops(t, got); o["Slice"] != 0 || o["Gather"] != 0 || o["Range"] != 0 || o["Shape"] != 1+len(cases) {
+		t.Errorf("ops after the rewrite: %v", o)
+	}
+	x := make([]float32, 2*5*7*6)
+	for i := range x {
+		x[i] = float32(i%13) / 13
+	}
+	in := models.Tensor{Shape: []int64{2, 5, 7, 6}, Data: x}
+	want, err := runModel(t, orig, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := runModel(t, got, in)
+	if err != nil {
+		t.Fatalf("the rewritten graph: %v", err)
+	}
+	for i := range want {
+		if !slices.Equal(want[i].Shape, have[i].Shape) || !slices.Equal(want[i].Data, have[i].Data) {
+			t.Errorf("output %d: %v %v, want %v %v", i, have[i].Shape, head(have[i].Data), want[i].Shape, head(want[i].Data))
+		}
+	}
+	if !slices.Equal(want[0].Data, []float32{2, 5}) || !slices.Equal(want[len(cases)].Shape, []int64{2, 5, 14, 12}) {
+		t.Errorf("reference outputs %v, %v", want[0].Data, want[len(cases)].Shape)
+	}
+	// Below opset 15 Shape has no start and end: the Gather rewrite.
+	m.Opset = 14
+	old, _, err := onnxpb.SliceAsGather(m.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := ops(t, old); o["Range"] == 0 || o["Gather"] == 0 {
+		t.Errorf("opset 14: %v", o)
+	}
+}
+
+func head(v []float32) []float32 { return v[:min(len(v), 6)] }
