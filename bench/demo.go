@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
 	"github.com/addsr-bench/addsr-bench/internal/imresize"
 	"github.com/addsr-bench/addsr-bench/reports"
 )
@@ -63,6 +64,9 @@ func Demo(ctx context.Context, opts DemoOptions) (DemoResult, error) {
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(opts.OutDir), "."+filepath.Base(opts.OutDir)+".tmp")
 	if err != nil {
+		return DemoResult{}, err
+	}
+	if err := os.Chmod(tmp, atomicfile.DirMode()); err != nil { // MkdirTemp makes it 0700
 		return DemoResult{}, err
 	}
 	ok := false

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/internal/workpool"
 )
@@ -61,6 +62,9 @@ func BuildSet(ctx context.Context, o SetOptions) (SetResult, error) {
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(o.Out), "."+filepath.Base(o.Out)+".tmp")
 	if err != nil {
+		return SetResult{}, err
+	}
+	if err := os.Chmod(tmp, atomicfile.DirMode()); err != nil { // MkdirTemp makes it 0700
 		return SetResult{}, err
 	}
 	done := false

@@ -41,3 +41,22 @@ func TestWrite(t *testing.T) {
 		t.Error("wrote into a missing folder")
 	}
 }
+
+// TestModesFollowUmask: written files get 0666 less the umask, as
+// os.Create gives them (0644 with umask 022), not CreateTemp's 0600.
+func TestModesFollowUmask(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "f.json")
+	if err := WriteBytes(p, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != FileMode() || FileMode() != 0o666&^umask || DirMode() != 0o777&^umask {
+		t.Errorf("mode %v, FileMode %v, DirMode %v, umask %v", st.Mode().Perm(), FileMode(), DirMode(), umask)
+	}
+	if umask == 0o022 && (FileMode() != 0o644 || DirMode() != 0o755) {
+		t.Errorf("umask 022: %v %v", FileMode(), DirMode())
+	}
+}

@@ -33,6 +33,8 @@ const (
 	ExitOK      = 0
 	ExitSkipped = 1 // some images were skipped; the rest were scored
 	ExitError   = 2
+	// ExitInterrupted is a run stopped by Ctrl-C (128 + SIGINT, as shells say).
+	ExitInterrupted = 130
 )
 
 // exitError carries an exit status through cobra.

@@ -90,11 +90,26 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 			if finish != nil {
 				finish()
 			}
+			if cmd.Context().Err() != nil {
+				// Ctrl-C: what is recorded stays; say how to go on.
+				return &exitError{ExitInterrupted, fmt.Sprintf("interrupted — resume with `addsr-bench run %s --out %s --resume`", args[0], out)}
+			}
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(stdout, "%s: %d jobs run, %d already recorded, %d failed records\nrecords: %s\n",
 				sum.Dir, sum.Jobs, sum.Resumed, sum.Failed, sum.RecordsFile)
+			if sh == (bench.Shard{}) {
+				// The run's tables, as report prints them.
+				if e, _, err := bench.LoadExperiment(sum.Dir); err == nil {
+					for _, c := range e.Tables() {
+						fmt.Fprintln(stdout)
+						c.WriteTerminal(stdout)
+					}
+				}
+			} else {
+				fmt.Fprintf(stdout, "shard %d/%d of the run: merge the shards (addsr-bench merge) for its tables\n", sh.Index, sh.Count)
+			}
 			if sum.Failed > 0 {
 				return &exitError{ExitSkipped, fmt.Sprintf("%s failed; see their \"error\" in %s", plural(sum.Failed, "record"), sum.RecordsFile)}
 			}
