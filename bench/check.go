@@ -123,6 +123,11 @@ func LoadSummary(path string) (reports.Summary, []reports.Record, error) {
 func Check(baseline, run reports.Summary, baseRecs, runRecs []reports.Record, tol map[string]Tolerance, o CheckOptions) CheckResult {
 	perImage := o.PerImage
 	var res CheckResult
+	for name, s := range map[string]reports.Summary{"baseline": baseline, "run": run} {
+		if s.IncompleteRecords > 0 {
+			res.Incompatible = append(res.Incompatible, fmt.Sprintf("the %s is an incomplete merge (%d records missing): merge all shards first", name, s.IncompleteRecords))
+		}
+	}
 	for _, m := range sortedKeysOf(baseline.MetricFingerprints) {
 		if cur, ok := run.MetricFingerprints[m]; ok && cur != baseline.MetricFingerprints[m] {
 			res.Incompatible = append(res.Incompatible, fmt.Sprintf("%s: baseline %s, run %s", m, baseline.MetricFingerprints[m], cur))

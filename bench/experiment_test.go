@@ -274,11 +274,28 @@ func TestShardsMergeEqualsUnsharded(t *testing.T) {
 	if !reflect.DeepEqual(ea.Summary().Means, eb.Summary().Means) {
 		t.Error("aggregates differ")
 	}
-	// A missing shard is reported, with exit status 1.
-	cmd := exec.Command(binary, "merge", shardDirs[0], shardDirs[1], "--out", filepath.Join(dir, "partial"))
+	// A missing shard is named, with the command that reruns it, exit 1,
+	// and no merged run is written; --allow-incomplete writes one marked
+	// incomplete, which report warns about and check refuses.
+	partial := filepath.Join(dir, "partial")
+	cmd := exec.Command(binary, "merge", shardDirs[0], shardDirs[1], "--out", partial)
 	out, err = cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "missing: set/") {
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "missing: set/") ||
+		!strings.Contains(string(out), "missing shard: 2/3 (run-shard-002-of-003.json); rerun it with addsr-bench run SPEC --out DIR --shard 2/3 --resume") {
 		t.Errorf("merge without a shard: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("an incomplete merge wrote %s (%v)", partial, err)
+	}
+	out, _ = exec.Command(binary, "merge", shardDirs[0], shardDirs[1], "--out", partial, "--allow-incomplete").CombinedOutput()
+	if !strings.Contains(string(out), "merged") {
+		t.Fatalf("--allow-incomplete:\n%s", out)
+	}
+	if out, _ := exec.Command(binary, "report", partial).CombinedOutput(); !strings.Contains(string(out), "WARNING") || !strings.Contains(string(out), "incomplete merge") {
+		t.Errorf("report of an incomplete merge:\n%s", out)
+	}
+	if out, err := exec.Command(binary, "check", "--baseline", whole, "--run", partial).CombinedOutput(); err == nil || !strings.Contains(string(out), "incomplete merge") {
+		t.Errorf("check of an incomplete merge: %v\n%s", err, out)
 	}
 	// A shard run with other metric settings is refused.
 	odd := filepath.Join(dir, "odd")
@@ -292,7 +309,7 @@ func TestShardsMergeEqualsUnsharded(t *testing.T) {
 		recs[i].Fingerprint = "0000000000000000"
 	}
 	writeRecordsFile(filepath.Join(odd, "records.jsonl"), recs)
-	if _, err := Merge([]string{shardDirs[0], odd}, filepath.Join(dir, "mixed")); err == nil || !strings.Contains(err.Error(), "two fingerprints") {
+	if _, err := Merge([]string{shardDirs[0], odd}, filepath.Join(dir, "mixed"), MergeOptions{}); err == nil || !strings.Contains(err.Error(), "two fingerprints") {
 		t.Errorf("mixed fingerprints: %v", err)
 	}
 }

@@ -17,6 +17,18 @@ type MergeSummary struct {
 	Records    int
 	Missing    []Key
 	Duplicates []Key
+	// MissingShards names the shards of which no run*.json was given, as
+	// "i/n" with the file each would have written.
+	MissingShards []string
+	// Written says the merged run was written: always when complete, with
+	// AllowIncomplete otherwise.
+	Written bool
+}
+
+// MergeOptions: AllowIncomplete writes a merged run that lacks records,
+// marked incomplete in its run.json (report says so, check refuses it).
+type MergeOptions struct {
+	AllowIncomplete bool
 }
 
 // LoadRunMeta reads every run*.json of a run folder.
@@ -45,7 +57,7 @@ func LoadRunMeta(dir string) ([]RunMeta, error) {
 // specs and records of one method with different fingerprints, reports
 // missing and duplicate records, and writes one records.jsonl sorted by key;
 // aggregates are always recomputed from these per-image records.
-func Merge(dirs []string, out string) (MergeSummary, error) {
+func Merge(dirs []string, out string, o MergeOptions) (MergeSummary, error) {
 	var sum MergeSummary
 	var spec []byte
 	var metas []RunMeta
@@ -125,6 +137,26 @@ func Merge(dirs []string, out string) (MergeSummary, error) {
 	}
 	sort.Slice(sum.Missing, func(i, j int) bool { return sum.Missing[i].String() < sum.Missing[j].String() })
 	sum.Records = len(merged)
+	// Shards: every index of each count seen, given or not.
+	have := map[Shard]bool{}
+	counts := map[int]bool{}
+	for _, m := range metas {
+		have[m.Shard] = true
+		if m.Shard.Count > 1 {
+			counts[m.Shard.Count] = true
+		}
+	}
+	for n := range counts {
+		for i := range n {
+			if s := (Shard{i, n}); !have[s] {
+				sum.MissingShards = append(sum.MissingShards, fmt.Sprintf("%d/%d (%s)", i, n, runMetaName(s)))
+			}
+		}
+	}
+	sort.Strings(sum.MissingShards)
+	if (len(sum.Missing) > 0 || len(sum.MissingShards) > 0) && !o.AllowIncomplete {
+		return sum, nil // nothing written: an incomplete merge must not look like a run
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return sum, err
 	}
@@ -135,8 +167,21 @@ func Merge(dirs []string, out string) (MergeSummary, error) {
 	meta.Shard = Shard{}
 	meta.Fingerprints = fps
 	meta.Images, meta.Steps = images, steps
+	meta.IncompleteRecords = len(sum.Missing)
+	for _, m := range metas { // the whole run's span, not shard 0's
+		if m.Started != "" && m.Started < meta.Started {
+			meta.Started = m.Started
+		}
+		if m.Finished > meta.Finished {
+			meta.Finished = m.Finished
+		}
+	}
 	if err := writeJSON(filepath.Join(out, "run.json"), meta); err != nil {
 		return sum, err
 	}
-	return sum, writeRecordsFile(filepath.Join(out, "records.jsonl"), merged)
+	if err := writeRecordsFile(filepath.Join(out, "records.jsonl"), merged); err != nil {
+		return sum, err
+	}
+	sum.Written = true
+	return sum, nil
 }

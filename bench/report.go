@@ -44,6 +44,7 @@ func LoadExperiment(runDir string) (*reports.Experiment, *Spec, error) {
 	}
 	e := &reports.Experiment{Name: spec.Name, Records: recs, MetricFingerprints: map[string]string{}, FixtureMethods: map[string]bool{}}
 	for _, meta := range metas {
+		e.IncompleteRecords += meta.IncompleteRecords
 		for _, fp := range meta.Fingerprints {
 			for m, v := range fp.Metrics {
 				e.MetricFingerprints[m] = v

@@ -127,6 +127,9 @@ type RunMeta struct {
 	Images map[string][]string `json:"images"`
 	// Steps lists each method's step counts (0: single output).
 	Steps map[string][]int `json:"steps"`
+	// IncompleteRecords, in a merged run written with --allow-incomplete,
+	// counts the records it lacks: report says so and check refuses it.
+	IncompleteRecords int `json:"incomplete_records,omitempty"`
 }
 
 // Fingerprint spells out one record fingerprint.

@@ -37,6 +37,8 @@ type Experiment struct {
 	MetricFingerprints map[string]string
 	// FixtureMethods are the methods run by random-weight test fixtures.
 	FixtureMethods map[string]bool
+	// IncompleteRecords: a merge written with records missing.
+	IncompleteRecords int
 }
 
 // Column is one table column: a method at one step count.
@@ -387,13 +389,15 @@ type Summary struct {
 	MetricFingerprints map[string]string `json:"metric_fingerprints,omitempty"`
 	// FixtureMethods: methods run by random-weight test fixtures.
 	FixtureMethods []string `json:"fixture_methods,omitempty"`
+	// IncompleteRecords: the run is a merge that lacks this many records.
+	IncompleteRecords int `json:"incomplete_records,omitempty"`
 }
 
 // Summary builds the JSON summary.
 func (e *Experiment) Summary() Summary {
 	agg := e.Aggregate()
 	s := Summary{Experiment: e.Name, Directions: map[string]string{}, Means: map[string]map[string]map[string]float64{}, Counts: map[string]map[string]int{},
-		Images: map[string]map[string][]string{}, MetricFingerprints: e.MetricFingerprints}
+		Images: map[string]map[string][]string{}, MetricFingerprints: e.MetricFingerprints, IncompleteRecords: e.IncompleteRecords}
 	for m := range e.FixtureMethods {
 		s.FixtureMethods = append(s.FixtureMethods, m)
 	}

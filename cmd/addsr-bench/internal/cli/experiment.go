@@ -129,6 +129,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 
 func newMerge(stdout, stderr io.Writer) *cobra.Command {
 	var out string
+	var allowIncomplete bool
 	cmd := &cobra.Command{
 		Use:   "merge RUN... --out DIR",
 		Short: "Merge shard runs of one experiment; report missing and duplicate records",
@@ -137,11 +138,18 @@ func newMerge(stdout, stderr io.Writer) *cobra.Command {
 			if out == "" {
 				return &exitError{ExitError, "--out is required"}
 			}
-			sum, err := bench.Merge(args, out)
+			sum, err := bench.Merge(args, out, bench.MergeOptions{AllowIncomplete: allowIncomplete})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "merged %d records into %s\n", sum.Records, filepath.Join(out, "records.jsonl"))
+			for _, s := range sum.MissingShards {
+				fmt.Fprintf(stderr, "missing shard: %s; rerun it with addsr-bench run SPEC --out DIR --shard %s --resume\n", s, strings.Fields(s)[0])
+			}
+			if sum.Written {
+				fmt.Fprintf(stdout, "merged %d records into %s\n", sum.Records, filepath.Join(out, "records.jsonl"))
+			} else {
+				fmt.Fprintf(stdout, "incomplete: nothing written to %s (--allow-incomplete writes it, marked incomplete)\n", out)
+			}
 			for _, k := range sum.Duplicates {
 				fmt.Fprintf(stderr, "duplicate: %s (kept the first)\n", k)
 			}
@@ -159,6 +167,7 @@ func newMerge(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "folder for the merged run")
+	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "write the merged run even when records or shards are missing (marked incomplete: check refuses it)")
 	return cmd
 }
 
@@ -183,6 +192,15 @@ func newReport(stdout io.Writer) *cobra.Command {
 				fmt.Fprintln(stdout)
 			}
 			fmt.Fprintf(stdout, "report in %s: %s\n", rf.Dir, strings.Join(rf.Files, ", "))
+			if metas, err := bench.LoadRunMeta(args[0]); err == nil {
+				n := 0
+				for _, m := range metas {
+					n += m.IncompleteRecords
+				}
+				if n > 0 {
+					fmt.Fprintf(stdout, "WARNING: %s is an incomplete merge: %d records are missing, so its means are over fewer images than the run has\n", args[0], n)
+				}
+			}
 			return nil
 		},
 	}
