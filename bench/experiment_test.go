@@ -323,11 +323,29 @@ func TestShardFromEnv(t *testing.T) {
 		t.Error("JOB_COMPLETION_INDEX without a count accepted")
 	}
 	os.Unsetenv("JOB_COMPLETION_INDEX")
-	t.Setenv("SLURM_ARRAY_TASK_ID", "11")
-	t.Setenv("SLURM_ARRAY_TASK_MIN", "10")
-	t.Setenv("SLURM_ARRAY_TASK_COUNT", "3")
-	if s, ok, err := ShardFromEnv(0); !ok || err != nil || s != (Shard{1, 3}) {
-		t.Errorf("slurm: %v %v %v", s, ok, err)
+	// Slurm: --shards is the count, the task ID the shard; one task
+	// resubmitted alone (sbatch --array=1: min 1, max 1, count 1) is still
+	// shard 1 of 3.
+	t.Setenv("SLURM_ARRAY_TASK_ID", "1")
+	t.Setenv("SLURM_ARRAY_TASK_MIN", "1")
+	t.Setenv("SLURM_ARRAY_TASK_MAX", "1")
+	t.Setenv("SLURM_ARRAY_TASK_COUNT", "1")
+	if s, ok, err := ShardFromEnv(3); !ok || err != nil || s != (Shard{1, 3}) {
+		t.Errorf("slurm, one task resubmitted: %v %v %v", s, ok, err)
+	}
+	if _, _, err := ShardFromEnv(0); err == nil || !strings.Contains(err.Error(), "pass --shards N") {
+		t.Errorf("slurm without --shards: %v", err)
+	}
+	t.Setenv("SLURM_ARRAY_TASK_MAX", "7")
+	if _, _, err := ShardFromEnv(3); err == nil || !strings.Contains(err.Error(), "--array=0-2") {
+		t.Errorf("an array larger than --shards: %v", err)
+	}
+	t.Setenv("SLURM_ARRAY_TASK_ID", "5")
+	if _, _, err := ShardFromEnv(3); err == nil || !strings.Contains(err.Error(), "not a shard of --shards 3") {
+		t.Errorf("task 5 of 3 shards: %v", err)
+	}
+	for _, k := range []string{"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_COUNT"} {
+		os.Unsetenv(k)
 	}
 	// Assignment is stable and covers every image once.
 	n := 0
@@ -502,27 +520,41 @@ func TestDocsRecipes(t *testing.T) {
 		t.Error("Kubernetes recipe: merged shards differ from the unsharded run")
 	}
 
-	// Slurm: the script per array task, with a stand-in sbatch that records
-	// the merge it would submit.
+	// Slurm: the script submits (a stand-in sbatch records what and answers
+	// a job ID), then runs as each array task and as the merge job.
 	bin := filepath.Join(dir, "bin")
 	os.MkdirAll(bin, 0o755)
-	os.WriteFile(filepath.Join(bin, "sbatch"), []byte("#!/bin/sh\necho \"$@\" >> \"$SBATCH_LOG\"\n"), 0o755)
+	os.WriteFile(filepath.Join(bin, "sbatch"), []byte("#!/bin/sh\necho \"$@\" >> \"$SBATCH_LOG\"\necho 99\n"), 0o755)
 	slurmRun := filepath.Join(dir, "slurm")
-	for id := 10; id < 13; id++ {
-		cmd := exec.Command("bash", "../docs/slurm-array.sh", specPath, slurmRun)
-		cmd.Env = append(os.Environ(), "ADDSR_BENCH="+binary, "PATH="+bin+":"+os.Getenv("PATH"),
-			"SBATCH_LOG="+filepath.Join(dir, "sbatch.log"), "SLURM_ARRAY_JOB_ID=99",
-			fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", id), "SLURM_ARRAY_TASK_MIN=10", "SLURM_ARRAY_TASK_COUNT=3")
+	env := append(os.Environ(), "ADDSR_BENCH="+binary, "PATH="+bin+":"+os.Getenv("PATH"), "SBATCH_LOG="+filepath.Join(dir, "sbatch.log"), "SHARDS=3")
+	submit := exec.Command("bash", "../docs/slurm-array.sh", specPath, slurmRun)
+	submit.Env = append(env, "CPUS=2", "MEM=2G")
+	if out, err := submit.CombinedOutput(); err != nil || !strings.Contains(string(out), "rerun shard I: SHARDS=3 ONLY=I") {
+		t.Fatalf("submit: %v\n%s", err, out)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "sbatch.log"))
+	for _, want := range []string{"--array=0-2", "--cpus-per-task=2", "--mem=2G", "--dependency=afterany:99", "--task", "--merge"} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("sbatch calls lack %q:\n%s", want, log)
+		}
+	}
+	for id := 0; id < 3; id++ {
+		cmd := exec.Command("bash", "../docs/slurm-array.sh", "--task", specPath, slurmRun)
+		cmd.Env = append(env, fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", id), "SLURM_ARRAY_TASK_MIN=0", "SLURM_ARRAY_TASK_MAX=2", "SLURM_ARRAY_TASK_COUNT=3")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("slurm task %d: %v\n%s", id, err, out)
 		}
 	}
-	log, _ := os.ReadFile(filepath.Join(dir, "sbatch.log"))
-	if strings.Count(string(log), "afterok:99") != 1 {
-		t.Errorf("merge submitted %d times: %s", strings.Count(string(log), "afterok:99"), log)
+	// Shard 1 again, resubmitted alone (--array=1: count 1): still shard 1.
+	again := exec.Command("bash", "../docs/slurm-array.sh", "--task", specPath, slurmRun)
+	again.Env = append(env, "SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=1", "SLURM_ARRAY_TASK_COUNT=1")
+	if out, err := again.CombinedOutput(); err != nil || !strings.Contains(string(out), "already recorded") {
+		t.Fatalf("slurm task 1 resubmitted: %v\n%s", err, out)
 	}
-	if out, err := exec.Command(binary, "merge", slurmRun, "--out", slurmRun+"-merged").CombinedOutput(); err != nil {
-		t.Fatalf("merge: %v\n%s", err, out)
+	mergeJob := exec.Command("bash", "../docs/slurm-array.sh", "--merge", specPath, slurmRun)
+	mergeJob.Env = env
+	if out, err := mergeJob.CombinedOutput(); err != nil {
+		t.Fatalf("merge job: %v\n%s", err, out)
 	}
 	got, _ = ReadRunRecords(slurmRun + "-merged")
 	if !reflect.DeepEqual(comparable(got), comparable(want)) {

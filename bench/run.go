@@ -74,25 +74,26 @@ func ShardFromEnv(count int) (s Shard, ok bool, err error) {
 		}
 		return Shard{i, count}, true, nil
 	}
+	// Slurm: --shards N is the number of shards and the task ID the shard
+	// (the array 0..N−1). The array's own count says nothing reliable:
+	// resubmitting one task (sbatch --array=3) makes it 1, which once ran
+	// the whole experiment in that task.
 	if id, present, err := get("SLURM_ARRAY_TASK_ID"); present || err != nil {
 		if err != nil {
 			return Shard{}, false, err
 		}
-		lo, _, err := get("SLURM_ARRAY_TASK_MIN")
-		if err != nil {
+		if count < 1 {
+			return Shard{}, false, fmt.Errorf("SLURM_ARRAY_TASK_ID=%d is set: pass --shards N, the number of shards (the array is 0-(N-1); docs/slurm-array.sh does)", id)
+		}
+		if id < 0 || id >= count {
+			return Shard{}, false, fmt.Errorf("Slurm array task %d is not a shard of --shards %d: submit the array as --array=0-%d (one task: --array=I with I below %d)", id, count, count-1, count)
+		}
+		if hi, has, err := get("SLURM_ARRAY_TASK_MAX"); err != nil {
 			return Shard{}, false, err
+		} else if has && hi >= count {
+			return Shard{}, false, fmt.Errorf("the Slurm array goes up to task %d, but --shards %d: make them agree (--array=0-%d)", hi, count, count-1)
 		}
-		n, has, err := get("SLURM_ARRAY_TASK_COUNT")
-		if err != nil {
-			return Shard{}, false, err
-		}
-		if !has {
-			n = count
-		}
-		if n < 1 || id-lo < 0 || id-lo >= n {
-			return Shard{}, false, fmt.Errorf("Slurm array task %d (min %d, count %d) is not a valid shard", id, lo, n)
-		}
-		return Shard{id - lo, n}, true, nil
+		return Shard{id, count}, true, nil
 	}
 	return Shard{}, false, nil
 }
