@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/addsr-bench
 ORT_LIB := .cache/onnxruntime-1.29.0/libonnxruntime.so
 
-.PHONY: demo test ort models build vet bench fuzz clean
+.PHONY: demo test test-slurm ort models build vet bench fuzz clean
 
 demo: build ort models
 	./$(BIN) demo
@@ -17,6 +17,12 @@ test: ort models
 	GOEXPERIMENT=simd $(GO) vet ./metrics
 	$(GO) test -count=1 ./...
 	GOEXPERIMENT=simd $(GO) test -count=1 ./metrics
+
+# docs/slurm-array.sh on a real single-node Slurm cluster started here (root;
+# installs slurm-wlm and munge from Debian when missing; skips, saying why,
+# where it cannot run). .ci/run runs it after make test.
+test-slurm: build
+	scripts/slurm-test.sh
 
 # SIMD=1 builds with the vector SSIM kernels (about 2x faster SSIM).
 build:
