@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"os"
 	"os/exec"
@@ -112,5 +113,50 @@ func TestFolderFingerprintByContent(t *testing.T) {
 	err := runOnce()
 	if err == nil || !strings.Contains(err.Error(), "theirs's records on set were made with fingerprint") || !strings.Contains(err.Error(), "content=") {
 		t.Errorf("resume with changed outputs: %v", err)
+	}
+}
+
+// TestFailuresStayLocal: a folder method missing one step's output fails
+// that step's record only; a corrupt LR fails the methods that read it
+// (bicubic), not folder methods, which never do.
+func TestFailuresStayLocal(t *testing.T) {
+	dir := t.TempDir()
+	set := makeSet(t, 2)
+	for _, st := range []int{1, 2, 3} {
+		d := filepath.Join(dir, "outs", "step"+string(rune('0'+st)))
+		os.MkdirAll(d, 0o755)
+		for _, id := range []string{"img00", "img01"} {
+			if st == 3 && id == "img01" {
+				continue // step 3 of img01 is missing
+			}
+			b, _ := os.ReadFile(filepath.Join(set, "HR", id+".png"))
+			os.WriteFile(filepath.Join(d, id+".png"), b, 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(set, "LR", "img00.png"), []byte("not a PNG"), 0o644)
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte("datasets:\n  - {name: s, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: theirs, runner: folder, path: \""+filepath.Join(dir, "outs")+"/step{steps}\", steps: [1, 2, 3]}\n"), 0o644)
+	s, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), s, RunOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := ReadRunRecords(out)
+	failed := map[string]bool{}
+	for _, r := range recs {
+		failed[fmt.Sprintf("%s/%s/%d", r.Method, r.Image, r.Steps)] = r.Skipped()
+	}
+	want := map[string]bool{
+		"bicubic/img00/0": true, "bicubic/img01/0": false, // the corrupt LR
+		"theirs/img00/1": false, "theirs/img00/2": false, "theirs/img00/3": false,
+		"theirs/img01/1": false, "theirs/img01/2": false, "theirs/img01/3": true, // the missing output
+	}
+	for k, w := range want {
+		if got, ok := failed[k]; !ok || got != w {
+			t.Errorf("%s: failed %v (recorded %v), want failed %v", k, got, ok, w)
+		}
 	}
 }

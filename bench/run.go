@@ -479,8 +479,12 @@ func runJob(ctx context.Context, spec *Spec, dataset string, items []datasets.It
 	var ok []datasets.Item
 	var ins []runners.Input
 	var hrs []*img.Image
+	free, _ := r.(runners.LRFree)
 	for _, it := range items {
 		lr, err := img.Load(it.LR, o.Decode)
+		if err != nil && free != nil && !free.NeedsLR() {
+			lr, err = nil, nil // a corrupt LR fails only the methods that read it
+		}
 		var hr *img.Image
 		if err == nil && it.HR != "" {
 			hr, err = img.Load(it.HR, o.Decode)
@@ -564,6 +568,10 @@ func outputRecords(spec *Spec, dataset string, it datasets.Item, m MethodSpec, f
 	}
 	var out []outputRecord
 	for _, op := range res.Outputs {
+		if op.Err != nil {
+			out = append(out, outputRecord{Record: reports.Record{Dataset: dataset, Image: it.ID, Method: m.Name, Steps: op.Steps, Fingerprint: fp, Error: op.Err.Error()}, err: op.Err})
+			continue
+		}
 		ts := timings
 		if op.Stages != nil { // a step-wise runner's cumulative times for this step count
 			ts = map[string]float64{}

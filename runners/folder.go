@@ -110,20 +110,39 @@ func (f *Folder) Run(ctx context.Context, in Input) (Result, error) {
 		steps = append(steps, st)
 	}
 	sort.Ints(steps)
+	// Each step's output on its own: one missing or broken file fails that
+	// step's record, not the image's other steps.
+	failed := 0
 	for _, st := range steps {
-		p, ok := f.index[st][in.ID]
-		if !ok {
-			return Result{}, fmt.Errorf("%s has no output for %s", f.dirs[st], in.ID)
-		}
-		m, err := img.Load(p, img.DecodeOptions{})
+		m, err := f.load(st, in)
 		if err != nil {
-			return Result{}, err
+			failed++
 		}
-		if in.LR != nil && (m.W != in.LR.W*f.scale || m.H != in.LR.H*f.scale) {
-			return Result{}, fmt.Errorf("%s is %dx%d, expected ×%d of the %dx%d input", p, m.W, m.H, f.scale, in.LR.W, in.LR.H)
-		}
-		res.Outputs = append(res.Outputs, Output{Steps: st, Image: m})
+		res.Outputs = append(res.Outputs, Output{Steps: st, Image: m, Err: err})
+	}
+	if failed == len(steps) && len(steps) == 1 {
+		return Result{}, res.Outputs[0].Err
 	}
 	res.Stages = []Stage{{"load", time.Since(t)}}
 	return res, nil
 }
+
+// load reads the output of in at step st.
+func (f *Folder) load(st int, in Input) (*img.Image, error) {
+	p, ok := f.index[st][in.ID]
+	if !ok {
+		return nil, fmt.Errorf("%s has no output for %s", f.dirs[st], in.ID)
+	}
+	m, err := img.Load(p, img.DecodeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if in.LR != nil && (m.W != in.LR.W*f.scale || m.H != in.LR.H*f.scale) {
+		return nil, fmt.Errorf("%s is %dx%d, expected ×%d of the %dx%d input", p, m.W, m.H, f.scale, in.LR.W, in.LR.H)
+	}
+	return m, nil
+}
+
+// NeedsLR is false: the outputs were made elsewhere; the LR only checks
+// their size.
+func (f *Folder) NeedsLR() bool { return false }

@@ -22,6 +22,16 @@ type Output struct {
 	Stages []Stage
 	// Prompt is the text prompt the output was made with, if any.
 	Prompt string
+	// Err says why this output could not be had (a folder method's missing
+	// step file) while the others could: its record fails alone.
+	Err error
+}
+
+// LRFree is a Runner that does not need the LR image (it reads outputs
+// made elsewhere): a run gives it a nil LR when the LR cannot be decoded,
+// so that a corrupt LR fails only the methods that read it.
+type LRFree interface {
+	NeedsLR() bool
 }
 
 // Stage is the wall time of one named part of a run ("resize", "unet", …).
