@@ -495,6 +495,14 @@ func TestDocsRecipes(t *testing.T) {
 	if len(shardCmd) < 3 || completions < 2 {
 		t.Fatalf("no shard container in the manifest: %v", shardCmd)
 	}
+	// What issue 19 found missing: the merge ordered after the shards (a
+	// suspended Job), a ReadWriteMany volume, workers matching the CPU
+	// request, an image pinned by digest.
+	for _, want := range []string{"suspend: true", "accessModes: [ReadWriteMany]", `"--workers", "4"`, "GOMAXPROCS", "addsr-bench@sha256:", "kubectl wait --for=condition=complete"} {
+		if !strings.Contains(string(manifest), want) {
+			t.Errorf("docs/k8s-indexed-job.yaml lacks %q", want)
+		}
+	}
 	k8sRun := filepath.Join(dir, "k8s")
 	for i := 0; i < completions; i++ {
 		args := append([]string(nil), shardCmd[1:]...)
