@@ -118,9 +118,25 @@ func scoresTable(w io.Writer, recs []Record, metricNames []string) error {
 			return err
 		}
 	}
-	foot := []any{"mean"}
+	scored := 0
+	for _, r := range recs {
+		if !r.Skipped() {
+			scored++
+		}
+	}
+	// The mean says what it is over when images were skipped, and there is
+	// none (not NaN) when nothing was scored.
+	label := "mean"
+	if scored < len(recs) {
+		label = fmt.Sprintf("mean (%d of %d scored)", scored, len(recs))
+	}
+	foot := []any{label}
 	for _, m := range metricNames {
-		foot = append(foot, FormatValue(Mean(recs, m)))
+		v := "–"
+		if scored > 0 {
+			v = FormatValue(Mean(recs, m))
+		}
+		foot = append(foot, v)
 	}
 	t.Footer(foot...)
 	return t.Render()
