@@ -778,7 +778,7 @@ func TestRunOutputWriteErrorIsRecorded(t *testing.T) {
 	out := filepath.Join(dir, "run")
 	os.MkdirAll(out, 0o755)
 	os.WriteFile(filepath.Join(out, "outputs"), []byte("a file where the outputs folder goes"), 0o644)
-	sum, err := Run(context.Background(), spec, RunOptions{Out: out})
+	sum, err := Run(context.Background(), spec, RunOptions{Out: out, Overwrite: true})
 	if err != nil {
 		t.Fatal(err)
 	}

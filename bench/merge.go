@@ -29,6 +29,9 @@ type MergeSummary struct {
 // marked incomplete in its run.json (report says so, check refuses it).
 type MergeOptions struct {
 	AllowIncomplete bool
+	// Overwrite lets the merged run go into a non-empty folder that merge
+	// did not make (PrepareOut).
+	Overwrite bool
 }
 
 // LoadRunMeta reads every run*.json of a run folder.
@@ -157,7 +160,7 @@ func Merge(dirs []string, out string, o MergeOptions) (MergeSummary, error) {
 	if (len(sum.Missing) > 0 || len(sum.MissingShards) > 0) && !o.AllowIncomplete {
 		return sum, nil // nothing written: an incomplete merge must not look like a run
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := PrepareOut(out, "merge", o.Overwrite); err != nil {
 		return sum, err
 	}
 	if err := atomicfile.WriteBytes(filepath.Join(out, "spec.yaml"), spec); err != nil {

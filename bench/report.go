@@ -85,11 +85,17 @@ type ReportFiles struct {
 // (PNG and SVG) and one self-contained HTML page. It also returns the
 // per-dataset tables for the terminal.
 func WriteReport(runDir, outDir string) (ReportFiles, []reports.Comparison, error) {
+	return WriteReportTo(runDir, outDir, false)
+}
+
+// WriteReportTo is WriteReport; overwrite lets it write into a non-empty
+// folder report did not make (PrepareOut).
+func WriteReportTo(runDir, outDir string, overwrite bool) (ReportFiles, []reports.Comparison, error) {
 	e, spec, err := LoadExperiment(runDir)
 	if err != nil {
 		return ReportFiles{}, nil, err
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := PrepareOut(outDir, "report", overwrite); err != nil {
 		return ReportFiles{}, nil, err
 	}
 	rf := ReportFiles{Dir: outDir}

@@ -164,6 +164,9 @@ type RunOptions struct {
 	// NAME"), such as auto's fall back to the CPU or provider options that
 	// do nothing there.
 	Notes func(who, note string)
+	// Overwrite lets a new run go into a non-empty folder that is not a
+	// run folder (PrepareOut).
+	Overwrite bool
 }
 
 // RunSummary says what a run did.
@@ -440,7 +443,7 @@ func prepareRunDir(spec *Spec, o RunOptions) error {
 		}
 		return nil
 	}
-	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+	if err := PrepareOut(o.Out, "run", o.Overwrite); err != nil {
 		return err
 	}
 	return atomicfile.WriteBytes(specCopy, spec.Raw)

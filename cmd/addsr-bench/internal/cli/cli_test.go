@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/models"
 )
 
@@ -551,4 +552,35 @@ func TestModelsTokenize(t *testing.T) {
 	if _, _, code := runCLI(t, "models", "tokenize", "--tokenizer", t.TempDir(), "x"); code != ExitError {
 		t.Errorf("a folder without a tokenizer: exit %d", code)
 	}
+}
+
+// TestSROverwrite: sr refuses a non-empty folder it did not make.
+func TestSROverwrite(t *testing.T) {
+	in := t.TempDir()
+	os.WriteFile(filepath.Join(in, "x.png"), mustPNG(t), 0o644)
+	out := t.TempDir()
+	os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644)
+	if _, stderr, code := runCLI(t, "sr", "--model", "bicubic", "--in", in, "--out", out); code != ExitError || !strings.Contains(stderr, "--overwrite") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "sr", "--model", "bicubic", "--in", in, "--out", out, "--overwrite"); code != 0 {
+		t.Errorf("--overwrite: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "sr", "--model", "bicubic", "--in", in, "--out", out); code != 0 {
+		t.Errorf("again into its own folder: exit %d: %s", code, stderr)
+	}
+}
+
+func mustPNG(t *testing.T) []byte {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "x.png")
+	m := img.New(8, 6)
+	if err := m.SavePNG(p); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

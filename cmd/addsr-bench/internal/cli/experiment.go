@@ -21,6 +21,7 @@ func newRun(stdout, stderr io.Writer) *cobra.Command {
 		workers    int
 		maxPixels  int64
 		ort        ortFlags
+		overwrite  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run EXPERIMENT.yaml [--out DIR] [--resume] [--shard i/n]",
@@ -79,7 +80,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 			}
 			var finish func()
 			sum, err := bench.Run(cmd.Context(), spec, bench.RunOptions{
-				Out: out, Resume: resume, Shard: sh, Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels},
+				Out: out, Resume: resume, Shard: sh, Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Overwrite: overwrite,
 				Progress: func(total int) func(string) {
 					step, done := progressStages(stderr, total, "run")
 					finish = done
@@ -122,6 +123,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 	f.StringVar(&shard, "shard", "", "run shard i of n (0-based), e.g. 3/8")
 	f.IntVar(&shards, "shards", 0, "number of shards, the index taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
 	f.IntVar(&workers, "workers", 0, "parallel jobs (0: one per CPU)")
+	f.BoolVar(&overwrite, "overwrite", false, "start the run in a non-empty folder that is not a run folder")
 	ort.register(f)
 	f.Int64Var(&maxPixels, "max-pixels", img.DefaultMaxPixels, "refuse larger images, read from the header")
 	return cmd
@@ -129,7 +131,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 
 func newMerge(stdout, stderr io.Writer) *cobra.Command {
 	var out string
-	var allowIncomplete bool
+	var allowIncomplete, overwrite bool
 	cmd := &cobra.Command{
 		Use:   "merge RUN... --out DIR",
 		Short: "Merge shard runs of one experiment; report missing and duplicate records",
@@ -138,7 +140,7 @@ func newMerge(stdout, stderr io.Writer) *cobra.Command {
 			if out == "" {
 				return &exitError{ExitError, "--out is required"}
 			}
-			sum, err := bench.Merge(args, out, bench.MergeOptions{AllowIncomplete: allowIncomplete})
+			sum, err := bench.Merge(args, out, bench.MergeOptions{AllowIncomplete: allowIncomplete, Overwrite: overwrite})
 			if err != nil {
 				return err
 			}
@@ -167,11 +169,13 @@ func newMerge(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "folder for the merged run")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "write into a non-empty folder merge did not make")
 	cmd.Flags().BoolVar(&allowIncomplete, "allow-incomplete", false, "write the merged run even when records or shards are missing (marked incomplete: check refuses it)")
 	return cmd
 }
 
 func newReport(stdout io.Writer) *cobra.Command {
+	var overwrite bool
 	var out string
 	cmd := &cobra.Command{
 		Use:   "report RUN [--out DIR]",
@@ -181,7 +185,7 @@ func newReport(stdout io.Writer) *cobra.Command {
 			if out == "" {
 				out = filepath.Join(args[0], "report")
 			}
-			rf, tables, err := bench.WriteReport(args[0], out)
+			rf, tables, err := bench.WriteReportTo(args[0], out, overwrite)
 			if err != nil {
 				return err
 			}
@@ -205,6 +209,7 @@ func newReport(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "report folder (default RUN/report)")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "write into a non-empty folder report did not make")
 	return cmd
 }
 

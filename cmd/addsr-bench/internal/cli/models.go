@@ -100,7 +100,7 @@ func newSR(stdout, stderr io.Writer) *cobra.Command {
 	var model, in, out, device string
 	var tile, overlap, batch, warmup, workers, threads, inflight, steps, maxPixels int
 	var epOpts, addsrOpts []string
-	var ioBinding, saveSteps bool
+	var ioBinding, saveSteps, overwrite bool
 	cmd := &cobra.Command{
 		Use:   "sr --model MODEL --in DIR --out DIR [--device cpu|cuda[:N]|auto]",
 		Short: "Run one SR method over a folder of LR images and write PNGs",
@@ -171,7 +171,7 @@ process_size, seed) over the pipeline's defaults.`,
 			if len(files) == 0 {
 				return fmt.Errorf("%s: no images", in)
 			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
+			if err := bench.PrepareOut(out, "sr", overwrite); err != nil {
 				return err
 			}
 			// Warm-up runs on the first image, as a batch of it the size the
@@ -241,6 +241,7 @@ process_size, seed) over the pipeline's defaults.`,
 	f.BoolVar(&ioBinding, "io-binding", false, "keep inputs and outputs in the device's memory, bound once per shape (CUDA: the plugin provider; with --ep-option enable_cuda_graph=1, a CUDA graph per shape)")
 	f.IntVar(&steps, "steps", 0, "AddSR: sampling steps (0: all of the pipeline's timesteps)")
 	f.BoolVar(&saveSteps, "save-steps", false, "AddSR: also write each step's output to OUT/stepK/")
+	f.BoolVar(&overwrite, "overwrite", false, "write into a non-empty folder sr did not make")
 	f.StringArrayVar(&addsrOpts, "option", nil, "AddSR option KEY=VALUE (repeatable): psr, psr_weight, prompt, guidance_scale, colour_fix, seed, …")
 	f.IntVar(&maxPixels, "max-output-pixels", 0, "AddSR: refuse images processed at more pixels than this (0: 2048²)")
 	ort.register(f)
