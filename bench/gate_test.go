@@ -160,3 +160,46 @@ func TestFailuresStayLocal(t *testing.T) {
 		}
 	}
 }
+
+// TestFolderTimings: a folder method's records carry the time its own
+// framework took (timings.json or .csv beside the outputs), and none (not
+// the PNG read) where it gave none; bad timings files are refused.
+func TestFolderTimings(t *testing.T) {
+	dir := t.TempDir()
+	set := makeSet(t, 2)
+	for _, st := range []string{"1", "2"} {
+		d := filepath.Join(dir, "outs", "step"+st)
+		os.MkdirAll(d, 0o755)
+		for _, id := range []string{"img00", "img01"} {
+			b, _ := os.ReadFile(filepath.Join(set, "HR", id+".png"))
+			os.WriteFile(filepath.Join(d, id+".png"), b, 0o644)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "outs", "step1", "timings.json"), []byte(`{"img00": 0.25, "img01": 0.5}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "outs", "step2", "timings.csv"), []byte("image,seconds\nimg00,0.75\n"), 0o644)
+	p := filepath.Join(dir, "spec.yaml")
+	os.WriteFile(p, []byte("datasets:\n  - {name: s, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: theirs, runner: folder, path: \""+filepath.Join(dir, "outs")+"/step{steps}\", steps: [1, 2]}\n"), 0o644)
+	s, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), s, RunOptions{Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := ReadRunRecords(out)
+	got := map[string]map[string]float64{}
+	for _, r := range recs {
+		got[fmt.Sprintf("%s/%d", r.Image, r.Steps)] = r.TimingsMS
+	}
+	if got["img00/1"]["external"] != 250 || got["img01/1"]["total"] != 500 || got["img00/2"]["total"] != 750 {
+		t.Errorf("timings %v", got)
+	}
+	if len(got["img01/2"]) != 0 {
+		t.Errorf("img01 step 2 has no timing given, yet records %v", got["img01/2"])
+	}
+	os.WriteFile(filepath.Join(dir, "outs", "step2", "timings.csv"), []byte("img00,0.1\nimg01,fast\n"), 0o644)
+	if _, err := Run(context.Background(), s, RunOptions{Out: filepath.Join(dir, "run2")}); err == nil || !strings.Contains(err.Error(), "timings.csv") {
+		t.Errorf("bad timings: %v", err)
+	}
+}

@@ -253,8 +253,9 @@ func plotTime(e *reports.Experiment, dataset string, q reports.MetricRow, base s
 	byCol := map[reports.Column]*reports.Series{}
 	var order []reports.Column
 	for _, r := range e.Records {
-		if r.Dataset != dataset || r.Skipped() {
-			continue
+		total, timed := r.TimingsMS["total"]
+		if r.Dataset != dataset || r.Skipped() || !timed {
+			continue // a folder method without timings: not measured, not plotted
 		}
 		c := reports.Column{Method: r.Method, Steps: r.Steps}
 		s, ok := byCol[c]
@@ -263,7 +264,7 @@ func plotTime(e *reports.Experiment, dataset string, q reports.MetricRow, base s
 			byCol[c] = s
 			order = append(order, c)
 		}
-		s.X = append(s.X, r.TimingsMS["total"])
+		s.X = append(s.X, total)
 		s.Y = append(s.Y, r.Values[q.Name])
 	}
 	var series []reports.Series

@@ -576,7 +576,9 @@ func outputRecords(spec *Spec, dataset string, it datasets.Item, m MethodSpec, f
 			continue
 		}
 		ts := timings
-		if op.Stages != nil { // a step-wise runner's cumulative times for this step count
+		if op.Stages != nil && len(op.Stages) == 0 {
+			ts = nil // not measured (a folder method without timings)
+		} else if op.Stages != nil { // this output's own times: a step-wise runner's cumulative ones
 			ts = map[string]float64{}
 			var total time.Duration
 			for _, s := range op.Stages {

@@ -3,12 +3,16 @@ package runners
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,11 +29,20 @@ type Folder struct {
 	dirs  map[int]string // steps (0: single output) → folder
 	index map[int]map[string]string
 	fp    string
+	// times are the seconds the framework that made the outputs took, per
+	// step folder and image (its timings.json or timings.csv); an image
+	// without one is not measured: the time to read its PNG is no SR time.
+	times map[int]map[string]float64
 }
+
+// TimingsFiles are the names a step folder's timings may have: JSON
+// {"0801": 0.41, …} or CSV rows "0801,0.41" (a header row is skipped),
+// seconds per image.
+var TimingsFiles = []string{"timings.json", "timings.csv"}
 
 // NewFolder indexes the folders. Step 0 means a single-output method.
 func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
-	f := &Folder{name: name, scale: scale, dirs: dirs, index: map[int]map[string]string{}}
+	f := &Folder{name: name, scale: scale, dirs: dirs, index: map[int]map[string]string{}, times: map[int]map[string]float64{}}
 	h := sha256.New()
 	var steps []int
 	for st := range dirs {
@@ -59,6 +72,11 @@ func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
 			idx[stem] = filepath.Join(dirs[st], n)
 		}
 		f.index[st] = idx
+		t, err := readTimings(dirs[st])
+		if err != nil {
+			return nil, fmt.Errorf("folder runner %s: %w", name, err)
+		}
+		f.times[st] = t
 	}
 	// By content, not file times: a copy to another node or a touch keeps
 	// the fingerprint, a changed output does not.
@@ -118,7 +136,13 @@ func (f *Folder) Run(ctx context.Context, in Input) (Result, error) {
 		if err != nil {
 			failed++
 		}
-		res.Outputs = append(res.Outputs, Output{Steps: st, Image: m, Err: err})
+		// The framework's own time when it gave one; else none (an empty
+		// list: not measured), never the PNG read.
+		stages := []Stage{}
+		if s, ok := f.times[st][in.ID]; ok {
+			stages = []Stage{{"external", time.Duration(s * float64(time.Second))}}
+		}
+		res.Outputs = append(res.Outputs, Output{Steps: st, Image: m, Err: err, Stages: stages})
 	}
 	if failed == len(steps) && len(steps) == 1 {
 		return Result{}, res.Outputs[0].Err
@@ -146,3 +170,48 @@ func (f *Folder) load(st int, in Input) (*img.Image, error) {
 // NeedsLR is false: the outputs were made elsewhere; the LR only checks
 // their size.
 func (f *Folder) NeedsLR() bool { return false }
+
+// readTimings reads dir's timings file, if any: seconds per image stem.
+func readTimings(dir string) (map[string]float64, error) {
+	for _, name := range TimingsFiles {
+		p := filepath.Join(dir, name)
+		raw, err := os.ReadFile(p)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]float64{}
+		if strings.HasSuffix(name, ".json") {
+			if err := json.Unmarshal(raw, &out); err != nil {
+				return nil, fmt.Errorf("%s: want {\"image stem\": seconds, …}: %v", p, err)
+			}
+		} else {
+			rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", p, err)
+			}
+			for i, r := range rows {
+				if len(r) != 2 {
+					return nil, fmt.Errorf("%s:%d: want image,seconds", p, i+1)
+				}
+				v, err := strconv.ParseFloat(strings.TrimSpace(r[1]), 64)
+				if err != nil {
+					if i == 0 {
+						continue // a header
+					}
+					return nil, fmt.Errorf("%s:%d: %q is not seconds", p, i+1, r[1])
+				}
+				out[strings.TrimSpace(r[0])] = v
+			}
+		}
+		for k, v := range out {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%s: %s: %v is not a time in seconds", p, k, v)
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
+}
