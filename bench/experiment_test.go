@@ -30,6 +30,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// The kill-and-resume test runs this test binary as a slow run.
+	if spec := os.Getenv("BENCH_TEST_SLOW_RUN"); spec != "" {
+		os.Exit(slowRun(spec, os.Getenv("BENCH_TEST_SLOW_OUT")))
+	}
 	dir, err := os.MkdirTemp("", "addsr-bench-bin")
 	if err != nil {
 		panic(err)
@@ -206,8 +210,8 @@ func TestKillAndResume(t *testing.T) {
 	}
 	for round := 0; round < 3; round++ {
 		killed := filepath.Join(dir, fmt.Sprintf("killed%d", round))
-		cmd := exec.Command(binary, "run", specPath, "--out", killed, "--workers", "1")
-		cmd.Env = append(os.Environ(), "ADDSR_BENCH_TEST_JOB_DELAY=40ms")
+		cmd := exec.Command(os.Args[0]) // slowRun, through TestMain
+		cmd.Env = append(os.Environ(), "BENCH_TEST_SLOW_RUN="+specPath, "BENCH_TEST_SLOW_OUT="+killed)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -800,4 +804,21 @@ func TestRunStopsEarlyWithoutMetricModel(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), ":4:") || !strings.Contains(err.Error(), "lpips-alex.onnx") || !strings.Contains(err.Error(), "musiq-koniq.onnx") {
 		t.Errorf("run without the lpips and musiq models: %v, want both named at the spec's line", err)
 	}
+}
+
+// slowRun is `addsr-bench run SPEC --out OUT --workers 1` with each job
+// slowed by 40 ms (RunOptions.BeforeJob), in a process of its own that the
+// kill-and-resume test kills mid-way.
+func slowRun(specPath, out string) int {
+	spec, err := LoadSpec(specPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer spec.Close()
+	if _, err := Run(context.Background(), spec, RunOptions{Out: out, Workers: 1, BeforeJob: func() { time.Sleep(40 * time.Millisecond) }}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }

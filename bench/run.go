@@ -167,6 +167,9 @@ type RunOptions struct {
 	// Overwrite lets a new run go into a non-empty folder that is not a
 	// run folder (PrepareOut).
 	Overwrite bool
+	// BeforeJob, when set, is called before each job: a test hook (the
+	// kill-and-resume test slows jobs down to kill a run mid-way).
+	BeforeJob func()
 }
 
 // RunSummary says what a run did.
@@ -353,7 +356,6 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	if o.Progress != nil {
 		step = o.Progress(len(jobs))
 	}
-	delay := testJobDelay()
 	var mu sync.Mutex
 	var writeErrs []error
 	werr := workpool.Run(ctx, len(jobs), o.Workers, func(i int) {
@@ -369,8 +371,8 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 				fresh = append(fresh, r)
 			}
 		}
-		if delay > 0 {
-			time.Sleep(delay)
+		if o.BeforeJob != nil {
+			o.BeforeJob()
 		}
 		if ctx.Err() != nil {
 			return // interrupted: record nothing half-done
@@ -455,14 +457,6 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return atomicfile.WriteBytes(path, append(data, '\n'))
-}
-
-// testJobDelay slows each job down by $ADDSR_BENCH_TEST_JOB_DELAY (a Go
-// duration). Only the kill-and-resume tests set it, to kill a run mid-way
-// deterministically.
-func testJobDelay() time.Duration {
-	d, _ := time.ParseDuration(os.Getenv("ADDSR_BENCH_TEST_JOB_DELAY"))
-	return d
 }
 
 // runJob runs one method on its images (several share inferences when the

@@ -328,10 +328,6 @@ func knownCrash(err error) string {
 	return ""
 }
 
-// knownCrashCheck lets tests of what Ready does with a known crash make
-// one up for a graph, by its file stem ("" where there is none).
-var knownCrashCheck = func(string) string { return "" }
-
 // learnedCUDADefaults are the learned metrics' CUDA provider options unless
 // --ep-option sets them. cuDNN's HEURISTIC algorithm choice instead of ONNX
 // Runtime's EXHAUSTIVE search: the four metrics' first images (each new
@@ -341,9 +337,6 @@ var knownCrashCheck = func(string) string { return "" }
 // covers convolutions: all of LPIPS's and CLIP's ResNet, the stems of
 // MANIQA and MUSIQ, whose transformers it leaves alone.
 var learnedCUDADefaults = map[string]string{"cudnn_conv_algo_search": "HEURISTIC"}
-
-// padLearnedOnCPU lets tests pad on the CPU, where it only costs.
-var padLearnedOnCPU bool
 
 // Ready loads the model, so that a run fails before it starts, not on every
 // image, when the model is missing or wrong.
@@ -375,7 +368,10 @@ func (m *onnxModel) Ready() error {
 			return
 		}
 		if why == "" {
-			if why = knownCrashCheck(m.stem); why != "" {
+			if m.cfg.knownCrash != nil {
+				why = m.cfg.knownCrash(m.stem)
+			}
+			if why != "" {
 				s.Close()
 			}
 		}
@@ -513,7 +509,7 @@ func (m *onnxModel) run(name string, in ...models.Tensor) ([]models.Tensor, erro
 // most already run with the same trailing shapes when that is more.
 func (m *onnxModel) padRows(in []models.Tensor) int64 {
 	n := in[0].Shape[0]
-	if !m.stackable() || (m.s.Placement().EP == "CPUExecutionProvider" && !padLearnedOnCPU) {
+	if !m.stackable() || (m.s.Placement().EP == "CPUExecutionProvider" && !m.cfg.padOnCPU) {
 		return n
 	}
 	var key strings.Builder

@@ -101,7 +101,6 @@ func TestMemoryBudget(t *testing.T) {
 // when it alone passes it, and an image that cannot be split is refused
 // with the way out. Here on the CPU, with a small limit set.
 func TestElementLimit(t *testing.T) {
-	defer func() { elementLimitForTest = 0 }()
 	im := func(v float32) *img.Image {
 		return filled(64, 48, func(_, i int) float32 { return v + float32(i%5)/10 })
 	}
@@ -121,8 +120,7 @@ func TestElementLimit(t *testing.T) {
 		{50 * maniqaElementsPerCrop, 3},  // 2 images (40 crops) an inference
 		{10 * maniqaElementsPerCrop, 10}, // each image's 20 crops in 2 parts
 	} {
-		elementLimitForTest = c.limit
-		met, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1})
+		met, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, elementLimit: c.limit})
 		got, errs := met.(BatchScorer).ScoreBatch(dists, nil)
 		for i := range dists {
 			if errs[i] != nil || math.Abs(got[i]-want[i]) > 1e-5*math.Abs(want[i]) {
@@ -135,10 +133,7 @@ func TestElementLimit(t *testing.T) {
 	}
 	// Four images under a limit of three run as two and two, not three and
 	// one padded to three on a GPU (here padding as there).
-	padLearnedOnCPU = true
-	defer func() { padLearnedOnCPU = false }()
-	elementLimitForTest = 60 * maniqaElementsPerCrop
-	met, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	met, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, padOnCPU: true, elementLimit: 60 * maniqaElementsPerCrop})
 	got, errs := met.(BatchScorer).ScoreBatch(dists[:4], nil)
 	for i := range got {
 		if errs[i] != nil || math.Abs(got[i]-want[i]) > 1e-5*math.Abs(want[i]) {
@@ -149,10 +144,7 @@ func TestElementLimit(t *testing.T) {
 	if runs, rows := mo.runs.Load(), mo.rows.Load(); runs != 2 || rows != 80 {
 		t.Errorf("limit of 3 images, 4 images: %d inferences of %d crops in all, want 2 of 80 (2 and 2 images)", runs, rows)
 	}
-	padLearnedOnCPU = false
-
-	elementLimitForTest = 64 * 48 * clipElementsPerPixel / 2
-	clip, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: -1})
+	clip, _ := New("clipiqa", Config{Models: "testdata/nr", MaxMemory: -1, elementLimit: 64 * 48 * clipElementsPerPixel / 2})
 	if _, err := clip.Score(im(0.1), nil); err == nil || !strings.Contains(err.Error(), "a 64x48 image makes a tensor of about 49152 elements") ||
 		!strings.Contains(err.Error(), "on the CPU") {
 		t.Errorf("an image over the limit: %v", err)
@@ -273,11 +265,9 @@ func TestPadsSmallerBatches(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		padded, _ := New(c.name, Config{Models: "testdata/" + c.dir, MaxMemory: -1})
-		padLearnedOnCPU = true
+		padded, _ := New(c.name, Config{Models: "testdata/" + c.dir, MaxMemory: -1, padOnCPU: true})
 		got, errs := padded.(BatchScorer).ScoreBatch(dists[:3], sub(r, 0, 3))
 		last, lastErr := padded.Score(dists[3], at(r, 3)) // one image, run as 3 rows (60 for MANIQA)
-		padLearnedOnCPU = false
 		got = append(got, last)
 		errs = append(errs, lastErr)
 		seen := padded.(learnedMetric).model().pad.Seen()
@@ -331,20 +321,18 @@ func TestKnownCrash(t *testing.T) {
 // What Ready does with a known crash: --device cuda (here: any but auto)
 // refuses with the ways out; auto runs the metric on the CPU and says so.
 func TestKnownCrashReady(t *testing.T) {
-	saved := knownCrashCheck
-	knownCrashCheck = func(stem string) string {
+	crash := func(stem string) string {
 		if stem == "maniqa-koniq" {
 			return "test crash"
 		}
 		return ""
 	}
-	defer func() { knownCrashCheck = saved }()
-	strict, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}})
+	strict, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}, knownCrash: crash})
 	if err := strict.(learnedMetric).model().Ready(); err == nil || !strings.Contains(err.Error(), "test crash; use --device auto") || !strings.Contains(err.Error(), EnvAllowKnownCrash+"=1") ||
 		!strings.Contains(err.Error(), "--slice-as-gather") {
 		t.Errorf("refusal: %v", err)
 	}
-	auto, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "auto"}})
+	auto, _ := New("maniqa", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "auto"}, knownCrash: crash})
 	m := auto.(learnedMetric).model()
 	if err := m.Ready(); err != nil {
 		t.Fatal(err)
@@ -355,7 +343,7 @@ func TestKnownCrashReady(t *testing.T) {
 	if _, err := auto.Score(img.New(64, 48), nil); err != nil {
 		t.Errorf("auto scores on the CPU: %v", err)
 	}
-	other, _ := New("musiq", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}})
+	other, _ := New("musiq", Config{Models: "testdata/nr", MaxMemory: -1, Device: models.Device{Kind: "cpu"}, knownCrash: crash})
 	if err := other.(learnedMetric).model().Ready(); err != nil {
 		t.Errorf("another metric: %v", err)
 	}

@@ -125,18 +125,14 @@ const (
 // elementLimit is cudaMaxElements where the metric runs on a GPU, 0 (no
 // limit) on the CPU.
 func (m *onnxModel) elementLimit() int64 {
-	if elementLimitForTest > 0 {
-		return elementLimitForTest
+	if m.cfg.elementLimit > 0 {
+		return m.cfg.elementLimit
 	}
 	if p := m.Placement(); p.EP != "" && p.EP != "CPUExecutionProvider" {
 		return cudaMaxElements
 	}
 	return 0
 }
-
-// elementLimitForTest, when positive, is every model's limit (tests, on the
-// CPU).
-var elementLimitForTest int64
 
 // checkElements refuses an input whose largest tensor would pass the GPU's
 // limit, unless its rows can run in parts under it (runFitted).

@@ -80,6 +80,14 @@ type Config struct {
 	// Concurrency is how many images are scored at once (workers), which
 	// share the default memory budget.
 	Concurrency int
+
+	// Test hooks, set by this package's tests only: padOnCPU pads stacked
+	// inputs on the CPU, where it only costs; elementLimit, when positive,
+	// is every model's element limit; knownCrash names a crash Ready must
+	// treat as known, for a stem ("" for none).
+	padOnCPU     bool
+	elementLimit int64
+	knownCrash   func(stem string) string
 }
 
 type entry struct {

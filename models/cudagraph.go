@@ -26,7 +26,7 @@ import (
 //     every other run and every session creation take it shared.
 //
 // Neither has been run on a GPU yet (the CPU tests check the thread and the
-// exclusion, perShapeOnCPU).
+// exclusion, Device.test's perShapeOnCPU).
 var captureMu sync.RWMutex
 
 // captureRuns covers the regular runs before the capture and the capture
@@ -40,14 +40,13 @@ type graphThread struct {
 	runs int        // runs done, under mu
 	reqs chan func()
 	done chan struct{}
+	// hook, when a test sets it, sees every run: the OS thread it ran on
+	// and whether it had the device alone.
+	hook func(s *ortio.Session, tid int, alone bool)
 }
 
-// graphRunHook, when set by a test, sees every run of a graph session:
-// the OS thread it ran on and whether it had the device alone.
-var graphRunHook func(s *ortio.Session, tid int, alone bool)
-
-func newGraphThread() *graphThread {
-	t := &graphThread{reqs: make(chan func()), done: make(chan struct{})}
+func newGraphThread(hook func(s *ortio.Session, tid int, alone bool)) *graphThread {
+	t := &graphThread{reqs: make(chan func()), done: make(chan struct{}), hook: hook}
 	go func() {
 		// Never unlocked: the thread ends with the goroutine, and with it
 		// ONNX Runtime's context for it.
@@ -77,8 +76,8 @@ func (t *graphThread) run(s *ortio.Session, ins, outs []ortio.Tensor) error {
 	finished := make(chan struct{})
 	t.reqs <- func() {
 		defer close(finished)
-		if graphRunHook != nil {
-			graphRunHook(s, syscall.Gettid(), alone)
+		if t.hook != nil {
+			t.hook(s, syscall.Gettid(), alone)
 		}
 		err = s.Run(ins, outs)
 	}

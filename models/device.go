@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/addsr-bench/addsr-bench/internal/ortio"
 )
 
 // EnvCUDAPlugin names the CUDA execution provider plugin library to load into
@@ -63,6 +65,17 @@ type Device struct {
 	// fails there, not in OpenOn. IO-bound ones get each output's shape
 	// from the pinned graph, so Run needs none given.
 	StaticShapes bool
+
+	// test, set by this package's tests only: per-shape sessions of CUDA
+	// graphs on the CPU, where the option itself does nothing, and a hook
+	// that sees every run of a graph session (its OS thread, and whether it
+	// had the device alone).
+	test *deviceTestHooks
+}
+
+type deviceTestHooks struct {
+	perShapeOnCPU bool
+	graphRun      func(s *ortio.Session, tid int, alone bool)
 }
 
 // cudaOptions are the provider options a CUDA session gets: CUDADefaults,

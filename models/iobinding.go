@@ -28,9 +28,10 @@ type bound struct {
 	ins, outs []ortio.IO
 	opts      ortio.Options
 	perShape  bool
-	graph     bool                            // a CUDA graph per shape: its runs on a graphThread
-	cache     *shapeCache[*ortio.Session]     // per input shape, with perShape
-	threads   map[*ortio.Session]*graphThread // with graph, under mu
+	graph     bool                                        // a CUDA graph per shape: its runs on a graphThread
+	cache     *shapeCache[*ortio.Session]                 // per input shape, with perShape
+	threads   map[*ortio.Session]*graphThread             // with graph, under mu
+	graphRun  func(s *ortio.Session, tid int, alone bool) // a test's hook (Device.test)
 
 	mu    sync.Mutex
 	first *ortio.Session // opened eagerly, so that errors show at Open (nil with static shapes); the first shape takes it
@@ -42,10 +43,6 @@ type bound struct {
 	outDims map[string][]onnxpb.Dim
 	shapes  map[*ortio.Session][][]int64 // outputs' shapes per session, under mu
 }
-
-// perShapeOnCPU lets tests run the per-shape sessions of CUDA graphs on
-// the CPU, where the option itself does nothing.
-var perShapeOnCPU bool
 
 // openBound creates the IO-bound session for dev of model, the graph at
 // path; the placement says where it runs, as sessionOptions does for the
@@ -143,7 +140,10 @@ func openBound(path string, model []byte, ins, outs []ort.InputOutputInfo, dev D
 			place.Session["static_shapes"] = "1"
 		}
 	}
-	cudaGraph := (b.opts.Device != nil || perShapeOnCPU) && b.opts.EPOptions["enable_cuda_graph"] == "1"
+	cudaGraph := (b.opts.Device != nil || (dev.test != nil && dev.test.perShapeOnCPU)) && b.opts.EPOptions["enable_cuda_graph"] == "1"
+	if dev.test != nil {
+		b.graphRun = dev.test.graphRun
+	}
 	b.perShape = cudaGraph || b.pin != nil
 	b.graph = cudaGraph
 	place.IOBinding = "device buffers"
@@ -337,7 +337,7 @@ func (b *bound) runOn(s *ortio.Session, ins, outs []ortio.Tensor) error {
 	b.mu.Lock()
 	t := b.threads[s]
 	if t == nil {
-		t = newGraphThread()
+		t = newGraphThread(b.graphRun)
 		b.threads[s] = t
 	}
 	b.mu.Unlock()

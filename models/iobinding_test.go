@@ -280,15 +280,13 @@ func TestOutputNaN(t *testing.T) {
 // own, a shape seen before reuses its session, results equal the plain
 // session's bit for bit, and Close releases each session once.
 func TestIOBindingPerShapeSessions(t *testing.T) {
-	perShapeOnCPU = true
-	defer func() { perShapeOnCPU = false }()
 	path := filepath.Join("testdata", "sr2_conv.onnx")
 	plain, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer plain.Close()
-	s, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, EPOptions: map[string]string{"enable_cuda_graph": "1"}})
+	s, err := OpenOn(path, Device{Kind: "cpu", IOBinding: true, test: &deviceTestHooks{perShapeOnCPU: true}, EPOptions: map[string]string{"enable_cuda_graph": "1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,21 +325,14 @@ func TestIOBindingPerShapeSessions(t *testing.T) {
 // thread, whichever goroutines call them (ONNX Runtime keeps the captured
 // graph per thread), its first captureRuns runs with the device to
 // themselves (captureMu held exclusively: the capture must see no other
-// thread's allocations), the rest beside others. On the CPU, as
-// perShapeOnCPU lets the per-shape sessions run there.
+// thread's allocations), the rest beside others. On the CPU, as the
+// perShapeOnCPU test hook lets the per-shape sessions run there.
 func TestCUDAGraphThreads(t *testing.T) {
-	perShapeOnCPU = true
-	defer func() { perShapeOnCPU = false }()
-	s, err := OpenOn(filepath.Join("testdata", "sr2_conv.onnx"), Device{Kind: "cpu", IOBinding: true, Threads: 1, EPOptions: map[string]string{"enable_cuda_graph": "1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	var mu sync.Mutex
 	tids := map[*ortio.Session]map[int]bool{}
 	alone := map[*ortio.Session][]bool{}
 	var bad []string
-	graphRunHook = func(sess *ortio.Session, tid int, excl bool) {
+	hook := func(sess *ortio.Session, tid int, excl bool) {
 		// The lock's state as the run starts: held exclusively (no reader
 		// can enter) or shared (no writer can).
 		held := false
@@ -367,7 +358,12 @@ func TestCUDAGraphThreads(t *testing.T) {
 		tids[sess][tid] = true
 		alone[sess] = append(alone[sess], excl)
 	}
-	defer func() { graphRunHook = nil }()
+	s, err := OpenOn(filepath.Join("testdata", "sr2_conv.onnx"), Device{Kind: "cpu", IOBinding: true, Threads: 1, EPOptions: map[string]string{"enable_cuda_graph": "1"},
+		test: &deviceTestHooks{perShapeOnCPU: true, graphRun: hook}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {

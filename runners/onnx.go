@@ -27,6 +27,10 @@ type ONNXOptions struct {
 	// from different images, so a set of same-size LR images runs Batch
 	// images per inference.
 	Batch int
+
+	// padOnCPU lets tests pad batches on the CPU, where the runner does
+	// not (padding only costs there).
+	padOnCPU bool
 }
 
 // ONNX runs a single-pass SR model exported to ONNX (with its manifest).
@@ -45,10 +49,6 @@ type ONNX struct {
 	padBatches bool
 	pad        models.RowPadder
 }
-
-// padOnCPU lets tests pad batches on the CPU, where the runner does not
-// (padding only costs there).
-var padOnCPU bool
 
 // NewONNX loads the model at path after checking it against its manifest.
 func NewONNX(path string, o ONNXOptions) (*ONNX, error) {
@@ -74,7 +74,7 @@ func NewONNX(path string, o ONNXOptions) (*ONNX, error) {
 		return nil, fmt.Errorf("%s: input %q has shape %v; want N×3×H×W", path, m.Input.Name, d)
 	}
 	r := &ONNX{name: m.Name, path: path, m: m, s: s, o: o, dynamicBatch: d[0] < 0}
-	r.padBatches = s.Placement().EP != "CPUExecutionProvider" || padOnCPU
+	r.padBatches = s.Placement().EP != "CPUExecutionProvider" || o.padOnCPU
 	if d[2] > 0 && d[3] > 0 {
 		r.fixedH, r.fixedW = int(d[2]), int(d[3])
 	}

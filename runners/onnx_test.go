@@ -317,9 +317,7 @@ func TestONNXPadsSmallerBatches(t *testing.T) {
 	if plain.padBatches {
 		t.Error("pads batches on the CPU, where padding only costs")
 	}
-	padOnCPU = true
-	r, err := NewONNX(fixture(t, "sr2_conv", "fp32"), ONNXOptions{Batch: 4})
-	padOnCPU = false
+	r, err := NewONNX(fixture(t, "sr2_conv", "fp32"), ONNXOptions{Batch: 4, padOnCPU: true})
 	if err != nil {
 		t.Fatal(err)
 	}
