@@ -154,7 +154,10 @@ func WriteReportTo(runDir, outDir string, overwrite bool) (ReportFiles, []report
 				return rf, nil, err
 			}
 			rf.Files = append(rf.Files, name+".png", name+".svg")
-			png, _ := os.ReadFile(filepath.Join(outDir, name+".png"))
+			png, err := os.ReadFile(filepath.Join(outDir, name+".png"))
+			if err != nil {
+				return rf, nil, fmt.Errorf("reading back the plot for the HTML page: %w", err)
+			}
 			html.Plots = append(html.Plots, reports.Tile{Label: d + ": perception–distortion across steps", PNG: png})
 		}
 		if q := firstNonNil(perc, fid); q != nil {
@@ -163,7 +166,10 @@ func WriteReportTo(runDir, outDir string, overwrite bool) (ReportFiles, []report
 				return rf, nil, err
 			}
 			rf.Files = append(rf.Files, name+".png", name+".svg")
-			png, _ := os.ReadFile(filepath.Join(outDir, name+".png"))
+			png, err := os.ReadFile(filepath.Join(outDir, name+".png"))
+			if err != nil {
+				return rf, nil, fmt.Errorf("reading back the plot for the HTML page: %w", err)
+			}
 			html.Plots = append(html.Plots, reports.Tile{Label: d + ": quality vs time per image", PNG: png})
 		}
 	}

@@ -1,18 +1,16 @@
 package datasets
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/addsr-bench/addsr-bench/internal/atomicfile"
+	"github.com/addsr-bench/addsr-bench/internal/filehash"
 )
 
 // ManifestFile is the name of a dataset's manifest, at its root.
@@ -45,20 +43,8 @@ type Manifest struct {
 	Log     map[string]map[string]any `json:"log,omitempty"` // per-image random choices
 }
 
-// HashFile returns a file's size and SHA-256.
-func HashFile(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("%s: %w", path, err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
-}
+// HashFile returns a file's size and SHA-256 (filehash.SHA256).
+func HashFile(path string) (int64, string, error) { return filehash.SHA256(path) }
 
 // NewManifest hashes every paired file of d.
 func NewManifest(d *Dataset) (*Manifest, error) {

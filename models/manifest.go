@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/internal/filehash"
 )
 
 // Manifest describes a model file; it sits beside the .onnx as NAME.json
@@ -79,7 +79,7 @@ func LoadManifest(onnxPath string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, sum, err := datasets.HashFile(onnxPath)
+	_, sum, err := filehash.SHA256(onnxPath)
 	if err != nil {
 		return nil, err
 	}

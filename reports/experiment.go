@@ -291,29 +291,10 @@ func (e *Experiment) Timings() []TimingRow {
 			if len(v) == 0 {
 				continue
 			}
-			out = append(out, TimingRow{m.Name, st, mean(v), percentile(v, 0.9), len(v), batch[m.Name]})
+			out = append(out, TimingRow{m.Name, st, MeanOf(v), Quantile(v, 0.9), len(v), batch[m.Name]})
 		}
 	}
 	return out
-}
-
-func mean(v []float64) float64 {
-	var s float64
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-// percentile uses linear interpolation between order statistics (numpy's
-// default).
-func percentile(v []float64, p float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	pos := p * float64(len(s)-1)
-	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(s)-1)
-	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
 // WriteLaTeX renders the table for a paper: \textbf for the best,

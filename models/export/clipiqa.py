@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, export_onnx, write_manifest
+from common import calibration_scores, export_onnx, need_pyiqa, write_manifest
 
 
 class ClipIQAScore(torch.nn.Module):
@@ -42,7 +42,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--calibration')
     a = ap.parse_args()
-    import pyiqa
+    pyiqa = need_pyiqa()
     metric = pyiqa.create_metric('clipiqa', device='cpu')
     arch = metric.net.eval()
     wrap = ClipIQAScore(arch).eval()

@@ -9,7 +9,17 @@ models/export/selftest/run.sh runs every exporter end to end against a
 stand-in for pyiqa (small random networks in pyiqa's module layout), where
 pyiqa and its checkpoints are not installed.
 """
-import hashlib, inspect, json, os
+import hashlib, importlib, inspect, json, os, sys
+
+
+def need_pyiqa():
+    """pyiqa, or an exit naming what to install (a raw ModuleNotFoundError
+    said nothing about how to get it)."""
+    try:
+        return importlib.import_module('pyiqa')
+    except ImportError as e:
+        sys.exit(f'{os.path.basename(sys.argv[0])} needs PyTorch and pyiqa (IQA-PyTorch) with its checkpoints: '
+                 f'pip install pyiqa (it downloads the weights on first use), then run this again ({e})')
 
 
 def export_onnx(module, args, path, **kw):

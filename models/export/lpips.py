@@ -16,7 +16,7 @@ import argparse, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, export_onnx, write_manifest
+from common import calibration_scores, export_onnx, need_pyiqa, write_manifest
 from lpips_arch import LPIPS
 
 
@@ -26,7 +26,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--calibration', help='folder with ref/ and dist/ pairs (pyiqa-calibration)')
     a = ap.parse_args()
-    import pyiqa
+    pyiqa = need_pyiqa()
     name = 'lpips' if a.net == 'alex' else 'lpips-vgg'
     ref = pyiqa.create_metric(name, device='cpu', as_loss=False)
     net = ref.net  # pyiqa's LPIPS module

@@ -17,7 +17,7 @@ import argparse, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, export_onnx, write_manifest
+from common import calibration_scores, export_onnx, need_pyiqa, write_manifest
 
 
 class ManiqaTokens(torch.nn.Module):
@@ -48,7 +48,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--calibration')
     a = ap.parse_args()
-    import pyiqa
+    pyiqa = need_pyiqa()
     name = 'maniqa' if a.weights == 'koniq' else 'maniqa-pipal'
     metric = pyiqa.create_metric(name, device='cpu')
     net = metric.net.eval()

@@ -17,7 +17,7 @@ import argparse, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import calibration_scores, export_onnx, write_manifest
+from common import calibration_scores, export_onnx, need_pyiqa, write_manifest
 
 
 class MusiqFromTokens(torch.nn.Module):
@@ -42,7 +42,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--calibration')
     a = ap.parse_args()
-    import pyiqa
+    pyiqa = need_pyiqa()
     from pyiqa.data.multiscale_trans_util import get_multiscale_patches
     metric = pyiqa.create_metric('musiq', device='cpu')
     net = metric.net.eval()

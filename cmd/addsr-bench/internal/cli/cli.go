@@ -326,11 +326,7 @@ func meanMedian(v []float64) (mean, median float64) {
 	if len(v) == 0 {
 		return 0, 0
 	}
-	sort.Float64s(v)
-	for _, x := range v {
-		mean += x
-	}
-	return mean / float64(len(v)), v[len(v)/2]
+	return reports.MeanOf(v), reports.Quantile(v, 0.5)
 }
 
 // msMeanMedian is meanMedian of durations, in milliseconds.

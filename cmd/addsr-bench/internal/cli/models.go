@@ -59,8 +59,14 @@ func newModels(stdout, stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, psum, _ := datasets.HashFile(param)
-			_, bsum, _ := datasets.HashFile(bin)
+			_, psum, err := datasets.HashFile(param)
+			if err != nil {
+				return err
+			}
+			_, bsum, err := datasets.HashFile(bin)
+			if err != nil {
+				return err
+			}
 			if name == "" {
 				name = strings.TrimSuffix(filepath.Base(out), filepath.Ext(out))
 			}
