@@ -140,6 +140,35 @@ func (e *Experiment) comparison(dataset string, cols []Column, agg Aggregate, ti
 		}
 		c.Methods = append(c.Methods, l)
 	}
+	// Which images each column's means are over: columns that differ from
+	// the set most columns share are shown with n and not ranked.
+	sets := map[Column]string{}
+	imgs := map[Column][]string{}
+	for _, r := range e.Records {
+		if r.Dataset == dataset && !r.Skipped() {
+			c := Column{r.Method, r.Steps}
+			imgs[c] = append(imgs[c], r.Image)
+		}
+	}
+	votes := map[string]int{}
+	for _, col := range cols {
+		v := slices.Clone(imgs[col])
+		slices.Sort(v)
+		sets[col] = strings.Join(slices.Compact(v), "\x00")
+		votes[sets[col]]++
+	}
+	common, most := "", 0
+	for _, col := range cols { // the set most columns share; ties to the larger set
+		if k := sets[col]; votes[k] > most || (votes[k] == most && len(k) > len(common)) {
+			common, most = k, votes[k]
+		}
+	}
+	if len(votes) > 1 {
+		for _, col := range cols {
+			c.N = append(c.N, agg.Count[dataset][col])
+			c.Ranked = append(c.Ranked, sets[col] == common)
+		}
+	}
 	for _, m := range e.Metrics {
 		row := make([]float64, len(cols))
 		for j, col := range cols {
@@ -450,6 +479,9 @@ func (c Comparison) WriteTerminal(w io.Writer) error {
 		return err
 	}
 	note := "* best, + second"
+	if c.Ranked != nil {
+		note += "\n" + countsNote
+	}
 	if c.hasFixtures() {
 		note += "\n" + fixtureNote
 	}

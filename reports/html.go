@@ -51,6 +51,9 @@ func toHTMLTable(c Comparison) htmlTable {
 	if c.hasFixtures() {
 		t.Note = fixtureNote
 	}
+	if c.Ranked != nil {
+		t.Note = strings.TrimSpace(t.Note + " " + countsNote)
+	}
 	for i, m := range c.Metrics {
 		best, second := c.ranks(i)
 		row := struct {

@@ -37,6 +37,12 @@ type Comparison struct {
 	Methods []string
 	// Values[i][j] is metric i for method j; NaN when missing.
 	Values [][]float64
+	// N[j] is how many images column j's means are over, and Ranked[j]
+	// whether they are the images most columns share: only those are
+	// ranked best and second (nil: all columns, as when every count is
+	// the same).
+	N      []int
+	Ranked []bool
 }
 
 // ranks returns, for one row, the column indices of the best and second-best
@@ -45,7 +51,7 @@ func (c Comparison) ranks(i int) (best, second int) {
 	best, second = -1, -1
 	d := c.Metrics[i].Direction
 	for j, v := range c.Values[i] {
-		if math.IsNaN(v) {
+		if math.IsNaN(v) || (c.Ranked != nil && !c.Ranked[j]) {
 			continue
 		}
 		switch {
@@ -82,6 +88,9 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("\nBest in **bold**, second <u>underlined</u>; ↑ higher is better, ↓ lower is better.\n")
+	if c.Ranked != nil {
+		b.WriteString("\n" + countsNote + "\n")
+	}
 	if c.hasFixtures() {
 		b.WriteString("\n" + fixtureNote + "\n")
 	}
@@ -105,10 +114,16 @@ func (c Comparison) cells(i int, missing string, best, second func(string) strin
 		case s2:
 			s = second(s)
 		}
+		if c.Ranked != nil && j < len(c.N) && !math.IsNaN(v) {
+			s += fmt.Sprintf(" (n=%d)", c.N[j]) // counts differ: say over how many
+		}
 		out[j] = s
 	}
 	return out
 }
+
+// countsNote explains n under a table whose columns average other images.
+const countsNote = "(n=K): the means are over different images (skipped or missing ones, a partial shard); best and second are ranked only among columns over the images most columns share."
 
 // fixtureNote explains FixtureLabel under a table that has one.
 const fixtureNote = "[test fixture]: scored or produced by random-weight stand-ins that test the plumbing; not the real model, not a result."
