@@ -51,7 +51,6 @@ methods:
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer spec.Close()
 	out := filepath.Join(dir, "run")
 	sum, err := Run(context.Background(), spec, RunOptions{Out: out})
 	if err != nil || sum.Failed != 0 {
@@ -180,7 +179,6 @@ func TestRunAddSRWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer spec.Close()
 		if _, err := Run(context.Background(), spec, RunOptions{Out: filepath.Join(dir, out), Workers: workers}); err != nil {
 			t.Fatal(err)
 		}
@@ -219,7 +217,6 @@ func TestSpecONNXRuntimeBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer spec.Close()
 	out := filepath.Join(dir, "run")
 	if _, err := Run(context.Background(), spec, RunOptions{Out: out}); err != nil {
 		t.Fatal(err)

@@ -148,7 +148,6 @@ methods:
 	if err != nil {
 		return DemoResult{}, err
 	}
-	defer spec.Close()
 	ro := RunOptions{Out: filepath.Join(tmp, "run"), Workers: opts.Workers}
 	if opts.Progress != nil {
 		ro.Progress = func(total int) func(string) {

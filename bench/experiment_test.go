@@ -607,7 +607,6 @@ func TestRunWithONNXModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer spec.Close()
 	if m := spec.Methods[1]; m.Threads != 1 || !m.IOBinding || m.EPOptions["prefer_nhwc"] != "1" {
 		t.Errorf("threads %d, io_binding %v, ep_options %v", m.Threads, m.IOBinding, m.EPOptions)
 	}
@@ -660,7 +659,6 @@ func TestRunBatchImages(t *testing.T) {
 		}
 		out := filepath.Join(dir, "run")
 		sum, err := Run(context.Background(), spec, RunOptions{Out: out, Workers: 2})
-		spec.Close()
 		if err != nil || sum.Failed != 0 || sum.Jobs != 3 {
 			t.Fatalf("batch %d: %+v %v", batch, sum, err)
 		}
@@ -722,7 +720,6 @@ func TestRunBatchImagesBySize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer spec.Close()
 	out := filepath.Join(dir, "run")
 	if sum, err := Run(context.Background(), spec, RunOptions{Out: out}); err != nil || sum.Failed != 0 {
 		t.Fatalf("%+v %v", sum, err)
@@ -745,7 +742,6 @@ func TestRunBatchImagesResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer spec.Close()
 	out := filepath.Join(dir, "run")
 	if _, err := Run(context.Background(), spec, RunOptions{Out: out}); err != nil {
 		t.Fatal(err)
@@ -778,7 +774,6 @@ func TestRunOutputWriteErrorIsRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer spec.Close()
 	out := filepath.Join(dir, "run")
 	os.MkdirAll(out, 0o755)
 	os.WriteFile(filepath.Join(out, "outputs"), []byte("a file where the outputs folder goes"), 0o644)
@@ -815,7 +810,6 @@ func slowRun(specPath, out string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	defer spec.Close()
 	if _, err := Run(context.Background(), spec, RunOptions{Out: out, Workers: 1, BeforeJob: func() { time.Sleep(40 * time.Millisecond) }}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

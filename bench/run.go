@@ -237,13 +237,15 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		r    runners.Runner
 		fp   string
 	}
+	opened := newMethodRunners(spec) // the run's sessions, closed when it ends
+	defer opened.close()
 	runs := make([][]methodRun, len(dss)) // [dataset][method]
 	for di, d := range spec.Datasets {
 		for _, id := range itemIDs(dss[di]) {
 			meta.Images[d.Name] = append(meta.Images[d.Name], id)
 		}
 		for _, m := range spec.Methods {
-			r, err := spec.NewRunner(m, d.Name, o.Workers)
+			r, err := opened.runner(m, d.Name, o.Workers)
 			if err != nil {
 				return sum, SpecError{spec.File, m.Line, err.Error()}
 			}

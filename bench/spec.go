@@ -57,20 +57,30 @@ type Spec struct {
 	File, Dir string
 	// Raw is the spec's bytes, copied into the run folder.
 	Raw []byte
-
-	onnx  map[string]*runners.ONNX // sessions, one per onnx method
-	addsr map[string]*addsr.Runner // pipelines, one per addsr method
 }
 
-// Close releases the ONNX sessions the spec's runners opened.
-func (s *Spec) Close() {
-	for _, r := range s.onnx {
+// methodRunners are the runners a run opens from a spec: ONNX sessions
+// and AddSR pipelines once per method, shared by all datasets. The spec
+// stays data; the run owns these and closes them.
+type methodRunners struct {
+	spec  *Spec
+	onnx  map[string]*runners.ONNX
+	addsr map[string]*addsr.Runner
+}
+
+func newMethodRunners(s *Spec) *methodRunners {
+	return &methodRunners{spec: s, onnx: map[string]*runners.ONNX{}, addsr: map[string]*addsr.Runner{}}
+}
+
+// close releases the sessions.
+func (mr *methodRunners) close() {
+	for _, r := range mr.onnx {
 		r.Close()
 	}
-	for _, r := range s.addsr {
+	for _, r := range mr.addsr {
 		r.Close()
 	}
-	s.onnx, s.addsr = nil, nil
+	mr.onnx, mr.addsr = nil, nil
 }
 
 // ORTSpec is the spec's onnxruntime: block (see models.Device).
@@ -509,15 +519,16 @@ func sortedKeys(m map[string]string) []string {
 	return k
 }
 
-// NewRunner builds the method's runner for one dataset. ONNX sessions are
+// runner builds the method's runner for one dataset. ONNX sessions are
 // created once per method and shared by all datasets. With workers images in
 // flight at once, a CPU session gets cores ÷ workers threads unless the
 // method sets threads: the workers' thread pools would otherwise compete
 // (demo on 2 cores, 2 workers: 9.99 s with 2 threads each, 7.68 s with 1).
-func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Runner, error) {
+func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runners.Runner, error) {
+	s := mr.spec
 	switch m.Runner {
 	case "onnx":
-		if r, ok := s.onnx[m.Name]; ok {
+		if r, ok := mr.onnx[m.Name]; ok {
 			return r, nil
 		}
 		dev, err := models.ParseDevice(m.Device)
@@ -534,13 +545,10 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 		if err != nil {
 			return nil, err
 		}
-		if s.onnx == nil {
-			s.onnx = map[string]*runners.ONNX{}
-		}
-		s.onnx[m.Name] = r
+		mr.onnx[m.Name] = r
 		return r, nil
 	case "addsr":
-		if r, ok := s.addsr[m.Name]; ok {
+		if r, ok := mr.addsr[m.Name]; ok {
 			return r, nil
 		}
 		dev, err := models.ParseDevice(m.Device)
@@ -567,10 +575,7 @@ func (s *Spec) NewRunner(m MethodSpec, dataset string, workers int) (runners.Run
 		if err != nil {
 			return nil, err
 		}
-		if s.addsr == nil {
-			s.addsr = map[string]*addsr.Runner{}
-		}
-		s.addsr[m.Name] = r
+		mr.addsr[m.Name] = r
 		return r, nil
 	case "folder":
 		dirs := map[int]string{}

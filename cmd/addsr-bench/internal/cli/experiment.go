@@ -53,7 +53,6 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 			if err != nil {
 				return err
 			}
-			defer spec.Close()
 			var sh bench.Shard
 			switch {
 			case shard != "":
