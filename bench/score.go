@@ -37,9 +37,9 @@ type ScoreOptions struct {
 // With Batch > 1, each worker takes Batch pairs at a time, in order of size,
 // and metrics that can (metrics.BatchScorer) score them together.
 //
-// Decoding runs ahead of scoring, on all cores: measured on an H200 host,
-// decoding a 512² pair took 35 ms where LPIPS scored it in 5, so with one
-// scoring worker (as a GPU wants) decoding in turn set the pace.
+// Decoding runs ahead of scoring, on all cores: on a GPU host decoding a
+// pair takes longer than LPIPS scoring it, so with one scoring worker (as a
+// GPU wants) decoding in turn set the pace (docs/performance.md, "Figures behind design choices").
 func ScorePairs(ctx context.Context, pairs []datasets.Pair, ms []metrics.Metric, opts ScoreOptions) ([]reports.Record, error) {
 	out := make([]reports.Record, len(pairs))
 	batch := workpool.EvenChunk(len(pairs), opts.Batch) // even batches: fewer padding rows on a GPU

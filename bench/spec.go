@@ -523,7 +523,7 @@ func sortedKeys(m map[string]string) []string {
 // created once per method and shared by all datasets. With workers images in
 // flight at once, a CPU session gets cores ÷ workers threads unless the
 // method sets threads: the workers' thread pools would otherwise compete
-// (demo on 2 cores, 2 workers: 9.99 s with 2 threads each, 7.68 s with 1).
+// (docs/performance.md, "Figures behind design choices").
 func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runners.Runner, error) {
 	s := mr.spec
 	switch m.Runner {

@@ -314,8 +314,7 @@ const EnvAllowKnownCrash = models.EnvAllowSliceCrash
 
 // knownCrash says why the graph must not run where models.OpenOn would put
 // it, from OpenOn's error, or "". ONNX Runtime 1.29.0's CUDA plugin
-// provider kills the process on any Slice node it runs (H200, 2026-11-26:
-// MANIQA, MUSIQ and CLIP crashed, LPIPS, without a Slice, ran). models
+// provider kills the process on any Slice node it runs (docs/onnxruntime.md). models
 // rewrites a graph's Slices into Gathers there (models.Device.SliceAsGather)
 // and refuses a graph that would still run one (its bounds computed, or
 // the rewrite turned off), which would end a whole experiment: a metric
@@ -330,10 +329,8 @@ func knownCrash(err error) string {
 
 // learnedCUDADefaults are the learned metrics' CUDA provider options unless
 // --ep-option sets them. cuDNN's HEURISTIC algorithm choice instead of ONNX
-// Runtime's EXHAUSTIVE search: the four metrics' first images (each new
-// shape) took 1.8 s instead of 2.7, and scoring 100 images of 512² took as
-// long (5.35 s against 5.31; H200, float16 stand-ins,
-// bench/results/2026-11-26-h200-goal-checks.txt, call 3). The search only
+// Runtime's EXHAUSTIVE search: first images of new shapes come sooner and
+// scoring is as fast (docs/performance.md, "Figures behind design choices"). The search only
 // covers convolutions: all of LPIPS's and CLIP's ResNet, the stems of
 // MANIQA and MUSIQ, whose transformers it leaves alone.
 var learnedCUDADefaults = map[string]string{"cudnn_conv_algo_search": "HEURISTIC"}

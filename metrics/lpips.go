@@ -83,9 +83,8 @@ func (m *lpips) reduce(out []models.Tensor, row0, rows, total int) (float64, err
 
 // toSigned is the image as a planar tensor in [−1, 1]: ToTensor's v/255,
 // then ×2−1, as pyiqa and the lpips package normalise. Plane slices and all
-// cores: on a GPU this runs in turn with the inferences (per 512² image on
-// the 2-core machine, BenchmarkToSigned: 0.56 ms appending value by value,
-// 0.26 ms by plane slices on one core, 0.23 on two).
+// cores: on a GPU this runs in turn with the inferences (BenchmarkToSigned;
+// (docs/performance.md, "Figures behind design choices")).
 func toSigned(m *img.Image) []float32 {
 	n := m.Pixels()
 	out := make([]float32, 3*n)

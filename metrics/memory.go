@@ -101,11 +101,8 @@ func gib(b int64) float64 { return float64(b) / (1 << 30) }
 // cudaMaxElements bounds every tensor of one inference on a GPU: ONNX
 // Runtime's CUDA kernels (elementwise ones among them) index with 32-bit
 // integers, so a tensor of 2³¹ elements or more makes an illegal memory
-// access, which loses the CUDA context for every later inference. H200,
-// 2026-11-26: MANIQA with 16 images stacked (320 crops; its channel
-// attention is 3072² per crop, 3.0·10⁹ elements in all) failed with such
-// an access, and so did every image after it; 1 image (20 crops) ran. The
-// cap is the likely cure, not yet run on a GPU.
+// access, which loses the CUDA context for every later inference: seen
+// with MANIQA stacked 16 images deep (docs/performance.md, "Figures behind design choices").
 const cudaMaxElements = 1<<31 - 1
 
 // Largest intermediate tensor per row of each graph, in elements, from the

@@ -156,9 +156,8 @@ func hpassSumVec(m moments, win *[ssimTaps]float64, clampCS bool) float64 {
 
 // clearUpper executes VZEROUPPER. In GOEXPERIMENT=simd builds the runtime's
 // own AVX code can leave the upper halves of the vector registers dirty, and
-// on the AMD EPYC machines measured here every scalar SSE instruction after
-// that runs about three times slower (go test -bench Metric/psnr: 5.2 ms →
-// 19.4 ms on 2040×1356). Metrics call it before their scalar loops.
+// on AMD EPYC every scalar SSE instruction after that runs several times
+// slower (docs/performance.md, "Figures behind design choices"). Metrics call it before their scalar loops.
 func clearUpper() { archsimd.ClearAVXUpperBits() }
 
 // yiqYVector converts eight pixels at a time with the same float32 operations

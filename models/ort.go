@@ -203,8 +203,7 @@ func OpenOn(path string, dev Device) (*Session, error) { return open(path, nil, 
 // the bytes it loads are hashed, alongside reading the graph's inputs and
 // rewriting it, and checked against man's SHA-256 before any session is
 // made — one read of the file where LoadManifest and OpenOn make two
-// (MANIQA's 457 MB stand-in: 0.11 s of reading and 0.23 s of hashing on
-// the 2-core CPU). Sessions made from the bytes (static shapes, IO
+// (docs/performance.md, "Figures behind design choices"). Sessions made from the bytes (static shapes, IO
 // binding, the Slice rewrite) run exactly what was hashed; a plain one is
 // made from the file, where ONNX Runtime finds external weights.
 func OpenVerified(path string, man *Manifest, dev Device) (*Session, error) {
@@ -323,8 +322,8 @@ func open(path string, man *Manifest, dev Device) (_ *Session, err error) {
 
 // ioInfo is the graph's inputs and outputs as ONNX Runtime lists them,
 // read from the protobuf; ONNX Runtime is asked (a session made and
-// dropped: 0.35–0.47 s for the MANIQA stand-in) only when a value is not a
-// tensor or has no shape.
+// dropped, which costs far more) only when a value is not a tensor or has
+// no shape.
 func ioInfo(model []byte) (ins, outs []ort.InputOutputInfo, err error) {
 	pins, pouts, err := onnxpb.GraphIO(model)
 	if err != nil {

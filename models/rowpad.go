@@ -4,8 +4,8 @@ import "sync"
 
 // RowPadder says how many rows a batched inference should run as. On a GPU
 // the first inference of each input shape selects kernels (cuDNN's
-// exhaustive search by default): measured on an H200, a new batch size cost
-// 3–9 s where a whole batch took 0.1–0.4 s. So a batch with fewer rows than
+// exhaustive search by default), which costs seconds where a whole batch
+// takes a fraction of one (docs/performance.md, "Figures behind design choices"). So a batch with fewer rows than
 // one already run with the same other dimensions is better padded to that
 // size (its padding rows' outputs dropped) than run as a new shape. The
 // zero RowPadder is ready; it is safe for concurrent use.

@@ -14,10 +14,8 @@ import (
 // onnxruntime: block) turns the Slice rewrite (onnxpb.SliceAsGather) on or
 // off for every session; auto, it is on exactly where it is needed:
 // ONNX Runtime 1.29.0 with the CUDA plugin provider, whose Slice kernel
-// kills the process (H200, 2026-11-26: SIGSEGV, then, with telemetry off,
-// a second one in the executor's error report, both reading a Status the
-// kernel returned broken; a one-Slice graph is enough, the same slice as a
-// Gather runs). The rewrite changes no value, but it is part of the
+// kills the process (docs/onnxruntime.md: a one-Slice graph is enough, the
+// same slice as a Gather runs). The rewrite changes no value, but it is part of the
 // placement (slice_as_gather=N), so of every fingerprint.
 
 // brokenSliceORT is the ONNX Runtime release whose CUDA plugin provider

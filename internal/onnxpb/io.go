@@ -17,8 +17,7 @@ type Value struct {
 // GraphIO reads the graph's inputs and outputs as ONNX Runtime's session
 // lists them: inputs that are also initializers (defaults a run need not
 // feed) are left out. Reading them here costs a parse of the protobuf's
-// top levels; asking ONNX Runtime costs a session (0.35–0.47 s for the
-// 457 MB MANIQA stand-in on the 2-core CPU).
+// top levels; asking ONNX Runtime costs a session (docs/performance.md, "Figures behind design choices").
 func GraphIO(model []byte) (ins, outs []Value, err error) {
 	inits := map[string]bool{}
 	err = eachValue(model, func(num protowire.Number, val []byte) error {

@@ -233,8 +233,8 @@ type SliceRewrite struct {
 // the axis. The output is the same tensor, element for element.
 //
 // Why: ONNX Runtime 1.29.0's CUDA plugin provider crashes the process on
-// every Slice node it runs (H200, 2026-11-26: a one-Slice graph is enough;
-// the same slice as a Gather or a Split runs), which is most transformer
+// every Slice node it runs (docs/onnxruntime.md; the same slice as a Gather
+// or a Split runs), which is most transformer
 // graphs (a class token dropped, a window shifted). With static shapes
 // (PinDims) constant folding turns each Shape → … → Range into a constant
 // index list, so only the Gathers run. ONNX Runtime's GatherToSliceFusion
