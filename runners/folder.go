@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/addsr-bench/addsr-bench/internal/filehash"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 )
 
@@ -88,7 +88,7 @@ func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
 		sort.Strings(stems)
 		for _, stem := range stems {
 			p := f.index[st][stem]
-			sum, err := fileSHA256(p)
+			_, sum, err := filehash.SHA256(p)
 			if err != nil {
 				return nil, fmt.Errorf("folder runner %s: %w", name, err)
 			}
@@ -97,19 +97,6 @@ func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
 	}
 	f.fp = fmt.Sprintf("folder;x%d;content=%s;v2", scale, hex.EncodeToString(h.Sum(nil))[:16])
 	return f, nil
-}
-
-func fileSHA256(p string) (string, error) {
-	fh, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return "", fmt.Errorf("%s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (f *Folder) Name() string        { return f.name }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,7 +133,7 @@ func Open(dir string, o Options) (_ *Runner, err error) {
 			return nil, err
 		}
 		r.sess[name] = s
-		if got := ioNames(s); !equalNames(got[0], g.Inputs) || !equalNames(got[1], g.Outputs) {
+		if got := ioNames(s); !slices.Equal(got[0], g.Inputs) || !slices.Equal(got[1], g.Outputs) {
 			return nil, fmt.Errorf("%s: the graph's inputs %v and outputs %v are not the %v → %v that %s lists; export the pipeline again", p, got[0], got[1], g.Inputs, g.Outputs, m.file)
 		}
 	}
@@ -151,18 +152,6 @@ func ioNames(s *models.Session) [2][]string {
 		out[1] = append(out[1], o.Name)
 	}
 	return out
-}
-
-func equalNames(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Close releases the sessions.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/addsr-bench/addsr-bench/internal/filehash"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/models"
 	"github.com/addsr-bench/addsr-bench/runners"
@@ -312,7 +313,7 @@ func TestVerify(t *testing.T) {
 	b := math.Float32bits(v + 1e-2)
 	raw[out.Offset], raw[out.Offset+1], raw[out.Offset+2], raw[out.Offset+3] = byte(b), byte(b>>8), byte(b>>16), byte(b>>24)
 	os.WriteFile(filepath.Join(dir, "check.bin"), raw, 0o644)
-	sum, _ := hashFile(filepath.Join(dir, "check.bin"))
+	_, sum, _ := filehash.SHA256(filepath.Join(dir, "check.bin"))
 	mj, _ := os.ReadFile(filepath.Join(dir, ManifestName))
 	os.WriteFile(filepath.Join(dir, ManifestName), []byte(strings.Replace(string(mj), m.Check.SHA256, sum, 1)), 0o644)
 	res, err = Verify(dir, cpu)

@@ -9,17 +9,16 @@
 package addsr
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/addsr-bench/addsr-bench/internal/filehash"
 )
 
 // ManifestName is the pipeline manifest's file name.
@@ -285,7 +284,7 @@ func (m *Manifest) present(rel, sum string, hash bool) error {
 		}
 		return nil
 	}
-	got, err := hashFile(p)
+	_, got, err := filehash.SHA256(p)
 	if err != nil {
 		return fmt.Errorf("%v; export the pipeline again", err)
 	}
@@ -293,19 +292,6 @@ func (m *Manifest) present(rel, sum string, hash bool) error {
 		return fmt.Errorf("%s has SHA-256 %s, the manifest says %s; export the pipeline again", p, got, sum)
 	}
 	return nil
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // readLines reads a text file's non-empty lines.
