@@ -407,20 +407,17 @@ func (b *gatherBuilder) scalar(v int64) string {
 // (exporters write INT64_MAX, or INT32_MAX from int32 bounds).
 func toEnd(e int64) bool { return e >= math.MaxInt32 }
 
-// shapeSlice is a Slice of a Shape's output, with constant bounds along
-// axis 0 and step 1, as one Shape node with start and end (opset 15):
-// the same values, since Shape clamps start and end as Slice does, and a
-// length ONNX Runtime's shape inference knows, where Gather(Range(…)) left
-// it unknown (a Resize whose sizes came from Shape → Slice → Concat then
-// failed to load: "Number of elements of input 'sizes' (0)").
-func (b *gatherBuilder) shapeSlice(n node, consts map[string][]int64) ([]Node, bool) {
-	src, ok := b.shapeOf[n.inputs[0]]
-	if !ok || !b.shapeAttrs || len(n.inputs) < 3 || len(n.outputs) != 1 {
-		return nil, false
+// sliceBounds reads a Slice node's starts, ends, axes and steps from the
+// constants; axes and steps are nil where absent. ok is false when a given
+// bound is not a constant, or starts and ends are missing or differ in
+// length.
+func sliceBounds(n node, consts map[string][]int64) (starts, ends, axes, steps []int64, ok bool) {
+	if len(n.inputs) < 3 || len(n.inputs) > 5 || len(n.outputs) != 1 {
+		return nil, nil, nil, nil, false
 	}
 	get := func(i int) ([]int64, bool) {
 		if i >= len(n.inputs) || n.inputs[i] == "" {
-			return nil, true
+			return nil, true // optional, absent
 		}
 		v, ok := consts[n.inputs[i]]
 		return v, ok && v != nil
@@ -429,7 +426,23 @@ func (b *gatherBuilder) shapeSlice(n node, consts map[string][]int64) ([]Node, b
 	ends, ok2 := get(2)
 	axes, ok3 := get(3)
 	steps, ok4 := get(4)
-	if !ok1 || !ok2 || !ok3 || !ok4 || len(starts) != 1 || len(ends) != 1 ||
+	ok = ok1 && ok2 && ok3 && ok4 && starts != nil && ends != nil && len(starts) == len(ends)
+	return starts, ends, axes, steps, ok
+}
+
+// shapeSlice is a Slice of a Shape's output, with constant bounds along
+// axis 0 and step 1, as one Shape node with start and end (opset 15):
+// the same values, since Shape clamps start and end as Slice does, and a
+// length ONNX Runtime's shape inference knows, where Gather(Range(…)) left
+// it unknown (a Resize whose sizes came from Shape → Slice → Concat then
+// failed to load: "Number of elements of input 'sizes' (0)").
+func (b *gatherBuilder) shapeSlice(n node, consts map[string][]int64) ([]Node, bool) {
+	src, ok := b.shapeOf[n.inputs[0]]
+	if !ok || !b.shapeAttrs {
+		return nil, false
+	}
+	starts, ends, axes, steps, ok := sliceBounds(n, consts)
+	if !ok || len(starts) != 1 ||
 		(axes != nil && (len(axes) != 1 || (axes[0] != 0 && axes[0] != -1))) || (steps != nil && (len(steps) != 1 || steps[0] != 1)) {
 		return nil, false
 	}
@@ -446,21 +459,8 @@ func (b *gatherBuilder) shapeSlice(n node, consts map[string][]int64) ([]Node, b
 
 // sliceNodes is n as Gathers, or ok false when its bounds are not constants.
 func (b *gatherBuilder) sliceNodes(n node, consts map[string][]int64) (nodes []Node, ok bool) {
-	if len(n.inputs) < 3 || len(n.inputs) > 5 || len(n.outputs) != 1 {
-		return nil, false
-	}
-	get := func(i int) ([]int64, bool) {
-		if i >= len(n.inputs) || n.inputs[i] == "" {
-			return nil, true // optional, absent
-		}
-		v, ok := consts[n.inputs[i]]
-		return v, ok && v != nil
-	}
-	starts, ok1 := get(1)
-	ends, ok2 := get(2)
-	axes, ok3 := get(3)
-	steps, ok4 := get(4)
-	if !ok1 || !ok2 || !ok3 || !ok4 || starts == nil || ends == nil || len(starts) != len(ends) {
+	starts, ends, axes, steps, ok := sliceBounds(n, consts)
+	if !ok {
 		return nil, false
 	}
 	if axes == nil {
