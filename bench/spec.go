@@ -498,7 +498,7 @@ func (s *Spec) validateAddSR(m *MethodSpec, checkFiles bool, bad func(int, strin
 		set, timesteps = man.Defaults, len(man.Scheduler.Timesteps)
 		m.Scale = man.Defaults.Upscale
 	}
-	for _, k := range sortedKeys(m.Options) {
+	for _, k := range sortedKeysOf(m.Options) {
 		if err := set.Set(k, m.Options[k]); err != nil {
 			bad(m.Line, "method %q: options: %v", m.Name, err)
 		}
@@ -508,15 +508,6 @@ func (s *Spec) validateAddSR(m *MethodSpec, checkFiles bool, bad func(int, strin
 			bad(m.Line, "method %q: steps %d, but the pipeline has %d timesteps", m.Name, st, timesteps)
 		}
 	}
-}
-
-func sortedKeys(m map[string]string) []string {
-	var k []string
-	for key := range m {
-		k = append(k, key)
-	}
-	sort.Strings(k)
-	return k
 }
 
 // runner builds the method's runner for one dataset. ONNX sessions are
@@ -566,7 +557,7 @@ func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runn
 			return nil, err
 		}
 		set := man.Defaults
-		for _, k := range sortedKeys(m.Options) {
+		for _, k := range sortedKeysOf(m.Options) {
 			if err := set.Set(k, m.Options[k]); err != nil {
 				return nil, err
 			}
