@@ -167,6 +167,8 @@ type RunOptions struct {
 	// Overwrite lets a new run go into a non-empty folder that is not a
 	// run folder (PrepareOut).
 	Overwrite bool
+	// ORT overrides the spec's onnxruntime: block (the flags of run).
+	ORT ORTSpec
 	// BeforeJob, when set, is called before each job: a test hook (the
 	// kill-and-resume test slows jobs down to kill a run mid-way).
 	BeforeJob func()
@@ -197,6 +199,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	}
 	mdev.Threads = CPUThreads(mdev, o.Workers)
 	spec.ORT.Apply(&mdev)
+	o.ORT.Apply(&mdev)
 	var ms []metrics.Metric
 	defer func() { metrics.Close(ms) }()
 	for _, m := range spec.Metrics {
@@ -237,7 +240,7 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		r    runners.Runner
 		fp   string
 	}
-	opened := newMethodRunners(spec) // the run's sessions, closed when it ends
+	opened := newMethodRunners(spec, o.ORT) // the run's sessions, closed when it ends
 	defer opened.close()
 	runs := make([][]methodRun, len(dss)) // [dataset][method]
 	for di, d := range spec.Datasets {

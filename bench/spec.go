@@ -64,12 +64,13 @@ type Spec struct {
 // stays data; the run owns these and closes them.
 type methodRunners struct {
 	spec  *Spec
+	ort   ORTSpec // over the spec's block (run's flags)
 	onnx  map[string]*runners.ONNX
 	addsr map[string]*addsr.Runner
 }
 
-func newMethodRunners(s *Spec) *methodRunners {
-	return &methodRunners{spec: s, onnx: map[string]*runners.ONNX{}, addsr: map[string]*addsr.Runner{}}
+func newMethodRunners(s *Spec, ort ORTSpec) *methodRunners {
+	return &methodRunners{spec: s, ort: ort, onnx: map[string]*runners.ONNX{}, addsr: map[string]*addsr.Runner{}}
 }
 
 // close releases the sessions.
@@ -531,6 +532,7 @@ func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runn
 			dev.Threads = CPUThreads(dev, workers)
 		}
 		s.ORT.Apply(&dev)
+		mr.ort.Apply(&dev)
 		// Images handed over together must be allowed to share an inference.
 		r, err := runners.NewONNX(s.Resolve(m.Model), runners.ONNXOptions{Device: dev, Tile: m.Tile, Overlap: m.Overlap, Batch: max(m.Batch, m.BatchImages)})
 		if err != nil {
@@ -551,6 +553,7 @@ func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runn
 			dev.Threads = CPUThreads(dev, workers)
 		}
 		s.ORT.Apply(&dev)
+		mr.ort.Apply(&dev)
 		dir := s.Resolve(m.Model)
 		man, err := addsr.ReadManifest(dir)
 		if err != nil {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/addsr-bench/addsr-bench/bench"
 	"github.com/addsr-bench/addsr-bench/internal/img"
-	"github.com/addsr-bench/addsr-bench/models"
 )
 
 func newRun(stdout, stderr io.Writer) *cobra.Command {
@@ -34,22 +33,10 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := bench.LoadSpec(args[0])
-			if err == nil {
-				// Flags override the spec's onnxruntime: block.
-				var dev models.Device
-				if err = ort.apply(&dev); err == nil {
-					if dev.GraphOptimization != "" {
-						spec.ORT.GraphOptimization = dev.GraphOptimization
-					}
-					if len(dev.DisableOptimizers) > 0 {
-						spec.ORT.DisableOptimizers = dev.DisableOptimizers
-					}
-					if dev.SliceAsGather != "" {
-						spec.ORT.SliceAsGather = dev.SliceAsGather
-					}
-					spec.ORT.StaticShapes = spec.ORT.StaticShapes || dev.StaticShapes
-				}
+			if err != nil {
+				return err
 			}
+			ortOver, err := ort.spec() // over the spec's onnxruntime: block
 			if err != nil {
 				return err
 			}
@@ -79,7 +66,7 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 			}
 			var finish func()
 			sum, err := bench.Run(cmd.Context(), spec, bench.RunOptions{
-				Out: out, Resume: resume, Shard: sh, Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Overwrite: overwrite,
+				Out: out, Resume: resume, Shard: sh, Workers: workers, Decode: img.DecodeOptions{MaxPixels: maxPixels}, Overwrite: overwrite, ORT: ortOver,
 				Progress: func(total int) func(string) {
 					step, done := progressStages(stderr, total, "run")
 					finish = done

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/addsr-bench/addsr-bench/bench"
 	"github.com/addsr-bench/addsr-bench/models"
 )
 
@@ -27,26 +28,28 @@ func (o *ortFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&o.slice, "slice-as-gather", "auto", "rewrite Slice nodes as Gathers: on, off or auto (on where Slices crash: ONNX Runtime 1.29.0's CUDA plugin)")
 }
 
+// spec is the flags as a spec's onnxruntime: block, checked.
+func (o *ortFlags) spec() (bench.ORTSpec, error) {
+	s := bench.ORTSpec{GraphOptimization: strings.ToLower(o.opt), SliceAsGather: strings.ToLower(o.slice),
+		DisableOptimizers: o.disable, StaticShapes: o.staticShapes}
+	switch s.GraphOptimization {
+	case "", "all", "extended", "basic", "none":
+	default:
+		return s, &exitError{ExitError, fmt.Sprintf("--ort-opt %q: all, extended, basic or none", o.opt)}
+	}
+	switch s.SliceAsGather {
+	case "", "auto", "on", "off":
+	default:
+		return s, &exitError{ExitError, fmt.Sprintf("--slice-as-gather %q: on, off or auto", o.slice)}
+	}
+	return s, nil
+}
+
 // apply sets the flags on dev; set flags override what dev has.
 func (o *ortFlags) apply(dev *models.Device) error {
-	switch v := strings.ToLower(o.opt); v {
-	case "", "all", "extended", "basic", "none":
-		if v != "" {
-			dev.GraphOptimization = v
-		}
-	default:
-		return &exitError{ExitError, fmt.Sprintf("--ort-opt %q: all, extended, basic or none", o.opt)}
+	s, err := o.spec()
+	if err == nil {
+		s.Apply(dev)
 	}
-	switch v := strings.ToLower(o.slice); v {
-	case "auto", "":
-	case "on", "off":
-		dev.SliceAsGather = v
-	default:
-		return &exitError{ExitError, fmt.Sprintf("--slice-as-gather %q: on, off or auto", o.slice)}
-	}
-	if len(o.disable) > 0 {
-		dev.DisableOptimizers = o.disable
-	}
-	dev.StaticShapes = dev.StaticShapes || o.staticShapes
-	return nil
+	return err
 }
