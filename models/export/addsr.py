@@ -38,13 +38,11 @@ models/export/selftest/addsr/run.sh runs this end to end on stand-in
 modules in the official module layout (NOT AddSR) where none of the above
 is installed.
 """
-import argparse, hashlib, json, os, shutil, sys, tempfile
+import argparse, json, os, shutil, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-ADDED = 'clean, high-resolution, 8k, extremely detailed, best quality, sharp'
-NEGATIVE = 'dotted, noise, blur, lowres, smooth'
 TIMESTEPS = [999, 749, 499, 249]
 TOLERANCE = {'fp32': {'text_encoder': (1e-4, 1e-3), 'vae_encoder': (1e-4, 1e-3), 'vae_decoder': (1e-4, 1e-3),
                       'ram': (1e-4, 1e-3), 'controlnet': (1e-3, 1e-3), 'unet': (1e-3, 1e-3)},
@@ -143,14 +141,6 @@ def wrappers(torch, mods):
             'controlnet': ControlNet(), 'unet': UNet()}
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''):
-            h.update(b)
-    return h.hexdigest()
-
-
 def save_graph(onnx, model, out, name):
     """Writes out/name.onnx, with the weights in name.onnx.data past 1.8 GB."""
     size = sum(len(t.raw_data) for t in model.graph.initializer)
@@ -181,7 +171,7 @@ def main():
     AutoencoderKL, DDPMScheduler, CLIPTextModel, ControlNetModel, UNet2DConditionModel, ram = imports(a.code)
     import torch, onnx
     from common import export_onnx
-    from pipeline_check import write_check, fp16_exact
+    from addsr_pipeline import DEFAULTS, fp16_exact, sha256, write_check
 
     # Loaded as test_addsr.py loads them.
     mods = {'text_encoder': CLIPTextModel.from_pretrained(a.sd2, subfolder='text_encoder'),
@@ -310,11 +300,7 @@ def main():
             'source': {'code': os.path.abspath(a.code), 'sd2': os.path.abspath(a.sd2), 'addsr': os.path.abspath(a.addsr),
                        'ram': f'{os.path.basename(a.ram)} sha256 {sha256(a.ram)}', 'dape': f'{os.path.basename(a.dape)} sha256 {sha256(a.dape)}',
                        'torch': torch.__version__},
-            # test_addsr.py's defaults; PSR_weight is the pipeline's 0.4 (the script's flag is not passed on).
-            'defaults': {'psr': True, 'psr_weight': 0.4, 'prompt': 'ram', 'user_prompt': '', 'added_prompt': ADDED,
-                         'negative_prompt': NEGATIVE, 'guidance_scale': 0, 'colour_fix': 'adain', 'process_size': 512,
-                         'upscale': 4, 'seed': 0, 'latent_tile': 320, 'latent_tile_overlap': 4,
-                     'vae_decode_tile': 0, 'vae_decode_overlap': 8},
+            'defaults': DEFAULTS,
         }
         with open(os.path.join(tmp, 'pipeline.json'), 'w') as f:
             json.dump(man, f, indent=1)

@@ -18,13 +18,14 @@ proxies, not AddSR. The pipeline they make is marked test_fixture.
 attention where PyTorch has it) on the LR images, per image, with peak GPU
 memory, and prints one JSON line per step count.
 """
-import argparse, hashlib, json, math, os, sys, time
+import argparse, json, math, os, sys, time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'models', 'export'))
+from addsr_pipeline import sha256  # noqa: E402
 
 SDPA = False  # eager timing uses torch's fused attention; exports the plain ops
 
@@ -335,14 +336,6 @@ def build(w, seed=0):
     return {'text_encoder': TextEncoder(text, layers=max(2, int(23 * min(1, 4 * w)))),
             'vae_encoder': VAEEncoder(vch), 'vae_decoder': VAEDecoder(vch), 'ram': RAM(w),
             'controlnet': ControlNet(ch, text, 512, w), 'unet': UNet(ch, text, 512)}, text, ch
-
-
-def sha256(p):
-    h = hashlib.sha256()
-    with open(p, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''):
-            h.update(b)
-    return h.hexdigest()
 
 
 def export(a):

@@ -12,10 +12,13 @@ reference.py, which runs these same modules in PyTorch.
 
     /usr/bin/python3 runners/addsr/testdata/standin.py runners/addsr/testdata/pipeline
 """
-import collections, hashlib, json, math, os, sys
+import collections, json, math, os, sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'models', 'export'))
+from addsr_pipeline import ADDED, DEFAULTS, NEGATIVE, fp16_exact, sha256, write_check  # noqa: E402
 
 TEXT_DIM, RAM_DIM, RAM_TOKENS, CTX = 1024, 512, 145, 77
 CH = [8, 16, 32, 32]  # SD-2: 320, 640, 1280, 1280
@@ -24,8 +27,6 @@ TAGS = ['sky', 'tree', 'building', 'grass', 'road', 'car', 'person', 'dog', 'cat
         'cloud', 'window', 'wall', 'street', 'house', 'bird', 'boat', 'bridge', 'field', 'forest', 'beach', 'city',
         'snow', 'rock', 'leaf', 'light', 'sign', 'fence', 'door', 'roof', 'table', 'chair', 'food', 'plate',
         'red', 'green', 'blue', 'yellow']
-ADDED = 'clean, high-resolution, 8k, extremely detailed, best quality, sharp'
-NEGATIVE = 'dotted, noise, blur, lowres, smooth'
 
 
 def timestep_embedding(t, dim):
@@ -250,11 +251,6 @@ def alphas_cumprod(ts):
     return {str(t): float(ac[t]) for t in ts}
 
 
-def sha256(path):
-    with open(path, 'rb') as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
 def build(seed=0):
     torch.manual_seed(seed)
     merges = train_merges(' '.join(TAGS) + ' ' + ADDED + ' ' + NEGATIVE + ' a red barn in the snow, photo', 150)
@@ -316,8 +312,6 @@ def export(out):
         onnx.checker.check_model(onnx.load(path))
         graphs[name] = {'file': name + '.onnx', 'sha256': sha256(path), 'dtype': 'fp32', 'inputs': ins, 'outputs': outs}
     # Check tensors: each graph's export inputs and the module's outputs.
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'models', 'export'))
-    from pipeline_check import write_check, fp16_exact
     cases = {}
     with torch.no_grad():
         for name, (args, ins, outs, _) in specs.items():
@@ -342,10 +336,7 @@ def export(out):
                       'alphas_cumprod': alphas_cumprod([999, 749, 499, 249])},
         'vae': {'scaling_factor': 0.18215, 'downscale': 8},
         'check': check,
-        'defaults': {'psr': True, 'psr_weight': 0.4, 'prompt': 'ram', 'user_prompt': '', 'added_prompt': ADDED,
-                     'negative_prompt': NEGATIVE, 'guidance_scale': 0, 'colour_fix': 'adain', 'process_size': 512,
-                     'upscale': 4, 'seed': 0, 'latent_tile': 320, 'latent_tile_overlap': 4,
-                     'vae_decode_tile': 0, 'vae_decode_overlap': 8},
+        'defaults': DEFAULTS,
     }
     with open(os.path.join(out, 'pipeline.json.tmp'), 'w') as f:
         json.dump(man, f, indent=1)

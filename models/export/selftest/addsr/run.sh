@@ -41,6 +41,8 @@ from PIL import Image  # python3-pil
 worst = 0
 for d, _, fs in os.walk(os.path.join(out, 'sr-exported')):
     for f in fs:
+        if not f.endswith('.png'):
+            continue  # sr's .addsr-bench marker
         a = np.asarray(Image.open(os.path.join(d, f))).astype(int)
         b = np.asarray(Image.open(os.path.join(d.replace('sr-exported', 'sr-committed'), f))).astype(int)
         worst = max(worst, np.abs(a - b).max())

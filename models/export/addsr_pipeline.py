@@ -1,8 +1,12 @@
-"""Check tensors for an AddSR pipeline: each graph's inputs and the PyTorch
-module's outputs on them, written to check.bin and described in
-pipeline.json's "check" section, so that `addsr-bench models verify
-PIPELINE_DIR` runs the ONNX graphs through the Go harness and compares
-(ONNX Runtime's Python package is not needed).
+"""What every writer of an AddSR pipeline folder shares (models/export/addsr.py,
+and the test fixtures' runners/addsr/testdata/standin.py): the official
+script's defaults, file hashes, and check tensors.
+
+Check tensors are each graph's inputs and the PyTorch module's outputs on
+them, written to check.bin and described in pipeline.json's "check"
+section, so that `addsr-bench models verify PIPELINE_DIR` runs the ONNX
+graphs through the Go harness and compares (ONNX Runtime's Python package
+is not needed).
 
 Inputs are stored as float16 (make_inputs rounds them to float16 before
 the modules run, so they are exact), outputs as float32, little-endian;
@@ -12,6 +16,24 @@ stored once.
 import hashlib, os
 
 import numpy as np
+
+ADDED = 'clean, high-resolution, 8k, extremely detailed, best quality, sharp'
+NEGATIVE = 'dotted, noise, blur, lowres, smooth'
+# test_addsr.py's defaults; PSR_weight is the pipeline's 0.4 (the script's
+# flag is not passed on); latent tiles are its 320 and 4.
+DEFAULTS = {'psr': True, 'psr_weight': 0.4, 'prompt': 'ram', 'user_prompt': '', 'added_prompt': ADDED,
+            'negative_prompt': NEGATIVE, 'guidance_scale': 0, 'colour_fix': 'adain', 'process_size': 512,
+            'upscale': 4, 'seed': 0, 'latent_tile': 320, 'latent_tile_overlap': 4,
+            'vae_decode_tile': 0, 'vae_decode_overlap': 8}
+
+
+def sha256(path):
+    """A file's SHA-256, read in 1 MiB pieces (graphs can be gigabytes)."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1 << 20), b''):
+            h.update(b)
+    return h.hexdigest()
 
 
 def fp16_exact(t):
@@ -41,6 +63,4 @@ def write_check(out, cases, tolerance):
                     entry[kind].append({'name': n, 'shape': list(a.shape), 'dtype': 'f16' if dtype == '<f2' else 'f32', 'offset': seen[key]})
             graphs[name] = entry
     os.replace(path + '.tmp', path)
-    with open(path, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    return {'file': 'check.bin', 'sha256': digest, 'graphs': graphs}
+    return {'file': 'check.bin', 'sha256': sha256(path), 'graphs': graphs}
