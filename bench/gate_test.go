@@ -19,19 +19,7 @@ import (
 func TestCheckGate(t *testing.T) {
 	dir := t.TempDir()
 	set := makeSet(t, 3)
-	run := func(name, spec string) string {
-		p := filepath.Join(dir, name+".yaml")
-		os.WriteFile(p, []byte(spec), 0o644)
-		s, err := LoadSpec(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(dir, name)
-		if _, err := Run(context.Background(), s, RunOptions{Out: out}); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	run := func(name, spec string) string { return runSpecText(t, dir, name, spec, RunOptions{}) }
 	spec := "datasets:\n  - {name: set, path: " + set + "}\nmetrics: [psnr, ssim]\nmethods:\n  - {name: bicubic, runner: bicubic}\n"
 	base := run("base", spec)
 	cropped := run("cropped", "crop_border: 4\n"+spec)
@@ -122,28 +110,10 @@ func TestFolderFingerprintByContent(t *testing.T) {
 func TestFailuresStayLocal(t *testing.T) {
 	dir := t.TempDir()
 	set := makeSet(t, 2)
-	for _, st := range []int{1, 2, 3} {
-		d := filepath.Join(dir, "outs", "step"+string(rune('0'+st)))
-		os.MkdirAll(d, 0o755)
-		for _, id := range []string{"img00", "img01"} {
-			if st == 3 && id == "img01" {
-				continue // step 3 of img01 is missing
-			}
-			b, _ := os.ReadFile(filepath.Join(set, "HR", id+".png"))
-			os.WriteFile(filepath.Join(d, id+".png"), b, 0o644)
-		}
-	}
+	outs := folderOutputs(t, set, dir, []int{1, 2, 3}, []string{"img00", "img01"},
+		func(st int, id string) bool { return st == 3 && id == "img01" }) // step 3 of img01 is missing
 	os.WriteFile(filepath.Join(set, "LR", "img00.png"), []byte("not a PNG"), 0o644)
-	p := filepath.Join(dir, "spec.yaml")
-	os.WriteFile(p, []byte("datasets:\n  - {name: s, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: theirs, runner: folder, path: \""+filepath.Join(dir, "outs")+"/step{steps}\", steps: [1, 2, 3]}\n"), 0o644)
-	s, err := LoadSpec(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "run")
-	if _, err := Run(context.Background(), s, RunOptions{Out: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := runSpecText(t, dir, "spec", "datasets:\n  - {name: s, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: bicubic, runner: bicubic}\n  - {name: theirs, runner: folder, path: \""+outs+"\", steps: [1, 2, 3]}\n", RunOptions{})
 	recs, _ := ReadRunRecords(out)
 	failed := map[string]bool{}
 	for _, r := range recs {
@@ -167,26 +137,11 @@ func TestFailuresStayLocal(t *testing.T) {
 func TestFolderTimings(t *testing.T) {
 	dir := t.TempDir()
 	set := makeSet(t, 2)
-	for _, st := range []string{"1", "2"} {
-		d := filepath.Join(dir, "outs", "step"+st)
-		os.MkdirAll(d, 0o755)
-		for _, id := range []string{"img00", "img01"} {
-			b, _ := os.ReadFile(filepath.Join(set, "HR", id+".png"))
-			os.WriteFile(filepath.Join(d, id+".png"), b, 0o644)
-		}
-	}
+	outs := folderOutputs(t, set, dir, []int{1, 2}, []string{"img00", "img01"}, nil)
 	os.WriteFile(filepath.Join(dir, "outs", "step1", "timings.json"), []byte(`{"img00": 0.25, "img01": 0.5}`), 0o644)
 	os.WriteFile(filepath.Join(dir, "outs", "step2", "timings.csv"), []byte("image,seconds\nimg00,0.75\n"), 0o644)
-	p := filepath.Join(dir, "spec.yaml")
-	os.WriteFile(p, []byte("datasets:\n  - {name: s, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: theirs, runner: folder, path: \""+filepath.Join(dir, "outs")+"/step{steps}\", steps: [1, 2]}\n"), 0o644)
-	s, err := LoadSpec(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "run")
-	if _, err := Run(context.Background(), s, RunOptions{Out: out}); err != nil {
-		t.Fatal(err)
-	}
+	text := "datasets:\n  - {name: s, path: " + set + "}\nmetrics: [psnr]\nmethods:\n  - {name: theirs, runner: folder, path: \"" + outs + "\", steps: [1, 2]}\n"
+	out := runSpecText(t, dir, "spec", text, RunOptions{})
 	recs, _ := ReadRunRecords(out)
 	got := map[string]map[string]float64{}
 	for _, r := range recs {
@@ -199,7 +154,52 @@ func TestFolderTimings(t *testing.T) {
 		t.Errorf("img01 step 2 has no timing given, yet records %v", got["img01/2"])
 	}
 	os.WriteFile(filepath.Join(dir, "outs", "step2", "timings.csv"), []byte("img00,0.1\nimg01,fast\n"), 0o644)
+	s, err := LoadSpec(filepath.Join(dir, "spec.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := Run(context.Background(), s, RunOptions{Out: filepath.Join(dir, "run2")}); err == nil || !strings.Contains(err.Error(), "timings.csv") {
 		t.Errorf("bad timings: %v", err)
 	}
+}
+
+// runSpecText writes spec text to dir/name.yaml, runs it into dir/name
+// with o (Out set here) and returns the run folder.
+func runSpecText(t *testing.T, dir, name, text string, o RunOptions) string {
+	t.Helper()
+	p := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := LoadSpec(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Out = filepath.Join(dir, name)
+	if _, err := Run(context.Background(), s, o); err != nil {
+		t.Fatal(err)
+	}
+	return o.Out
+}
+
+// folderOutputs writes dir/outs/stepK/ID.png for each step and image of
+// set (the HR image, as a perfect method would give it), but those skip
+// names, and returns the folder runner's path pattern.
+func folderOutputs(t *testing.T, set, dir string, steps []int, ids []string, skip func(step int, id string) bool) string {
+	t.Helper()
+	for _, st := range steps {
+		d := filepath.Join(dir, "outs", fmt.Sprintf("step%d", st))
+		os.MkdirAll(d, 0o755)
+		for _, id := range ids {
+			if skip != nil && skip(st, id) {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join(set, "HR", id+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(d, id+".png"), b, 0o644)
+		}
+	}
+	return filepath.Join(dir, "outs") + "/step{steps}"
 }
