@@ -166,7 +166,6 @@ func (r *Runner) Close() error {
 
 func (r *Runner) Name() string        { return r.m.Name }
 func (r *Runner) Scale() int          { return r.set.Upscale }
-func (r *Runner) Settings() Settings  { return r.set }
 func (r *Runner) Manifest() *Manifest { return r.m }
 
 // Steps are the step counts each run returns outputs for.
@@ -355,28 +354,19 @@ func concat(ts ...models.Tensor) models.Tensor {
 	return out
 }
 
-// groupState is one group's tensors between steps.
-type groupState struct {
-	ids        []string
-	g          geom
-	cond8      [][3][]uint8 // the upscaled LR, 8-bit: colour fix reference
-	lrUp       []float32    // the same in [0, 1], [B,3,H,W]: ControlNet's first condition
-	text, ram  models.Tensor
-	h, w       int
-	perImage   int // latent values per image
-	prompts    []string
-	tagStrings []string
-}
-
 func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.Result, error) {
 	B := len(ins)
 	ck := clock{d: map[string]time.Duration{}}
-	st := groupState{}
+	var (
+		imgIDs, prompts, tagStrings []string
+		textEmb, ramEmb             models.Tensor // the prompt's, RAM's image embeddings
+		cond8                       [][3][]uint8  // the upscaled LR, 8-bit: colour fix reference
+		lrUp                        []float32     // the same in [0, 1], [B,3,H,W]: ControlNet's first condition
+	)
 	for _, in := range ins {
-		st.ids = append(st.ids, in.ID)
+		imgIDs = append(imgIDs, in.ID)
 	}
-	st.g, _ = r.geometry(ins[0].LR.W, ins[0].LR.H)
-	g := st.g
+	g, _ := r.geometry(ins[0].LR.W, ins[0].LR.H)
 
 	// RAM on the LR: tags and the first step's image embeddings.
 	t0 := time.Now()
@@ -392,10 +382,10 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 	if err != nil {
 		return nil, err
 	}
-	st.ram = out[0]
+	ramEmb = out[0]
 	nTags := len(r.tags)
 	for b := range B {
-		st.tagStrings = append(st.tagStrings, strings.Join(r.tagsOf(out[1].Data[b*nTags:(b+1)*nTags]), r.m.RAM.TagSeparator))
+		tagStrings = append(tagStrings, strings.Join(r.tagsOf(out[1].Data[b*nTags:(b+1)*nTags]), r.m.RAM.TagSeparator))
 	}
 	ck.since("ram", t0)
 
@@ -405,7 +395,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 	ids := models.Tensor{Shape: []int64{int64(B), int64(L)}}
 	s := r.set
 	for b := range B {
-		lead := st.tagStrings[b]
+		lead := tagStrings[b]
 		switch s.Prompt {
 		case "ram":
 		case "none":
@@ -414,7 +404,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 			lead = s.Prompt
 		}
 		p := lead + ", " + s.UserPrompt + "," + s.AddedPrompt
-		st.prompts = append(st.prompts, p)
+		prompts = append(prompts, p)
 		tok, _ := r.tok.Encode(p)
 		for _, v := range tok {
 			ids.Data = append(ids.Data, float32(v))
@@ -435,13 +425,13 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 	if out, err = r.run("text_encoder", ids); err != nil {
 		return nil, err
 	}
-	st.text = out[0]
+	textEmb = out[0]
 	ck.since("text", t0)
 
 	// The condition: the LR upscaled with PIL's bicubic, as the official script does.
 	t0 = time.Now()
 	HW := g.W * g.H
-	st.lrUp = make([]float32, B*3*HW)
+	lrUp = make([]float32, B*3*HW)
 	for b, in := range ins {
 		p, w, h := in.LR.U8(), in.LR.W, in.LR.H
 		if g.resizeFirst {
@@ -449,9 +439,9 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 		}
 		p = imresize.PILBicubic(p, w, h, w*s.Upscale, h*s.Upscale)
 		p = imresize.PILBicubic(p, w*s.Upscale, h*s.Upscale, g.W, g.H)
-		st.cond8 = append(st.cond8, p)
+		cond8 = append(cond8, p)
 		for c := range 3 {
-			dst := st.lrUp[(b*3+c)*HW:][:HW]
+			dst := lrUp[(b*3+c)*HW:][:HW]
 			for i, v := range p[c] {
 				dst[i] = float32(v) / 255
 			}
@@ -462,23 +452,22 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 	// The start: the LR's latent, noised to t = 999 (AddSR's LR embedding).
 	t0 = time.Now()
 	sf := float32(r.m.VAE.ScalingFactor)
-	enc := models.Tensor{Shape: []int64{int64(B), 3, int64(g.H), int64(g.W)}, Data: make([]float32, len(st.lrUp))}
-	for i, v := range st.lrUp {
+	enc := models.Tensor{Shape: []int64{int64(B), 3, int64(g.H), int64(g.W)}, Data: make([]float32, len(lrUp))}
+	for i, v := range lrUp {
 		enc.Data[i] = v*2 - 1
 	}
 	if out, err = r.run("vae_encoder", enc); err != nil {
 		return nil, err
 	}
 	mean, logvar := out[0], out[1]
-	st.h, st.w = int(mean.Shape[2]), int(mean.Shape[3])
-	st.perImage = int(mean.Shape[1]) * st.h * st.w
+	perImage := int(mean.Shape[1]) * int(mean.Shape[2]) * int(mean.Shape[3]) // latent values per image
 	ts := r.m.Scheduler.Timesteps
 	sa, s1 := coeffs(r.ac, ts[0])
 	z := models.Tensor{Shape: mean.Shape, Data: make([]float32, len(mean.Data))}
-	for b, id := range st.ids {
-		ne, ns := r.noise(id, "encode", st.perImage), r.noise(id, "start", st.perImage)
-		off := b * st.perImage
-		for i := range st.perImage {
+	for b, id := range imgIDs {
+		ne, ns := r.noise(id, "encode", perImage), r.noise(id, "start", perImage)
+		off := b * perImage
+		for i := range perImage {
 			lv := min(max(logvar.Data[off+i], -30), 20)
 			std := float32(math.Exp(float64(0.5 * lv)))
 			zl := (mean.Data[off+i] + std*ne[i]) * sf
@@ -497,7 +486,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 	for _, k := range r.steps {
 		want[k] = true
 	}
-	cond := st.lrUp
+	cond := lrUp
 	var x0 models.Tensor // the last step's decoded x̂0
 	for i := 0; i < r.k; i++ {
 		if err := ctx.Err(); err != nil {
@@ -509,7 +498,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 			// upscaled LR, conditions ControlNet and gives RAM's embeddings.
 			t0 = time.Now()
 			w, wl := float32(s.PSRWeight), float32(1-s.PSRWeight)
-			cond = make([]float32, len(st.lrUp))
+			cond = make([]float32, len(lrUp))
 			var ims []*img.Image
 			for b := range B {
 				im := &img.Image{W: g.W, H: g.H}
@@ -517,7 +506,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 					off := (b*3 + c) * HW
 					for j := range HW {
 						v := min(max(x0.Data[off+j], -1), 1)
-						cond[off+j] = (v/2+0.5)*w + wl*st.lrUp[off+j]
+						cond[off+j] = (v/2+0.5)*w + wl*lrUp[off+j]
 					}
 					im.Planes[c] = cond[off : off+HW]
 				}
@@ -530,20 +519,20 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 			if out, err = r.run("ram", x); err != nil {
 				return nil, fmt.Errorf("step %d (t=%d): %w", step, t, err)
 			}
-			st.ram = out[0]
+			ramEmb = out[0]
 			ck.since("ram_psr", t0)
 		}
 		t0 = time.Now()
-		sample, ram, cnd := z, st.ram, models.Tensor{Shape: []int64{int64(B), 3, int64(g.H), int64(g.W)}, Data: cond}
+		sample, ram, cnd := z, ramEmb, models.Tensor{Shape: []int64{int64(B), 3, int64(g.H), int64(g.W)}, Data: cond}
 		if s.guided() {
-			sample, ram, cnd = concat(z, z), concat(st.ram, st.ram), concat(cnd, cnd)
+			sample, ram, cnd = concat(z, z), concat(ramEmb, ramEmb), concat(cnd, cnd)
 		}
 		nb := sample.Shape[0]
 		tt := models.Tensor{Shape: []int64{nb}, Data: make([]float32, nb)}
 		for j := range tt.Data {
 			tt.Data[j] = float32(t)
 		}
-		pred, err := r.predict(sample, tt, st.text, cnd, ram)
+		pred, err := r.predict(sample, tt, textEmb, cnd, ram)
 		if err != nil {
 			return nil, fmt.Errorf("step %d (t=%d): %w", step, t, err)
 		}
@@ -563,8 +552,8 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 		for j, v := range z.Data {
 			z0.Data[j] = (v - s1*eps[j]) / sa
 		}
-		for b, id := range st.ids {
-			lat := z0.Data[b*st.perImage : (b+1)*st.perImage]
+		for b, id := range imgIDs {
+			lat := z0.Data[b*perImage : (b+1)*perImage]
 			for _, v := range lat {
 				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 					return nil, fmt.Errorf("step %d (t=%d): x̂0 of %s has NaN or Inf", step, t, id)
@@ -592,7 +581,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 				t0 = time.Now()
 				var ims []*img.Image
 				for b := range B {
-					ims = append(ims, r.finish(x0.Data[b*3*HW:(b+1)*3*HW], st.cond8[b], g))
+					ims = append(ims, r.finish(x0.Data[b*3*HW:(b+1)*3*HW], cond8[b], g))
 				}
 				fix := time.Since(t0)
 				stages := map[string]time.Duration{}
@@ -609,10 +598,10 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 		}
 		if !last {
 			sa, s1 := coeffs(r.ac, ts[i+1])
-			for b, id := range st.ids {
-				n := r.noise(id, "step"+strconv.Itoa(step+1), st.perImage)
-				off := b * st.perImage
-				for j := range st.perImage {
+			for b, id := range imgIDs {
+				n := r.noise(id, "step"+strconv.Itoa(step+1), perImage)
+				off := b * perImage
+				for j := range perImage {
 					z.Data[off+j] = sa*z0.Data[off+j] + s1*n[j]
 				}
 			}
@@ -625,7 +614,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 		for _, k := range r.steps {
 			so := outs[k]
 			stages := shareStages(so.stages, B)
-			results[b].Outputs = append(results[b].Outputs, runners.Output{Steps: k, Image: so.images[b], Stages: stages, Prompt: st.prompts[b]})
+			results[b].Outputs = append(results[b].Outputs, runners.Output{Steps: k, Image: so.images[b], Stages: stages, Prompt: prompts[b]})
 			all = stages
 		}
 		results[b].Stages = all

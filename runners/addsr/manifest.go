@@ -265,9 +265,6 @@ func ReadManifest(dir string) (*Manifest, error) {
 // Path is a pipeline file's path.
 func (m *Manifest) Path(rel string) string { return filepath.Join(m.dir, rel) }
 
-// File is where the manifest was read from.
-func (m *Manifest) File() string { return m.file }
-
 // present checks that rel exists inside the folder and, with hash, that
 // its SHA-256 is sum.
 func (m *Manifest) present(rel, sum string, hash bool) error {
