@@ -77,6 +77,8 @@ type Aggregate struct {
 	Mean   map[string]map[Column]map[string]float64 // dataset → column → metric
 	Count  map[string]map[Column]int
 	Failed map[string]map[Column]int
+	// Images are the scored images each column's means are over, sorted.
+	Images map[string]map[Column][]string
 }
 
 // Aggregate computes the means. Values are summed in image order, not in
@@ -84,7 +86,8 @@ type Aggregate struct {
 // so that a run, its resumed or sharded-and-merged twin and a rerun give
 // the same means to the last bit.
 func (e *Experiment) Aggregate() Aggregate {
-	a := Aggregate{Mean: map[string]map[Column]map[string]float64{}, Count: map[string]map[Column]int{}, Failed: map[string]map[Column]int{}}
+	a := Aggregate{Mean: map[string]map[Column]map[string]float64{}, Count: map[string]map[Column]int{}, Failed: map[string]map[Column]int{},
+		Images: map[string]map[Column][]string{}}
 	sums := map[string]map[Column]map[string][2]float64{}
 	recs := slices.Clone(e.Records)
 	slices.SortStableFunc(recs, CompareRecords)
@@ -100,6 +103,12 @@ func (e *Experiment) Aggregate() Aggregate {
 			continue
 		}
 		a.Count[r.Dataset][c]++
+		if a.Images[r.Dataset] == nil {
+			a.Images[r.Dataset] = map[Column][]string{}
+		}
+		if imgs := a.Images[r.Dataset][c]; len(imgs) == 0 || imgs[len(imgs)-1] != r.Image { // sorted by image: duplicates are adjacent
+			a.Images[r.Dataset][c] = append(imgs, r.Image)
+		}
 		if sums[r.Dataset][c] == nil {
 			sums[r.Dataset][c] = map[string][2]float64{}
 		}
@@ -143,18 +152,9 @@ func (e *Experiment) comparison(dataset string, cols []Column, agg Aggregate, ti
 	// Which images each column's means are over: columns that differ from
 	// the set most columns share are shown with n and not ranked.
 	sets := map[Column]string{}
-	imgs := map[Column][]string{}
-	for _, r := range e.Records {
-		if r.Dataset == dataset && !r.Skipped() {
-			c := Column{r.Method, r.Steps}
-			imgs[c] = append(imgs[c], r.Image)
-		}
-	}
 	votes := map[string]int{}
 	for _, col := range cols {
-		v := slices.Clone(imgs[col])
-		slices.Sort(v)
-		sets[col] = strings.Join(slices.Compact(v), "\x00")
+		sets[col] = strings.Join(agg.Images[dataset][col], "\x00")
 		votes[sets[col]]++
 	}
 	common, most := "", 0
@@ -412,20 +412,10 @@ func (e *Experiment) Summary() Summary {
 		s.FixtureMethods = append(s.FixtureMethods, m)
 	}
 	slices.Sort(s.FixtureMethods)
-	for _, r := range e.Records {
-		if r.Skipped() {
-			continue
-		}
-		c := Column{r.Method, r.Steps}.Label()
-		if s.Images[r.Dataset] == nil {
-			s.Images[r.Dataset] = map[string][]string{}
-		}
-		s.Images[r.Dataset][c] = append(s.Images[r.Dataset][c], r.Image)
-	}
-	for _, cols := range s.Images {
-		for c := range cols {
-			slices.Sort(cols[c])
-			cols[c] = slices.Compact(cols[c])
+	for d, cols := range agg.Images {
+		s.Images[d] = map[string][]string{}
+		for c, imgs := range cols {
+			s.Images[d][c.Label()] = imgs
 		}
 	}
 	for _, m := range e.Metrics {
