@@ -106,6 +106,27 @@ func (o ORTSpec) Apply(dev *models.Device) {
 	dev.StaticShapes = dev.StaticShapes || o.StaticShapes
 }
 
+// ORTProblem is a value of an onnxruntime: key that ONNX Runtime has no
+// setting for: the key, the value, and the values there are.
+type ORTProblem struct{ Key, Value, Allowed string }
+
+// Problems lists the block's invalid values (graph_optimization,
+// slice_as_gather); the spec names them by key, the flags by flag.
+func (o ORTSpec) Problems() []ORTProblem {
+	var out []ORTProblem
+	switch o.GraphOptimization {
+	case "", "all", "extended", "basic", "none":
+	default:
+		out = append(out, ORTProblem{"graph_optimization", o.GraphOptimization, "all, extended, basic or none"})
+	}
+	switch o.SliceAsGather {
+	case "", "auto", "on", "off":
+	default:
+		out = append(out, ORTProblem{"slice_as_gather", o.SliceAsGather, "on, off or auto"})
+	}
+	return out
+}
+
 func ortFields(o *ORTSpec) map[string]any {
 	return map[string]any{"graph_optimization": &o.GraphOptimization, "disable_optimizers": &o.DisableOptimizers,
 		"static_shapes": &o.StaticShapes, "slice_as_gather": &o.SliceAsGather}
@@ -226,15 +247,8 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 			}
 		case "onnxruntime":
 			decodeMapping(v, ortFields(&s.ORT), bad)
-			switch s.ORT.GraphOptimization {
-			case "", "all", "extended", "basic", "none":
-			default:
-				bad(v.Line, "onnxruntime: graph_optimization %q: all, extended, basic or none", s.ORT.GraphOptimization)
-			}
-			switch s.ORT.SliceAsGather {
-			case "", "auto", "on", "off":
-			default:
-				bad(v.Line, "onnxruntime: slice_as_gather %q: on, off or auto", s.ORT.SliceAsGather)
+			for _, p := range s.ORT.Problems() {
+				bad(v.Line, "onnxruntime: %s %q: %s", p.Key, p.Value, p.Allowed)
 			}
 		case "keep_outputs":
 			if err := v.Decode(&s.KeepOutputs); err != nil {

@@ -32,15 +32,9 @@ func (o *ortFlags) register(f *pflag.FlagSet) {
 func (o *ortFlags) spec() (bench.ORTSpec, error) {
 	s := bench.ORTSpec{GraphOptimization: strings.ToLower(o.opt), SliceAsGather: strings.ToLower(o.slice),
 		DisableOptimizers: o.disable, StaticShapes: o.staticShapes}
-	switch s.GraphOptimization {
-	case "", "all", "extended", "basic", "none":
-	default:
-		return s, &exitError{ExitError, fmt.Sprintf("--ort-opt %q: all, extended, basic or none", o.opt)}
-	}
-	switch s.SliceAsGather {
-	case "", "auto", "on", "off":
-	default:
-		return s, &exitError{ExitError, fmt.Sprintf("--slice-as-gather %q: on, off or auto", o.slice)}
+	flags := map[string]string{"graph_optimization": "--ort-opt", "slice_as_gather": "--slice-as-gather"}
+	for _, p := range s.Problems() {
+		return s, &exitError{ExitError, fmt.Sprintf("%s %q: %s", flags[p.Key], p.Value, p.Allowed)}
 	}
 	return s, nil
 }
