@@ -155,6 +155,18 @@ func (r *Runner) decode(lat models.Tensor) (models.Tensor, error) {
 	ramp := func(d int) float32 {
 		return min(1, max(0, (float32(d)+0.5-opx/4)/(opx/2)))
 	}
+	// edge is the weight of pixel i of a tile n pixels long along one axis,
+	// whose start and end may border other tiles.
+	edge := func(i, n int, atStart, atEnd bool) float32 {
+		w := float32(1)
+		if atStart && ov > 0 {
+			w = min(w, ramp(i))
+		}
+		if atEnd && ov > 0 {
+			w = min(w, ramp(n-1-i))
+		}
+		return w
+	}
 	for _, y0 := range ys {
 		for _, x0 := range xs {
 			th, tw := min(ts, h), min(ts, w)
@@ -165,22 +177,9 @@ func (r *Runner) decode(lat models.Tensor) (models.Tensor, error) {
 			img := out[0]
 			TH, TW := th*f, tw*f
 			for y := range TH {
-				wy := float32(1)
-				if y0 > 0 && ov > 0 {
-					wy = min(wy, ramp(y))
-				}
-				if y0+th < h && ov > 0 {
-					wy = min(wy, ramp(TH-1-y))
-				}
+				wy := edge(y, TH, y0 > 0, y0+th < h)
 				for x := range TW {
-					wx := float32(1)
-					if x0 > 0 && ov > 0 {
-						wx = min(wx, ramp(x))
-					}
-					if x0+tw < w && ov > 0 {
-						wx = min(wx, ramp(TW-1-x))
-					}
-					wgt := wy * wx
+					wgt := wy * edge(x, TW, x0 > 0, x0+tw < w)
 					o := (y0*f+y)*W + x0*f + x
 					wsum[o] += wgt
 					for p := range n * 3 {
