@@ -77,13 +77,17 @@ func Verify(dir string, dev models.Device) ([]GraphResult, error) {
 				return err
 			}
 			defer s.Close()
+			// find reads the check's tensor called want ("input" or "output").
+			find := func(list []CheckTensor, kind, want string) (models.Tensor, error) {
+				i := slices.IndexFunc(list, func(t CheckTensor) bool { return t.Name == want })
+				if i < 0 {
+					return models.Tensor{}, fmt.Errorf("%s: the check has no %s %q for graph %q", m.file, kind, want, name)
+				}
+				return read(list[i])
+			}
 			var ins []models.Tensor
 			for _, want := range g.Inputs {
-				i := slices.IndexFunc(c.Inputs, func(t CheckTensor) bool { return t.Name == want })
-				if i < 0 {
-					return fmt.Errorf("%s: the check has no input %q for graph %q", m.file, want, name)
-				}
-				t, err := read(c.Inputs[i])
+				t, err := find(c.Inputs, "input", want)
 				if err != nil {
 					return err
 				}
@@ -94,11 +98,7 @@ func Verify(dir string, dev models.Device) ([]GraphResult, error) {
 				return err
 			}
 			for j, o := range g.Outputs {
-				i := slices.IndexFunc(c.Outputs, func(t CheckTensor) bool { return t.Name == o })
-				if i < 0 {
-					return fmt.Errorf("%s: the check has no output %q for graph %q", m.file, o, name)
-				}
-				want, err := read(c.Outputs[i])
+				want, err := find(c.Outputs, "output", o)
 				if err != nil {
 					return err
 				}
