@@ -525,6 +525,23 @@ func (s *Spec) validateAddSR(m *MethodSpec, checkFiles bool, bad func(int, strin
 	}
 }
 
+// device is where a method's sessions run: its device, threads (cores ÷
+// workers on the CPU unless set), provider options and IO binding, and the
+// run's ONNX Runtime settings (the spec's block, then run's flags).
+func (mr *methodRunners) device(m MethodSpec, workers int) (models.Device, error) {
+	dev, err := models.ParseDevice(m.Device)
+	if err != nil {
+		return dev, err
+	}
+	dev.Threads, dev.EPOptions, dev.IOBinding = m.Threads, m.EPOptions, m.IOBinding
+	if dev.Threads == 0 {
+		dev.Threads = CPUThreads(dev, workers)
+	}
+	mr.spec.ORT.Apply(&dev)
+	mr.ort.Apply(&dev)
+	return dev, nil
+}
+
 // runner builds the method's runner for one dataset. ONNX sessions are
 // created once per method and shared by all datasets. With workers images in
 // flight at once, a CPU session gets cores ÷ workers threads unless the
@@ -537,16 +554,10 @@ func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runn
 		if r, ok := mr.onnx[m.Name]; ok {
 			return r, nil
 		}
-		dev, err := models.ParseDevice(m.Device)
+		dev, err := mr.device(m, workers)
 		if err != nil {
 			return nil, err
 		}
-		dev.Threads, dev.EPOptions, dev.IOBinding = m.Threads, m.EPOptions, m.IOBinding
-		if dev.Threads == 0 {
-			dev.Threads = CPUThreads(dev, workers)
-		}
-		s.ORT.Apply(&dev)
-		mr.ort.Apply(&dev)
 		// Images handed over together must be allowed to share an inference.
 		r, err := runners.NewONNX(s.Resolve(m.Model), runners.ONNXOptions{Device: dev, Tile: m.Tile, Overlap: m.Overlap, Batch: max(m.Batch, m.BatchImages)})
 		if err != nil {
@@ -558,16 +569,10 @@ func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runn
 		if r, ok := mr.addsr[m.Name]; ok {
 			return r, nil
 		}
-		dev, err := models.ParseDevice(m.Device)
+		dev, err := mr.device(m, workers)
 		if err != nil {
 			return nil, err
 		}
-		dev.Threads = m.Threads
-		if dev.Threads == 0 {
-			dev.Threads = CPUThreads(dev, workers)
-		}
-		s.ORT.Apply(&dev)
-		mr.ort.Apply(&dev)
 		dir := s.Resolve(m.Model)
 		man, err := addsr.ReadManifest(dir)
 		if err != nil {
