@@ -172,17 +172,9 @@ func TestRunAddSRWorkers(t *testing.T) {
 	dir := t.TempDir()
 	set := makeSet(t, 3)
 	pipe, _ := filepath.Abs(standinPipeline)
-	p := filepath.Join(dir, "spec.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, ssim]\nmethods:\n  - {name: AddSR, runner: addsr, model: %s, steps: [1, 2], options: {process_size: 128}}\n", set, pipe)), 0o644)
+	text := fmt.Sprintf("datasets:\n  - {name: s, path: %s}\nmetrics: [psnr, ssim]\nmethods:\n  - {name: AddSR, runner: addsr, model: %s, steps: [1, 2], options: {process_size: 128}}\n", set, pipe)
 	values := func(workers int, out string) map[string]float64 {
-		spec, err := LoadSpec(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := Run(context.Background(), spec, RunOptions{Out: filepath.Join(dir, out), Workers: workers}); err != nil {
-			t.Fatal(err)
-		}
-		recs, _ := ReadRunRecords(filepath.Join(dir, out))
+		recs, _ := ReadRunRecords(runSpecText(t, dir, out, text, RunOptions{Workers: workers}))
 		v := map[string]float64{}
 		for _, r := range recs {
 			for m, x := range r.Values {
@@ -211,16 +203,7 @@ func TestSpecONNXRuntimeBlock(t *testing.T) {
 	dir := t.TempDir()
 	set := makeSet(t, 1)
 	pipe, _ := filepath.Abs(standinPipeline)
-	p := filepath.Join(dir, "spec.yaml")
-	os.WriteFile(p, []byte(fmt.Sprintf("onnxruntime: {graph_optimization: basic, disable_optimizers: [GeluFusion], static_shapes: true}\ndatasets:\n  - {name: s, path: %s}\nmetrics: [psnr]\nmethods:\n  - {name: AddSR, runner: addsr, model: %s, steps: [1], options: {process_size: 128}}\n", set, pipe)), 0o644)
-	spec, err := LoadSpec(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "run")
-	if _, err := Run(context.Background(), spec, RunOptions{Out: out}); err != nil {
-		t.Fatal(err)
-	}
+	out := runSpecText(t, dir, "run", fmt.Sprintf("onnxruntime: {graph_optimization: basic, disable_optimizers: [GeluFusion], static_shapes: true}\ndatasets:\n  - {name: s, path: %s}\nmetrics: [psnr]\nmethods:\n  - {name: AddSR, runner: addsr, model: %s, steps: [1], options: {process_size: 128}}\n", set, pipe), RunOptions{})
 	metas, _ := LoadRunMeta(out)
 	var fp string
 	for _, f := range metas[0].Fingerprints {
@@ -231,6 +214,7 @@ func TestSpecONNXRuntimeBlock(t *testing.T) {
 			t.Errorf("fingerprint lacks %q: %s", want, fp)
 		}
 	}
+	p := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(p, []byte("onnxruntime: {graph_optimization: fast, slice_as_gather: maybe}\ndatasets:\n  - {name: s, path: "+set+"}\nmetrics: [psnr]\nmethods:\n  - {name: b, runner: bicubic}\n"), 0o644)
 	if _, err := LoadSpec(p); err == nil || !strings.Contains(err.Error(), `graph_optimization "fast"`) || !strings.Contains(err.Error(), `slice_as_gather "maybe"`) {
 		t.Errorf("bad onnxruntime block: %v", err)
