@@ -46,6 +46,15 @@ type node struct {
 	attrs            [][]byte
 }
 
+// baseName names the nodes that replace n: its name, or its first output's
+// where it has none.
+func (n node) baseName() string {
+	if n.name == "" {
+		return n.outputs[0]
+	}
+	return n.name
+}
+
 func readNode(b []byte) (node, error) {
 	var n node
 	err := eachField(b, "node", func(num protowire.Number, typ protowire.Type, val, _ []byte) error {
@@ -450,11 +459,7 @@ func (b *gatherBuilder) shapeSlice(n node, consts map[string][]int64) ([]Node, b
 	if !toEnd(ends[0]) {
 		attrs = append(attrs, I("end", ends[0]))
 	}
-	base := n.name
-	if base == "" {
-		base = n.outputs[0]
-	}
-	return []Node{{Name: b.fresh(base + "/Shape"), Op: "Shape", Inputs: []string{src}, Outputs: []string{n.outputs[0]}, Attrs: attrs}}, true
+	return []Node{{Name: b.fresh(n.baseName() + "/Shape"), Op: "Shape", Inputs: []string{src}, Outputs: []string{n.outputs[0]}, Attrs: attrs}}, true
 }
 
 // sliceNodes is n as Gathers, or ok false when its bounds are not constants.
@@ -481,11 +486,7 @@ func (b *gatherBuilder) sliceNodes(n node, consts map[string][]int64) (nodes []N
 			return nil, false // invalid: left for ONNX Runtime to refuse
 		}
 	}
-	x, y := n.inputs[0], n.outputs[0]
-	base := n.name
-	if base == "" {
-		base = y
-	}
+	x, y, base := n.inputs[0], n.outputs[0], n.baseName()
 	add := func(op string, ins []string, attrs ...Attr) string {
 		out := b.fresh(base)
 		nodes = append(nodes, Node{Name: b.fresh(base + "/" + op), Op: op, Inputs: ins, Outputs: []string{out}, Attrs: attrs})
