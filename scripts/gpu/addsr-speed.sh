@@ -17,14 +17,7 @@
 set -uo pipefail
 X=$1
 DEVICE=${DEVICE:-cuda} WIDTH=${WIDTH:-1.0} DTYPE=${DTYPE:-fp16} N=${N:-8}
-if [ "$DEVICE" = cuda ]; then
-  source scripts/gpu/env.sh
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-  PY=python3
-else
-  source scripts/gpu/lib.sh
-  PY=/usr/bin/python3  # Debian's, with torch
-fi
+source scripts/gpu/device.sh # env.sh or lib.sh, PY
 unzst "$X/addsr-bench.zst" /tmp/addsr-bench
 B=/tmp/addsr-bench
 lr_sets $B
@@ -42,6 +35,7 @@ peak() { # COMMAND…: runs it, printing the GPU's peak memory use while it ran
 }
 for k in 1 4; do
   echo "== addsr-bench sr --steps $k =="
+  rm -rf /tmp/rs-out$k # scratch, so a rerun starts clean
   peak timeout 240 $B sr --model /tmp/rs --in /tmp/lrN --out /tmp/rs-out$k --steps $k --device "$DEVICE" --warmup 2 --workers 4 2>&1 | tail -3
 done
 echo "== PyTorch eager, same modules =="

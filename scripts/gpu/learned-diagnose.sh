@@ -43,15 +43,7 @@
 # CPU instead):  DEVICE=cpu scripts/gpu/learned-diagnose.sh .xfer
 set -uo pipefail
 X=$1
-DEVICE=${DEVICE:-cuda}
-if [ "$DEVICE" = cuda ]; then
-  source scripts/gpu/env.sh
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-  PY=python3
-else
-  source scripts/gpu/lib.sh
-  PY=/usr/bin/python3  # Debian's, with torch
-fi
+source scripts/gpu/device.sh # env.sh or lib.sh, PY
 W=${WORK:-/tmp/metrics-check}
 mkdir -p "$W"
 unzst "$X/addsr-bench.zst" "$W/addsr-bench"
