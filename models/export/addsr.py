@@ -141,18 +141,6 @@ def wrappers(torch, mods):
             'controlnet': ControlNet(), 'unet': UNet()}
 
 
-def save_graph(onnx, model, out, name):
-    """Writes out/name.onnx, with the weights in name.onnx.data past 1.8 GB."""
-    size = sum(len(t.raw_data) for t in model.graph.initializer)
-    path = os.path.join(out, name + '.onnx')
-    if size > 1.8e9:
-        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=name + '.onnx.data', size_threshold=1024)
-        return [name + '.onnx.data']
-    onnx.save_model(model, path)
-    return []
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--code', required=True, help='checkout of NJU-PCALab/AddSR')
@@ -171,7 +159,7 @@ def main():
     AutoencoderKL, DDPMScheduler, CLIPTextModel, ControlNetModel, UNet2DConditionModel, ram = imports(a.code)
     import torch, onnx
     from common import export_onnx
-    from addsr_pipeline import DEFAULTS, fp16_exact, sha256, write_check
+    from addsr_pipeline import DEFAULTS, fp16_exact, save_graph, sha256, write_check
 
     # Loaded as test_addsr.py loads them.
     mods = {'text_encoder': CLIPTextModel.from_pretrained(a.sd2, subfolder='text_encoder'),

@@ -1,6 +1,6 @@
 """What every writer of an AddSR pipeline folder shares (models/export/addsr.py,
-and the test fixtures' runners/addsr/testdata/standin.py): the official
-script's defaults, file hashes, and check tensors.
+and the test fixtures' runners/addsr/testdata/standin.py and realsize.py):
+the official script's defaults, file hashes, graph files, and check tensors.
 
 Check tensors are each graph's inputs and the PyTorch module's outputs on
 them, written to check.bin and described in pipeline.json's "check"
@@ -34,6 +34,18 @@ def sha256(path):
         for b in iter(lambda: f.read(1 << 20), b''):
             h.update(b)
     return h.hexdigest()
+
+
+def save_graph(onnx, model, out, name):
+    """Writes out/name.onnx, with the weights in name.onnx.data past 1.8 GB."""
+    size = sum(len(t.raw_data) for t in model.graph.initializer)
+    path = os.path.join(out, name + '.onnx')
+    if size > 1.8e9:
+        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=name + '.onnx.data', size_threshold=1024)
+        return [name + '.onnx.data']
+    onnx.save_model(model, path)
+    return []
 
 
 def fp16_exact(t):

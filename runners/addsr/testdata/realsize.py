@@ -18,14 +18,14 @@ proxies, not AddSR. The pipeline they make is marked test_fixture.
 attention where PyTorch has it) on the LR images, per image, with peak GPU
 memory, and prints one JSON line per step count.
 """
-import argparse, json, math, os, sys, time
+import argparse, json, math, os, shutil, sys, time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'models', 'export'))
-from addsr_pipeline import sha256  # noqa: E402
+from addsr_pipeline import save_graph, sha256  # noqa: E402
 
 SDPA = False  # eager timing uses torch's fused attention; exports the plain ops
 
@@ -388,12 +388,8 @@ def export(a):
             model = None
         else:
             model = onnx.load(sp)  # with any external weights torch wrote beside it
-        if model is not None and sum(len(t.raw_data) for t in model.graph.initializer) > 1.8e9:
-            onnx.save_model(model, p, save_as_external_data=True, all_tensors_to_one_file=True, location=name + '.onnx.data')
-            extra = [{'file': name + '.onnx.data', 'sha256': sha256(p + '.data')}]
-        elif model is not None:
-            onnx.save_model(model, p)
-        import shutil
+        if model is not None:
+            extra = [{'file': f, 'sha256': sha256(os.path.join(a.out, f))} for f in save_graph(onnx, model, a.out, name)]
         shutil.rmtree(scratch)
         params = sum(t.numel() for t in m.parameters())
         print(f'{name}: {params / 1e6:.0f} M parameters, {os.path.getsize(p) / 1e6:.0f} MB, exported in {time.time() - t0:.0f} s', flush=True)
@@ -405,7 +401,6 @@ def export(a):
     # embedding: its cost is the same) and a tag list of RAM's size.
     os.makedirs(os.path.join(a.out, 'tokenizer'), exist_ok=True)
     os.makedirs(os.path.join(a.out, 'ram'), exist_ok=True)
-    import shutil
     for f in ['vocab.json', 'merges.txt']:
         shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pipeline', 'tokenizer', f), os.path.join(a.out, 'tokenizer', f))
     open(os.path.join(a.out, 'ram', 'tags.txt'), 'w').write(''.join(f'tag{i}\n' for i in range(4585)))
