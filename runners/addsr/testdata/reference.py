@@ -41,13 +41,7 @@ class Tokenizer:
         self.enc = json.load(open(os.path.join(d, 'vocab.json')))
         merges = open(os.path.join(d, 'merges.txt')).read().split('\n')[1:]
         self.ranks = {tuple(m.split()): i for i, m in enumerate(m for m in merges if m)}
-        self.b2u = {}
-        bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-        cs, n = bs[:], 0
-        for b in range(256):
-            if b not in bs:
-                bs.append(b); cs.append(256 + n); n += 1
-        self.b2u = dict(zip(bs, map(chr, cs)))
+        self.b2u = standin.byte_unicode()
         self.pat = re.compile(r"""<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""", re.IGNORECASE)
 
     def bpe(self, tok):
@@ -56,13 +50,7 @@ class Tokenizer:
             best = min(zip(w, w[1:]), key=lambda p: self.ranks.get(p, 1e18))
             if best not in self.ranks:
                 break
-            out, i = [], 0
-            while i < len(w):
-                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
-                    out.append(w[i] + w[i + 1]); i += 2
-                else:
-                    out.append(w[i]); i += 1
-            w = tuple(out)
+            w = standin.merge(w, best)
         return w
 
     def __call__(self, text):

@@ -219,26 +219,34 @@ def train_merges(corpus, n):
             break
         best = max(sorted(pairs), key=lambda p: pairs[p])
         merges.append(best)
-        new = {}
-        for w, c in words.items():
-            out, i = [], 0
-            while i < len(w):
-                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
-                    out.append(w[i] + w[i + 1]); i += 2
-                else:
-                    out.append(w[i]); i += 1
-            new[tuple(out)] = c
-        words = new
+        words = {merge(w, best): c for w, c in words.items()}
     return merges
 
 
-def vocab_from_merges(merges):
+def merge(w, pair):
+    """The symbols w with each occurrence of pair joined, left to right."""
+    out, i = [], 0
+    while i < len(w):
+        if i + 1 < len(w) and (w[i], w[i + 1]) == pair:
+            out.append(w[i] + w[i + 1]); i += 2
+        else:
+            out.append(w[i]); i += 1
+    return tuple(out)
+
+
+def byte_unicode():
+    """CLIP's bytes_to_unicode: each byte's printable stand-in character, in
+    the order the vocabulary lists them."""
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
     cs, n = bs[:], 0
     for b in range(256):
         if b not in bs:
             bs.append(b); cs.append(256 + n); n += 1
-    v = [chr(c) for c in cs]
+    return dict(zip(bs, map(chr, cs)))
+
+
+def vocab_from_merges(merges):
+    v = list(byte_unicode().values())
     v = v + [t + '</w>' for t in v] + [a + b for a, b in merges] + ['<|startoftext|>', '<|endoftext|>']
     return {t: i for i, t in enumerate(v)}
 
