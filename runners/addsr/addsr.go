@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -584,10 +585,7 @@ func (r *Runner) runGroup(ctx context.Context, ins []runners.Input) ([]runners.R
 					ims = append(ims, r.finish(x0.Data[b*3*HW:(b+1)*3*HW], cond8[b], g))
 				}
 				fix := time.Since(t0)
-				stages := map[string]time.Duration{}
-				for k, v := range ck.d {
-					stages[k] = v
-				}
+				stages := maps.Clone(ck.d)
 				stages["vae_decode"] = dec
 				stages["colour_fix"] = fix
 				outs[step] = stepOut{ims, stages}
