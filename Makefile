@@ -24,9 +24,8 @@ test: ort models
 test-slurm: build
 	scripts/slurm-test.sh
 
-# SIMD=1 builds with the vector SSIM kernels (about 2x faster SSIM).
 build:
-	$(if $(SIMD),GOEXPERIMENT=simd) $(GO) build -o $(BIN) ./cmd/addsr-bench
+	$(GO) build -o $(BIN) ./cmd/addsr-bench
 
 ort: $(ORT_LIB)
 

@@ -10,9 +10,7 @@ fi
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "== scikit-image $(/usr/bin/python3 -c 'import skimage; print(skimage.__version__)'), one thread"
 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/peer_skimage.py
-for exp in "" simd; do
-  echo "== addsr-bench, GOEXPERIMENT=${exp:-none}, -cpu 1 (ssim includes the Y conversion)"
-  GOEXPERIMENT=$exp go test -run '^$' -bench 'Metric/(ssim|psnr)/' -benchtime 20x -cpu 1 ./metrics | grep Benchmark
-  echo "== kernel alone (512², float64)"
-  GOEXPERIMENT=$exp go test -run '^$' -bench 'SSIMPlane' -benchtime 50x -cpu 1 ./metrics | grep Benchmark
-done
+echo "== addsr-bench, -cpu 1 (ssim includes the Y conversion; ssimc is three channels)"
+go test -run '^$' -bench 'Metric/(ssim|psnr)' -benchtime 20x -count 3 -cpu 1 ./metrics | grep Benchmark
+echo "== SSIM kernel alone (512², float64): portable Go, then AVX2+FMA (chosen at run time)"
+go test -run '^$' -bench 'SSIMPlane' -benchtime 50x -count 3 -cpu 1 ./metrics | grep Benchmark

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"sync"
 
 	"github.com/addsr-bench/addsr-bench/internal/img"
 )
@@ -13,10 +14,14 @@ import (
 // [0,1] samples (torchvision ToTensor values) and multiplied by scale in
 // float32. With round set, the result is rounded half to even (torch.round),
 // as pyiqa does whenever its data range is 255.
-func yiqY(m *img.Image, scale float32, round bool) []float64 {
+func yiqY(m *img.Image, scale float32, round, vec bool) []float64 {
 	r, g, b := m.Planes[0], m.Planes[1], m.Planes[2]
-	out := make([]float64, len(r))
-	yiqYScalar(r, g, b, out, scale, round, yiqYVector(r, g, b, out, scale, round))
+	out := getPlane(len(r))
+	start := 0
+	if vec {
+		start = yiqYVector(r, g, b, out, scale, round)
+	}
+	yiqYScalar(r, g, b, out, scale, round, start)
 	return out
 }
 
@@ -38,22 +43,34 @@ func yiqYScalar(r, g, b []float32, out []float64, scale float32, round bool, sta
 
 // bt601Y returns BasicSR's Y of BT.601 on 8-bit samples:
 // (65.481R + 128.553G + 24.966B)/255 + 16, in [16, 235], float64, not rounded.
-func bt601Y(m *img.Image) []float64 {
-	u := m.U8()
-	out := make([]float64, len(u[0]))
-	for i := range out {
-		out[i] = (65.481*float64(u[0][i])+128.553*float64(u[1][i])+24.966*float64(u[2][i]))/255 + 16
+func bt601Y(m *img.Image, vec bool) []float64 {
+	r, g, b := m.Planes[0], m.Planes[1], m.Planes[2]
+	out := getPlane(len(r))
+	start := 0
+	if vec {
+		start = bt601YVector(r, g, b, out)
+	}
+	for i := start; i < len(out); i++ {
+		out[i] = bt601Pixel(img.Quantize(r[i]), img.Quantize(g[i]), img.Quantize(b[i]))
 	}
 	return out
 }
 
+func bt601Pixel(r, g, b uint8) float64 {
+	return (65.481*float64(r)+128.553*float64(g)+24.966*float64(b))/255 + 16
+}
+
 // channel255 returns one channel ×255 in float32, rounded half to even when
 // asked (pyiqa's preprocess for colour SSIM).
-func channel255(m *img.Image, c int, round bool) []float64 {
+func channel255(m *img.Image, c int, round, vec bool) []float64 {
 	p := m.Planes[c]
-	out := make([]float64, len(p))
-	for i, v := range p {
-		y := float32(v * 255)
+	out := getPlane(len(p))
+	start := 0
+	if vec {
+		start = scaled255Vector(p, out, round)
+	}
+	for i := start; i < len(p); i++ {
+		y := float32(p[i] * 255)
 		if round {
 			out[i] = math.RoundToEven(float64(y))
 		} else {
@@ -64,11 +81,34 @@ func channel255(m *img.Image, c int, round bool) []float64 {
 }
 
 // channelU8 returns one channel's 8-bit samples as float64 (BasicSR's RGB path).
-func channelU8(m *img.Image, c int) []float64 {
-	u := m.U8()[c]
-	out := make([]float64, len(u))
-	for i, v := range u {
-		out[i] = float64(v)
+func channelU8(m *img.Image, c int, vec bool) []float64 {
+	p := m.Planes[c]
+	out := getPlane(len(p))
+	start := 0
+	if vec {
+		start = u8Vector(p, out)
+	}
+	for i := start; i < len(p); i++ {
+		out[i] = float64(img.Quantize(p[i]))
 	}
 	return out
+}
+
+// planePool recycles the float64 planes the conversions above write: a fresh
+// slice of 2 MB (a 512² plane) is zeroed by the runtime first, which took a
+// fifth of ssim's time, and every conversion overwrites all of it anyway.
+// Callers hand planes back with putPlane once nothing refers to them.
+var planePool sync.Pool
+
+func getPlane(n int) []float64 {
+	if p, ok := planePool.Get().(*[]float64); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float64, n)
+}
+
+func putPlane(planes ...[]float64) {
+	for _, p := range planes {
+		planePool.Put(&p)
+	}
 }

@@ -88,6 +88,9 @@ type Config struct {
 	padOnCPU     bool
 	elementLimit int64
 	knownCrash   func(stem string) string
+	// portable makes the classical metrics use their portable Go loops
+	// where the CPU has vector kernels.
+	portable bool
 }
 
 type entry struct {
@@ -199,6 +202,9 @@ func Names() []string {
 func Summary(name string) string { return registry[name].summary }
 
 // prepare checks sizes and applies the crop border to both images.
+// vector reports whether the classical metrics use the vector kernels.
+func (c Config) vector() bool { return hasVector && !c.portable }
+
 func prepare(name string, cfg Config, dist, ref *img.Image, needRef bool) (*img.Image, *img.Image, error) {
 	if dist == nil {
 		return nil, nil, fmt.Errorf("%s: no image", name)

@@ -140,7 +140,6 @@ func (m *niqe) Fingerprint() string {
 }
 
 func (m *niqe) Score(dist, _ *img.Image) (float64, error) {
-	clearUpper()
 	d, _, err := prepare(m.name, m.cfg, dist, nil, false)
 	if err != nil {
 		return 0, err
@@ -156,13 +155,14 @@ func (m *niqe) Score(dist, _ *img.Image) (float64, error) {
 	var y []float64
 	var ar *niqeArithmetic
 	if m.conv == "pyiqa-yiq-round" {
-		y, ar = yiqY(d, 255, true), niqePyiqa()
+		y, ar = yiqY(d, 255, true, m.cfg.vector()), niqePyiqa()
 	} else {
-		y, ar = bt601Y(d), niqeBasicSR()
+		y, ar = bt601Y(d, m.cfg.vector()), niqeBasicSR()
 		for i, v := range y {
 			y[i] = math.RoundToEven(v)
 		}
 	}
+	defer putPlane(y)
 	return model.score(ar, imresize.Plane{W: d.W, H: d.H, Pix: y})
 }
 
@@ -176,7 +176,6 @@ func (model *niqeModel) score(ar *niqeArithmetic, p imresize.Plane) (float64, er
 	}
 	for scale := 1; scale <= 2; scale++ {
 		norm := ar.mscn(p)
-		clearUpper() // the allocations above may have run the runtime's AVX code
 		bs := NIQEBlock / scale
 		block := make([]float64, bs*bs)
 		for by := 0; by < bh; by++ {
@@ -185,7 +184,6 @@ func (model *niqeModel) score(ar *niqeArithmetic, p imresize.Plane) (float64, er
 					copy(block[y*bs:(y+1)*bs], norm.Pix[(by*bs+y)*norm.W+bx*bs:])
 				}
 				i := by*bw + bx
-				clearUpper()
 				feats[i] = ar.blockFeatures(feats[i], block, bs)
 			}
 		}
@@ -195,11 +193,9 @@ func (model *niqeModel) score(ar *niqeArithmetic, p imresize.Plane) (float64, er
 				half.Pix[i] = v / 255
 			}
 			var err error
-			clearUpper()
 			if half, err = ar.half(half); err != nil {
 				return 0, err
 			}
-			clearUpper()
 			for i := range half.Pix {
 				half.Pix[i] *= 255
 			}
@@ -226,7 +222,6 @@ func (ar *niqeArithmetic) mscn(p imresize.Plane) imresize.Plane {
 	mu, mu2 := gaussMoments(p, ar.window)
 	g := ar.windowGain
 	out := imresize.NewPlane(p.W, p.H)
-	clearUpper()
 	for i, v := range p.Pix {
 		m := mu[i] * g
 		if ar.exact && math.Abs(v-m) <= 1e-9*(1+math.Abs(v)) {
@@ -301,7 +296,6 @@ func gaussMoments(p imresize.Plane, w []float64) (mu, mu2 []float64) {
 	t1 := make([]float64, W*H)
 	t2 := make([]float64, W*H)
 	row := make([]float64, W+2*r)
-	clearUpper()
 	for y := 0; y < H; y++ {
 		src := p.Pix[y*W : (y+1)*W]
 		copy(row[r:], src)

@@ -33,7 +33,6 @@ func (m *psnr) NeedsReference() bool { return true }
 func (m *psnr) Fingerprint() string  { return fingerprint(m.name, m.conv, m.cfg, "v1") }
 
 func (m *psnr) Score(dist, ref *img.Image) (float64, error) {
-	clearUpper()
 	d, r, err := prepare(m.name, m.cfg, dist, ref, true)
 	if err != nil {
 		return 0, err
@@ -47,18 +46,17 @@ func (m *psnr) Score(dist, ref *img.Image) (float64, error) {
 		mse := s / float64(3*d.Pixels())
 		return 10 * math.Log10(1/(mse+1e-8)), nil
 	case "pyiqa-yiq":
-		mse := sqDiffSum64(yiqY(d, 1, false), yiqY(r, 1, false)) / float64(d.Pixels())
+		vec := m.cfg.vector()
+		a, b := yiqY(d, 1, false, vec), yiqY(r, 1, false, vec)
+		defer putPlane(a, b)
+		mse := sqDiffSum64(a, b) / float64(d.Pixels())
 		return 10 * math.Log10(1/(mse+1e-8)), nil
 	case "basicsr-y":
-		return basicsrPSNR(bt601SqDiffSum(d, r) / float64(d.Pixels())), nil
+		return basicsrPSNR(bt601SqDiffSum(d, r, m.cfg.vector()) / float64(d.Pixels())), nil
 	default: // basicsr-rgb
-		du, ru := d.U8(), r.U8()
 		var s float64
 		for c := 0; c < 3; c++ {
-			for i, v := range du[c] {
-				e := float64(v) - float64(ru[c][i])
-				s += e * e
-			}
+			s += u8SqDiffSum(d.Planes[c], r.Planes[c], m.cfg.vector())
 		}
 		return basicsrPSNR(s / float64(3*d.Pixels())), nil
 	}
@@ -91,17 +89,34 @@ func sqDiffSum64(a, b []float64) float64 {
 	return s
 }
 
-// bt601SqDiffSum is sqDiffSum64(bt601Y(a), bt601Y(b)) in one pass, without
-// the 8-bit planes and Y arrays (psnr-basicsr on 512²: see
-// docs/performance.md); the arithmetic per pixel is bt601Y's.
-func bt601SqDiffSum(a, b *img.Image) float64 {
-	y := func(m *img.Image, i int) float64 {
-		r, g, bl := img.Quantize(m.Planes[0][i]), img.Quantize(m.Planes[1][i]), img.Quantize(m.Planes[2][i])
-		return (65.481*float64(r)+128.553*float64(g)+24.966*float64(bl))/255 + 16
-	}
+// u8SqDiffSum sums the squared differences of the samples' 8-bit values.
+// Each term is an integer below 2¹⁶, so the sum is exact in either order.
+func u8SqDiffSum(a, b []float32, vec bool) float64 {
 	var s float64
-	for i := range a.Planes[0] {
-		e := y(a, i) - y(b, i)
+	start := 0
+	if vec {
+		s, start = u8SqDiffVector(a, b)
+	}
+	for i := start; i < len(a); i++ {
+		e := float64(img.Quantize(a[i])) - float64(img.Quantize(b[i]))
+		s += e * e
+	}
+	return s
+}
+
+// bt601SqDiffSum is sqDiffSum64(bt601Y(a), bt601Y(b)) in one pass, without
+// the 8-bit planes and Y arrays; the arithmetic per pixel is bt601Y's. The
+// vector kernel adds the squares in other order (about 1e-16 relative).
+func bt601SqDiffSum(a, b *img.Image, vec bool) float64 {
+	var s float64
+	start := 0
+	if vec {
+		s, start = bt601SqDiffVector([3][]float32(a.Planes), [3][]float32(b.Planes))
+	}
+	ap, bp := a.Planes, b.Planes
+	for i := start; i < len(ap[0]); i++ {
+		e := bt601Pixel(img.Quantize(ap[0][i]), img.Quantize(ap[1][i]), img.Quantize(ap[2][i])) -
+			bt601Pixel(img.Quantize(bp[0][i]), img.Quantize(bp[1][i]), img.Quantize(bp[2][i]))
 		s += e * e
 	}
 	return s

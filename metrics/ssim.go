@@ -73,7 +73,6 @@ const (
 )
 
 func (m *ssim) Score(dist, ref *img.Image) (float64, error) {
-	clearUpper()
 	d, r, err := prepare(m.name, m.cfg, dist, ref, true)
 	if err != nil {
 		return 0, err
@@ -82,22 +81,28 @@ func (m *ssim) Score(dist, ref *img.Image) (float64, error) {
 		return 0, fmt.Errorf("%s needs images of at least %d×%d pixels after the crop border, got %dx%d",
 			m.name, len(ssimWindow), len(ssimWindow), d.W, d.H)
 	}
+	vec := m.cfg.vector()
 	clamp := m.conv == ssimPyiqaY || m.conv == ssimPyiqaRGB
 	switch m.conv {
 	case ssimPyiqaY:
-		return SSIMPlane(yiqY(d, 255, true), yiqY(r, 255, true), d.W, d.H, clamp), nil
+		a, b := yiqY(d, 255, true, vec), yiqY(r, 255, true, vec)
+		defer putPlane(a, b)
+		return ssimPlane(vec, a, b, d.W, d.H, clamp), nil
 	case ssimBasicsrY:
-		return SSIMPlane(bt601Y(d), bt601Y(r), d.W, d.H, clamp), nil
+		a, b := bt601Y(d, vec), bt601Y(r, vec)
+		defer putPlane(a, b)
+		return ssimPlane(vec, a, b, d.W, d.H, clamp), nil
 	}
 	var s float64
 	for c := 0; c < 3; c++ {
 		var a, b []float64
 		if m.conv == ssimPyiqaRGB {
-			a, b = channel255(d, c, true), channel255(r, c, true)
+			a, b = channel255(d, c, true, vec), channel255(r, c, true, vec)
 		} else {
-			a, b = channelU8(d, c), channelU8(r, c)
+			a, b = channelU8(d, c, vec), channelU8(r, c, vec)
 		}
-		s += SSIMPlane(a, b, d.W, d.H, clamp)
+		s += ssimPlane(vec, a, b, d.W, d.H, clamp)
+		putPlane(a, b)
 	}
 	return s / 3, nil
 }

@@ -4,12 +4,11 @@ package metrics
 // vertical pass filters the 11 input rows below it into five moment rows
 // (x, y, x², y², xy) of the full width, which stay in L1 cache; the
 // horizontal pass then filters those rows and applies the SSIM formula in the
-// same loop, so the filtered maps are never stored. Both loops run along a
-// row, so the vector build (ssim_simd.go: GOEXPERIMENT=simd on amd64 with
-// AVX2+FMA) takes four pixels at a time; the portable loops below are the
-// reference the vector ones are tested against. Arithmetic is float64
-// throughout: the variances are E[x²]−E[x]² of values up to 255², where
-// float32 would lose about three digits in flat regions.
+// same loop, so the filtered maps are never stored. The portable loops below
+// are the reference; vec_amd64.c has the same passes four pixels at a time
+// with AVX2+FMA, chosen at run time where the CPU has them. Arithmetic is
+// float64 throughout: the variances are E[x²]−E[x]² of values up to 255²,
+// where float32 would lose about three digits in flat regions.
 
 const ssimTaps = 11
 
@@ -24,41 +23,24 @@ func newMoments(n int) moments {
 	return m
 }
 
-// ssimKernels are the row operations; the vector build swaps them in.
-type ssimKernels struct {
-	// vpass filters rows [top, top+11) of the w-wide planes x and y
-	// vertically into out; it fills len(out[0]) ≤ w columns.
-	vpass func(x, y []float64, w, top int, win *[ssimTaps]float64, out moments)
-	// hpassSum filters the moment rows horizontally ('valid': w−10
-	// outputs) and returns the sum of the SSIM map along the row.
-	hpassSum func(m moments, win *[ssimTaps]float64, clampCS bool) float64
-}
-
-var scalarKernels = ssimKernels{vpassScalar, hpassSumScalar}
-
-// kernels is what SSIMPlane uses: the vector kernels when the build and the
-// CPU have them, the scalar ones otherwise.
-var kernels = scalarKernels
-
-// SSIMPlane is the mean SSIM map of two w×h planes on the 0–255 scale with
-// the 11×11 Gaussian window (σ = 1.5) over the 'valid' region. With clampCS
-// the contrast-structure term is clamped at 0 (pyiqa); without it the map is
+// ssimPlane is the mean SSIM map of two w×h planes on the 0–255 scale with
+// the 11×11 Gaussian window (σ = 1.5) over the 'valid' region, by the vector
+// kernels when vec is set (and the CPU has them). With clampCS the
+// contrast-structure term is clamped at 0 (pyiqa); without it the map is
 // BasicSR's.
-func SSIMPlane(x, y []float64, w, h int, clampCS bool) float64 {
-	return ssimPlane(kernels, x, y, w, h, clampCS)
-}
-
-func ssimPlane(k ssimKernels, x, y []float64, w, h int, clampCS bool) float64 {
+func ssimPlane(vec bool, x, y []float64, w, h int, clampCS bool) float64 {
 	var win [ssimTaps]float64
 	copy(win[:], ssimWindow)
 	ow, oh := w-ssimTaps+1, h-ssimTaps+1
+	if vec && hasVector {
+		return ssimSumVector(x, y, w, h, &win, clampCS) / float64(ow*oh)
+	}
 	m := newMoments(w)
 	var total float64
 	for j := 0; j < oh; j++ {
-		k.vpass(x, y, w, j, &win, m)
-		total += k.hpassSum(m, &win, clampCS)
+		vpassScalar(x, y, w, j, &win, m)
+		total += hpassSumScalar(m, &win, clampCS)
 	}
-	clearUpper()
 	return total / float64(ow*oh)
 }
 
