@@ -183,12 +183,47 @@ func (e *Experiment) comparison(dataset string, cols []Column, agg Aggregate, ti
 	return c
 }
 
-// Ablations returns, per dataset: for each base shared by two or more
-// methods, a table of its variants; and for each label key on which methods
-// differ, a table of the labelled methods' columns ordered by the label's
-// value, the column names carrying the label ("AddSR-4 [psr=off]").
+// Ablations returns, per dataset and step count: for each base shared by
+// two or more methods, a table of its variants; and for each label key on
+// which methods differ, a table of the labelled methods ordered by the
+// label's value, the column names carrying the label ("AddSR-4 [psr=off]").
+// Variants are compared at equal step counts (PSR on against off at 4
+// steps), never one method's 1 step against another's 4; a step count at
+// which fewer than two variants ran has no table.
 func (e *Experiment) Ablations() []Comparison {
 	return append(e.variantTables(), e.labelTables()...)
+}
+
+// stepGroups splits the methods' columns by step count, in ascending order
+// (single-output methods' 0 first); label names each column.
+func stepGroups(ms []MethodInfo, label func(MethodInfo, Column) string) (steps []int, cols map[int][]Column, labels map[int][]string) {
+	cols, labels = map[int][]Column{}, map[int][]string{}
+	for _, m := range ms {
+		st := m.Steps
+		if len(st) == 0 {
+			st = []int{0}
+		}
+		for _, s := range st {
+			if _, ok := cols[s]; !ok {
+				steps = append(steps, s)
+			}
+			c := Column{m.Name, s}
+			cols[s] = append(cols[s], c)
+			labels[s] = append(labels[s], label(m, c))
+		}
+	}
+	slices.Sort(steps)
+	return steps, cols, labels
+}
+
+func atSteps(s int) string {
+	switch s {
+	case 0:
+		return ""
+	case 1:
+		return " at 1 step"
+	}
+	return fmt.Sprintf(" at %d steps", s)
 }
 
 func (e *Experiment) variantTables() []Comparison {
@@ -210,17 +245,13 @@ func (e *Experiment) variantTables() []Comparison {
 			if len(bases[b]) < 2 {
 				continue
 			}
-			var cols []Column
-			for _, m := range bases[b] {
-				steps := m.Steps
-				if len(steps) == 0 {
-					steps = []int{0}
+			steps, cols, _ := stepGroups(bases[b], func(MethodInfo, Column) string { return "" })
+			for _, st := range steps {
+				if len(cols[st]) < 2 {
+					continue
 				}
-				for _, s := range steps {
-					cols = append(cols, Column{m.Name, s})
-				}
+				out = append(out, e.comparison(d, cols[st], agg, fmt.Sprintf("%s — variants of %s%s", d, b, atSteps(st))))
 			}
-			out = append(out, e.comparison(d, cols, agg, fmt.Sprintf("%s — variants of %s", d, b)))
 		}
 	}
 	return out
@@ -254,22 +285,17 @@ func (e *Experiment) labelTables() []Comparison {
 				}
 			}
 			sort.SliceStable(ms, func(i, j int) bool { return ms[i].Labels[k] < ms[j].Labels[k] })
-			var cols []Column
-			var labels []string
-			for _, m := range ms {
-				steps := m.Steps
-				if len(steps) == 0 {
-					steps = []int{0}
+			steps, cols, labels := stepGroups(ms, func(m MethodInfo, c Column) string {
+				return fmt.Sprintf("%s [%s=%s]", c.Label(), k, m.Labels[k])
+			})
+			for _, st := range steps {
+				if len(cols[st]) < 2 {
+					continue
 				}
-				for _, s := range steps {
-					col := Column{m.Name, s}
-					cols = append(cols, col)
-					labels = append(labels, fmt.Sprintf("%s [%s=%s]", col.Label(), k, m.Labels[k]))
-				}
+				c := e.comparison(d, cols[st], agg, fmt.Sprintf("%s — ablation: %s%s", d, k, atSteps(st)))
+				c.Methods = labels[st]
+				out = append(out, c)
 			}
-			c := e.comparison(d, cols, agg, fmt.Sprintf("%s — ablation: %s", d, k))
-			c.Methods = labels
-			out = append(out, c)
 		}
 	}
 	return out
