@@ -123,6 +123,12 @@ methods:
 			t.Errorf("%s labels a real metric or method as a fixture", name)
 		}
 	}
+	paper, _ := os.ReadFile(filepath.Join(out, "report", "paper.tex"))
+	for _, want := range []string{"AddSR-4 [test fixture]", "CLIPIQA [test fixture]", "not the real model", `\multirow`} {
+		if !strings.Contains(string(paper), want) {
+			t.Errorf("paper.tex lacks %q:\n%s", want, paper)
+		}
+	}
 	base, recs, err := LoadSummary(out)
 	if err != nil {
 		t.Fatal(err)

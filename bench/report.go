@@ -80,8 +80,8 @@ type ReportFiles struct {
 	Files []string
 }
 
-// WriteReport renders a run into outDir: tables (Markdown, LaTeX, CSV,
-// JSON summary), timings, perception–distortion and quality-vs-time plots
+// WriteReport renders a run into outDir: tables (Markdown, LaTeX, the
+// paper-style LaTeX table with datasets as row groups, CSV, JSON summary), timings, perception–distortion and quality-vs-time plots
 // (PNG and SVG) and one self-contained HTML page. It also returns the
 // per-dataset tables for the terminal.
 func WriteReport(runDir, outDir string) (ReportFiles, []reports.Comparison, error) {
@@ -128,6 +128,11 @@ func WriteReportTo(runDir, outDir string, overwrite bool) (ReportFiles, []report
 			fmt.Fprintln(w)
 		}
 		return nil
+	}); err != nil {
+		return rf, nil, err
+	}
+	if err := write("paper.tex", func(w io.Writer) error {
+		return reports.WritePaperLaTeX(w, e.Name, tables)
 	}); err != nil {
 		return rf, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -367,17 +368,117 @@ func (c Comparison) WriteLaTeX(w io.Writer) error {
 			arrow = "$\\downarrow$"
 		}
 		fmt.Fprintf(&b, "%s %s", latexEscape(row.Label()), arrow)
-		for _, s := range c.cells(i, "--", func(s string) string { return "\\textbf{" + s + "}" }, func(s string) string { return "\\underline{" + s + "}" }) {
+		for _, s := range c.latexCells(i) {
 			fmt.Fprintf(&b, " & %s", s)
 		}
 		b.WriteString(" \\\\\n")
 	}
 	b.WriteString("\\bottomrule\n\\end{tabular}\n")
+	c.writeLaTeXNotes(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// latexCells formats row i with the metric's paper digits.
+func (c Comparison) latexCells(i int) []string {
+	digits := MetricDigits(c.Metrics[i].Name)
+	format := func(v float64) string {
+		switch {
+		case math.IsInf(v, 1):
+			return "$\\infty$"
+		case math.IsInf(v, -1):
+			return "$-\\infty$"
+		}
+		return strconv.FormatFloat(v, 'f', digits, 64)
+	}
+	return c.cells(i, format, "--", func(s string) string { return "\\textbf{" + s + "}" }, func(s string) string { return "\\underline{" + s + "}" })
+}
+
+func (c Comparison) writeLaTeXNotes(b *strings.Builder) {
+	for _, note := range c.notes() {
+		b.WriteString("% " + note + "\n\\\\{\\footnotesize " + latexEscape(note) + "}\n")
+	}
+}
+
+// notes are the explanations a table needs under it.
+func (c Comparison) notes() []string {
+	var out []string
+	if c.Ranked != nil {
+		out = append(out, countsNote)
+	}
 	if c.hasFixtures() {
-		b.WriteString("% " + fixtureNote + "\n\\\\{\\footnotesize " + latexEscape(fixtureNote) + "}\n")
+		out = append(out, fixtureNote)
+	}
+	return out
+}
+
+// WritePaperLaTeX writes one table in the AddSR paper's layout: method
+// columns, the datasets as row groups (the dataset's name spanning its
+// metric rows), ↑/↓ on each metric, best bold and second underlined within
+// each dataset, each metric with its paper digits (MetricDigits). The
+// tables are Tables()'s, one per dataset, with the same columns. It needs
+// \usepackage{booktabs,multirow}.
+func WritePaperLaTeX(w io.Writer, title string, tables []Comparison) error {
+	if len(tables) == 0 {
+		return nil
+	}
+	methods := tables[0].Methods
+	var b strings.Builder
+	fmt.Fprintf(&b, "%% %s: datasets as row groups; needs \\usepackage{booktabs,multirow}\n", title)
+	fmt.Fprintf(&b, "\\begin{tabular}{ll%s}\n\\toprule\nDataset & Metric", strings.Repeat("c", len(methods)))
+	for _, m := range methods {
+		fmt.Fprintf(&b, " & %s", latexEscape(m))
+	}
+	b.WriteString(" \\\\\n")
+	notes := map[string]bool{}
+	var noteOrder []string
+	for _, c := range tables {
+		if !slices.Equal(c.Methods, methods) {
+			return fmt.Errorf("paper table: %s has columns %v, the first dataset %v", c.Title, c.Methods, methods)
+		}
+		b.WriteString("\\midrule\n")
+		for i, row := range c.Metrics {
+			arrow := "$\\uparrow$"
+			if row.Direction == metrics.LowerIsBetter {
+				arrow = "$\\downarrow$"
+			}
+			group := ""
+			if i == 0 {
+				group = fmt.Sprintf("\\multirow{%d}{*}{%s}", len(c.Metrics), latexEscape(c.Title))
+			}
+			fmt.Fprintf(&b, "%s & %s %s", group, latexEscape(paperName(row)), arrow)
+			for _, s := range c.latexCells(i) {
+				fmt.Fprintf(&b, " & %s", s)
+			}
+			b.WriteString(" \\\\\n")
+		}
+		for _, n := range c.notes() {
+			if !notes[n] {
+				notes[n] = true
+				noteOrder = append(noteOrder, n)
+			}
+		}
+	}
+	b.WriteString("\\bottomrule\n\\end{tabular}\n")
+	for _, note := range noteOrder {
+		b.WriteString("% " + note + "\n\\\\{\\footnotesize " + latexEscape(note) + "}\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// paperName spells a metric as papers do: "PSNR", "CLIPIQA", and a
+// convention suffix kept ("PSNR-basicsr").
+func paperName(r MetricRow) string {
+	base, rest, found := strings.Cut(r.Label(), "-")
+	if found {
+		return strings.ToUpper(base) + "-" + rest
+	}
+	name, fixture, _ := strings.Cut(r.Label(), " ")
+	if fixture != "" {
+		return strings.ToUpper(name) + " " + fixture
+	}
+	return strings.ToUpper(name)
 }
 
 func latexEscape(s string) string {
@@ -484,7 +585,7 @@ func (c Comparison) WriteTerminal(w io.Writer) error {
 	t.Header(append([]any{"metric"}, toAny(c.Methods)...)...)
 	for i, row := range c.Metrics {
 		cells := []any{row.Label() + " " + row.Direction.Arrow()}
-		for _, s := range c.cells(i, "–", func(s string) string { return s + " *" }, func(s string) string { return s + " +" }) {
+		for _, s := range c.cells(i, FormatValue, "–", func(s string) string { return s + " *" }, func(s string) string { return s + " +" }) {
 			cells = append(cells, s)
 		}
 		if err := t.Append(cells...); err != nil {

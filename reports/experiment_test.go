@@ -198,3 +198,35 @@ func TestAggregateIndependentOfRecordOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestPaperLaTeX: one table, datasets as row groups, paper digits per metric
+// (PSNR and MUSIQ 2, the rest 4), best and second within each dataset.
+func TestPaperLaTeX(t *testing.T) {
+	e := fixture()
+	e.Datasets = append(e.Datasets, "RealSR")
+	e.Metrics = append(e.Metrics, MetricRow{Name: "musiq", Direction: metrics.HigherIsBetter}, MetricRow{Name: "ssim-basicsr", Direction: metrics.HigherIsBetter})
+	for _, r := range slices.Clone(e.Records) {
+		if r.Skipped() {
+			continue
+		}
+		r.Values = map[string]float64{"psnr": r.Values["psnr"] + 1.234567, "lpips": r.Values["lpips"] / 2, "clipiqa": 1 - r.Values["clipiqa"],
+			"musiq": 50 + 10*r.Values["clipiqa"], "ssim-basicsr": 0.7 + r.Values["lpips"]/10}
+		r.Dataset = "RealSR"
+		e.Records = append(e.Records, r)
+	}
+	var tex strings.Builder
+	if err := WritePaperLaTeX(&tex, "fixture", e.Tables()); err != nil {
+		t.Fatal(err)
+	}
+	goldenCheck(t, "paper.tex", tex.String())
+	for _, want := range []string{`\multirow{5}{*}{DIV2K-sr4}`, `\multirow{5}{*}{RealSR}`, `PSNR $\uparrow$ & \textbf{26.23}`, `MUSIQ $\uparrow$ & 53.60`, `SSIM-basicsr $\uparrow$ & \textbf{0.7500}`} {
+		if !strings.Contains(tex.String(), want) {
+			t.Errorf("paper table lacks %q", want)
+		}
+	}
+	tables := e.Tables()
+	tables[1].Methods = tables[1].Methods[1:]
+	if err := WritePaperLaTeX(&tex, "fixture", tables); err == nil || !strings.Contains(err.Error(), "RealSR") {
+		t.Errorf("tables with different columns: %v", err)
+	}
+}

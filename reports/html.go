@@ -60,7 +60,7 @@ func toHTMLTable(c Comparison) htmlTable {
 			Metric string
 			Cells  []htmlCell
 		}{Metric: m.Label() + " " + m.Direction.Arrow()}
-		for j, s := range c.cells(i, "–", func(s string) string { return s }, func(s string) string { return s }) {
+		for j, s := range c.cells(i, FormatValue, "–", func(s string) string { return s }, func(s string) string { return s }) {
 			row.Cells = append(row.Cells, htmlCell{s, j == best, j == second})
 		}
 		t.Rows = append(t.Rows, row)

@@ -82,7 +82,7 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 	b.WriteString("\n")
 	for i, row := range c.Metrics {
 		fmt.Fprintf(&b, "| %s %s |", row.Label(), row.Direction.Arrow())
-		for _, s := range c.cells(i, "–", func(s string) string { return "**" + s + "**" }, func(s string) string { return "<u>" + s + "</u>" }) {
+		for _, s := range c.cells(i, FormatValue, "–", func(s string) string { return "**" + s + "**" }, func(s string) string { return "<u>" + s + "</u>" }) {
 			fmt.Fprintf(&b, " %s |", s)
 		}
 		b.WriteString("\n")
@@ -98,13 +98,13 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// cells formats row i: missing values as missing, the best and second best
-// marked by the given functions.
-func (c Comparison) cells(i int, missing string, best, second func(string) string) []string {
+// cells formats row i with format: missing values as missing, the best and
+// second best marked by the given functions.
+func (c Comparison) cells(i int, format func(float64) string, missing string, best, second func(string) string) []string {
 	b, s2 := c.ranks(i)
 	out := make([]string, len(c.Values[i]))
 	for j, v := range c.Values[i] {
-		s := FormatValue(v)
+		s := format(v)
 		if math.IsNaN(v) {
 			s = missing
 		}
@@ -120,6 +120,18 @@ func (c Comparison) cells(i int, missing string, best, second func(string) strin
 		out[j] = s
 	}
 	return out
+}
+
+// MetricDigits is how many decimals papers print for a metric: PSNR and
+// MUSIQ 2, the rest (SSIM, LPIPS, MANIQA, CLIPIQA, NIQE) 4, as the AddSR
+// paper's tables do.
+func MetricDigits(metric string) int {
+	base, _, _ := strings.Cut(metric, "-")
+	switch base {
+	case "psnr", "psnry", "musiq":
+		return 2
+	}
+	return 4
 }
 
 // countsNote explains n under a table whose columns average other images.
