@@ -130,6 +130,10 @@ func TestSpecErrorsNameTheLine(t *testing.T) {
 		{"metric_device: tpu\ndatasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: bicubic\n",
 			[]string{`:1: metric_device: --device "tpu"`}},
 		{"datasets: [\n", []string{"not valid YAML"}},
+		{"report:\n  pd: {x: lpips, z: psnr}\ndatasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: bicubic\n",
+			[]string{`:2: report: pd: `}},
+		{"report:\n  pd: {x: lpips}\ndatasets:\n  - name: a\n    path: " + set + "\nmetrics: [psnr]\nmethods:\n  - name: b\n    runner: bicubic\n",
+			[]string{`:2: report: pd: x=lpips is not a metric of this experiment (psnr)`}},
 	}
 	for i, c := range cases {
 		p := filepath.Join(t.TempDir(), "spec.yaml")
@@ -815,4 +819,26 @@ func slowRun(specPath, out string) int {
 		return 1
 	}
 	return 0
+}
+
+// TestPlotAxes: report --pd over the spec's report: pd over the defaults
+// (LPIPS-like fidelity on x, a no-reference metric on y).
+func TestPlotAxes(t *testing.T) {
+	e := &reports.Experiment{Metrics: []reports.MetricRow{{Name: "psnr"}, {Name: "ssim"}, {Name: "niqe"}}}
+	for _, c := range []struct {
+		spec, flags map[string]string
+		x, y        string
+	}{
+		{nil, nil, "psnr", "niqe"},
+		{map[string]string{"x": "ssim"}, nil, "ssim", "niqe"},
+		{map[string]string{"x": "ssim", "y": "psnr"}, map[string]string{"y": "ssim"}, "ssim", "ssim"},
+	} {
+		x, y, err := plotAxes(e, &Spec{Report: ReportSpec{PD: c.spec}}, c.flags)
+		if err != nil || x.Name != c.x || y.Name != c.y {
+			t.Errorf("spec %v flags %v: %v, %v, %v; want %s, %s", c.spec, c.flags, x, y, err, c.x, c.y)
+		}
+	}
+	if _, err := ParseAxesFlag("x"); err == nil {
+		t.Error("--pd x accepted")
+	}
 }

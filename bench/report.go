@@ -85,17 +85,46 @@ type ReportFiles struct {
 // (PNG and SVG) and one self-contained HTML page. It also returns the
 // per-dataset tables for the terminal.
 func WriteReport(runDir, outDir string) (ReportFiles, []reports.Comparison, error) {
-	return WriteReportTo(runDir, outDir, false)
+	return WriteReportTo(runDir, outDir, ReportOptions{})
 }
 
-// WriteReportTo is WriteReport; overwrite lets it write into a non-empty
-// folder report did not make (PrepareOut).
-func WriteReportTo(runDir, outDir string, overwrite bool) (ReportFiles, []reports.Comparison, error) {
+// ReportOptions are report's flags.
+type ReportOptions struct {
+	// Overwrite lets report write into a non-empty folder it did not make
+	// (PrepareOut).
+	Overwrite bool
+	// PD names the perception–distortion axes ("x", "y": metrics of the
+	// run) over the spec's report: pd.
+	PD map[string]string
+}
+
+// ParseAxesFlag reads report --pd's "x=psnr,y=musiq".
+func ParseAxesFlag(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if s == "" {
+		return out, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || v == "" {
+			return nil, fmt.Errorf("--pd %q: want x=METRIC,y=METRIC", s)
+		}
+		out[k] = strings.ToLower(v)
+	}
+	return out, nil
+}
+
+// WriteReportTo is WriteReport with report's flags.
+func WriteReportTo(runDir, outDir string, opt ReportOptions) (ReportFiles, []reports.Comparison, error) {
 	e, spec, err := LoadExperiment(runDir)
 	if err != nil {
 		return ReportFiles{}, nil, err
 	}
-	if err := PrepareOut(outDir, "report", overwrite); err != nil {
+	fid, perc, err := plotAxes(e, spec, opt.PD)
+	if err != nil {
+		return ReportFiles{}, nil, err
+	}
+	if err := PrepareOut(outDir, "report", opt.Overwrite); err != nil {
 		return ReportFiles{}, nil, err
 	}
 	rf := ReportFiles{Dir: outDir}
@@ -151,7 +180,6 @@ func WriteReportTo(runDir, outDir string, overwrite bool) (ReportFiles, []report
 	}
 
 	html := reports.HTMLReport{Title: e.Name, Tables: tables, Ablations: ablations, Timings: timings}
-	fid, perc := pickAxes(e.Metrics)
 	for _, d := range e.Datasets {
 		if fid != nil && perc != nil {
 			name := "pd-" + safeName(d)
@@ -192,6 +220,40 @@ func firstNonNil(a, b *reports.MetricRow) *reports.MetricRow {
 		return a
 	}
 	return b
+}
+
+// plotAxes are the perception–distortion plot's axes: flags over the spec's
+// report: pd over pickAxes's defaults.
+func plotAxes(e *reports.Experiment, spec *Spec, flags map[string]string) (x, y *reports.MetricRow, err error) {
+	x, y = pickAxes(e.Metrics)
+	var names []string
+	for _, m := range e.Metrics {
+		names = append(names, m.Name)
+	}
+	row := func(name string) *reports.MetricRow {
+		for i := range e.Metrics {
+			if e.Metrics[i].Name == name {
+				return &e.Metrics[i]
+			}
+		}
+		return nil
+	}
+	for _, src := range []struct {
+		axes  map[string]string
+		where string
+	}{{spec.Report.PD, "spec report"}, {flags, "report --pd"}} {
+		ax, ay, err := ParsePDAxes(src.axes, names)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", src.where, err)
+		}
+		if ax != "" {
+			x = row(ax)
+		}
+		if ay != "" {
+			y = row(ay)
+		}
+	}
+	return x, y, nil
 }
 
 // pickAxes chooses the fidelity axis (a full-reference metric, LPIPS first)
@@ -284,7 +346,7 @@ func plotTime(e *reports.Experiment, dataset string, q reports.MetricRow, base s
 	}
 	for _, ext := range []string{".png", ".svg"} {
 		if err := reports.Scatter(base+ext, dataset+": quality vs time per image",
-			reports.Axis{Metric: "time (ms)", Direction: metrics.LowerIsBetter}, reports.Axis{Metric: q.Name, Direction: q.Direction}, series); err != nil {
+			reports.Axis{Metric: "time per image (ms)", Direction: metrics.LowerIsBetter, Log: true}, reports.Axis{Metric: q.Name, Direction: q.Direction}, series); err != nil {
 			return err
 		}
 	}

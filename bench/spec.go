@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,9 +50,11 @@ type Spec struct {
 	// session the run opens (methods and learned metrics).
 	ORT         ORTSpec
 	KeepOutputs bool
-	Datasets    []DatasetSpec
-	Metrics     []MetricSpec
-	Methods     []MethodSpec
+	// Report is how report lays out its plots (no effect on results).
+	Report   ReportSpec
+	Datasets []DatasetSpec
+	Metrics  []MetricSpec
+	Methods  []MethodSpec
 
 	// File is where the spec was read from; Dir resolves relative paths.
 	File, Dir string
@@ -130,6 +133,32 @@ func (o ORTSpec) Problems() []ORTProblem {
 func ortFields(o *ORTSpec) map[string]any {
 	return map[string]any{"graph_optimization": &o.GraphOptimization, "disable_optimizers": &o.DisableOptimizers,
 		"static_shapes": &o.StaticShapes, "slice_as_gather": &o.SliceAsGather}
+}
+
+// ReportSpec is the spec's report: block.
+type ReportSpec struct {
+	// PD names the perception–distortion plot's axes: x and y, metrics of
+	// the spec (report --pd overrides it).
+	PD   map[string]string
+	Line int
+}
+
+func reportFields(r *ReportSpec) map[string]any {
+	return map[string]any{"pd": &r.PD}
+}
+
+// ParsePDAxes checks a report's axes (x and y, each a metric of metrics)
+// and returns them; either may be absent.
+func ParsePDAxes(axes map[string]string, metricNames []string) (x, y string, err error) {
+	for k, v := range axes {
+		switch {
+		case k != "x" && k != "y":
+			return "", "", fmt.Errorf("pd: unknown axis %q (x or y)", k)
+		case !slices.Contains(metricNames, v):
+			return "", "", fmt.Errorf("pd: %s=%s is not a metric of this experiment (%s)", k, v, strings.Join(metricNames, ", "))
+		}
+	}
+	return axes["x"], axes["y"], nil
 }
 
 // DatasetSpec names a dataset folder.
@@ -250,6 +279,9 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 			for _, p := range s.ORT.Problems() {
 				bad(v.Line, "onnxruntime: %s %q: %s", p.Key, p.Value, p.Allowed)
 			}
+		case "report":
+			s.Report.Line = v.Line
+			decodeMapping(v, reportFields(&s.Report), bad)
 		case "keep_outputs":
 			if err := v.Decode(&s.KeepOutputs); err != nil {
 				bad(v.Line, "keep_outputs must be true or false")
@@ -294,7 +326,7 @@ func parseSpec(path, dir string, raw []byte, checkFiles bool) (*Spec, error) {
 
 // specTopKeys are the spec's top-level keys (docs/spec.md documents each;
 // TestSpecDocs keeps the two equal).
-var specTopKeys = []string{"name", "crop_border", "keep_outputs", "metric_models", "metric_device", "onnxruntime", "datasets", "metrics", "methods"}
+var specTopKeys = []string{"name", "crop_border", "keep_outputs", "metric_models", "metric_device", "onnxruntime", "report", "datasets", "metrics", "methods"}
 
 func datasetFields(d *DatasetSpec) map[string]any {
 	return map[string]any{"name": &d.Name, "path": &d.Path}
@@ -380,6 +412,13 @@ func (s *Spec) validate(checkFiles bool) []error {
 		} else if st, err := os.Stat(s.Resolve(d.Path)); checkFiles && (err != nil || !st.IsDir()) {
 			bad(d.Line, "dataset %q: %s is not a folder", d.Name, s.Resolve(d.Path))
 		}
+	}
+	var metricNames []string
+	for _, m := range s.Metrics {
+		metricNames = append(metricNames, m.Name)
+	}
+	if _, _, err := ParsePDAxes(s.Report.PD, metricNames); err != nil {
+		bad(s.Report.Line, "report: %v", err)
 	}
 	seenMetric := map[string]int{}
 	for _, m := range s.Metrics {

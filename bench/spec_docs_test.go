@@ -45,6 +45,7 @@ func TestSpecDocs(t *testing.T) {
 		{"Method keys", keys(methodFields(&MethodSpec{}))},
 		{"AddSR options (`options:` of an `addsr` method)", addsr.SettingKeys},
 		{"ONNX Runtime keys (`onnxruntime:`)", keys(ortFields(&ORTSpec{}))},
+		{"Report keys (`report:`)", keys(reportFields(&ReportSpec{}))},
 	} {
 		got, want := slices.Clone(sections[c.section]), slices.Clone(c.want)
 		sort.Strings(got)

@@ -39,7 +39,7 @@ func TestScatterWritesPNGAndSVG(t *testing.T) {
 	s := []Series{{Name: "a", X: []float64{1, 2, math.Inf(1)}, Y: []float64{3, 4, 5}, Labels: []string{"x", "y", "z"}}}
 	for _, name := range []string{"p.png", "p.svg"} {
 		path := filepath.Join(dir, name)
-		if err := Scatter(path, "t", Axis{"psnr", metrics.HigherIsBetter}, Axis{"niqe", metrics.LowerIsBetter}, s); err != nil {
+		if err := Scatter(path, "t", Axis{Metric: "psnr", Direction: metrics.HigherIsBetter}, Axis{Metric: "niqe", Direction: metrics.LowerIsBetter}, s); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(path)

@@ -270,6 +270,20 @@ func TestRunReportCheckCommands(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "psnr ↑") || !strings.Contains(out, "report.html") {
 		t.Errorf("report: %d %s %s", code, out, errOut)
 	}
+	// Plot axes from the flag: the perception–distortion SVG's x axis is
+	// SSIM; a metric the run lacks is refused, naming the ones it has.
+	out, errOut, code = runCLI(t, "report", run2, "--out", filepath.Join(root, "r-pd"), "--pd", "x=ssim,y=psnr")
+	svg, _ := os.ReadFile(filepath.Join(root, "r-pd", "pd-demo.svg"))
+	if code != ExitOK || !strings.Contains(string(svg), "ssim (higher is better ↑)") || !strings.Contains(string(svg), "psnr (higher is better ↑)") {
+		t.Errorf("report --pd: %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := runCLI(t, "report", run2, "--out", filepath.Join(root, "r-bad"), "--pd", "x=musiq"); code != ExitError || !strings.Contains(errOut, "x=musiq is not a metric of this experiment") {
+		t.Errorf("report --pd with a metric the run lacks: %d %s", code, errOut)
+	}
+	timeSVG, _ := os.ReadFile(filepath.Join(root, "r-pd", "time-demo.svg"))
+	if !strings.Contains(string(timeSVG), "log scale") {
+		t.Errorf("quality-vs-time plot has no log time axis")
+	}
 	// The two runs agree; a baseline that claims more PSNR fails the gate.
 	out, _, code = runCLI(t, "check", "--baseline", filepath.Join(demo, "run"), "--run", run2, "--per-image")
 	if code != ExitOK || !strings.Contains(out, "PASS") {

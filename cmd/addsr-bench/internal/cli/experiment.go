@@ -162,7 +162,7 @@ func newMerge(stdout, stderr io.Writer) *cobra.Command {
 
 func newReport(stdout io.Writer) *cobra.Command {
 	var overwrite bool
-	var out string
+	var out, pd string
 	cmd := &cobra.Command{
 		Use:   "report RUN [--out DIR]",
 		Short: "Tables (Markdown, LaTeX, CSV, JSON), plots (PNG, SVG) and an HTML report of a run",
@@ -171,7 +171,11 @@ func newReport(stdout io.Writer) *cobra.Command {
 			if out == "" {
 				out = filepath.Join(args[0], "report")
 			}
-			rf, tables, err := bench.WriteReportTo(args[0], out, overwrite)
+			axes, err := bench.ParseAxesFlag(pd)
+			if err != nil {
+				return err
+			}
+			rf, tables, err := bench.WriteReportTo(args[0], out, bench.ReportOptions{Overwrite: overwrite, PD: axes})
 			if err != nil {
 				return err
 			}
@@ -196,6 +200,7 @@ func newReport(stdout io.Writer) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&out, "out", "", "report folder (default RUN/report)")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "write into a non-empty folder report did not make")
+	cmd.Flags().StringVar(&pd, "pd", "", "perception–distortion axes, x=METRIC,y=METRIC (over the spec's report: pd; default from the metrics present)")
 	return cmd
 }
 
