@@ -842,3 +842,31 @@ func TestPlotAxes(t *testing.T) {
 		t.Error("--pd x accepted")
 	}
 }
+
+// TestCropWindow: the crop goes where the outputs differ, not to the
+// centre; with identical outputs, to the top-left window.
+func TestCropWindow(t *testing.T) {
+	const scale, lrW, lrH = 4, 40, 30
+	mk := func() *img.Image {
+		m := img.New(lrW*scale, lrH*scale)
+		for c := range m.Planes {
+			for i := range m.Planes[c] {
+				m.Planes[c][i] = 0.5
+			}
+		}
+		return m
+	}
+	a, b, c := mk(), mk(), mk()
+	if x, y := cropWindow([]*img.Image{a, b}, scale, 8, 8); x != 0 || y != 0 {
+		t.Errorf("identical outputs: window at (%d, %d), want (0, 0)", x, y)
+	}
+	// b differs from a and c in an 8×8-LR-pixel patch at LR (29, 3).
+	for y := 3 * scale; y < 11*scale; y++ {
+		for x := 29 * scale; x < 37*scale; x++ {
+			b.Planes[1][y*b.W+x] = 0.9
+		}
+	}
+	if x, y := cropWindow([]*img.Image{a, b, c}, scale, 8, 8); x != 29 || y != 3 {
+		t.Errorf("window at (%d, %d), want (29, 3)", x, y)
+	}
+}

@@ -354,8 +354,10 @@ func plotTime(e *reports.Experiment, dataset string, q reports.MetricRow, base s
 }
 
 // crops picks the n images where the columns' fidelity scores spread the
-// most and cuts the same window from LR (enlarged), every kept output and HR.
-// Outputs are only there when the spec set keep_outputs.
+// most and, in each, the window where the kept outputs differ most; it cuts
+// that window from LR (enlarged), every kept output and HR, each output
+// captioned with its image's scores. Outputs are only there when the spec
+// set keep_outputs.
 func crops(e *reports.Experiment, spec *Spec, runDir string, fid reports.MetricRow, n int) []reports.CropSet {
 	type cand struct {
 		dataset, id string
@@ -389,12 +391,15 @@ func crops(e *reports.Experiment, spec *Spec, runDir string, fid reports.MetricR
 		}
 		set, ok := cropSet(e, spec, runDir, c.dataset, c.id)
 		if ok {
-			set.Why = fmt.Sprintf("%s differs by %.4f between methods here", fid.Name, c.spread)
+			set.Why = fmt.Sprintf("%s differs by %.4f between methods on this image; the window is where the outputs differ most. Under each crop: the whole image's scores.", fid.Name, c.spread) + set.Why
 			out = append(out, set)
 		}
 	}
 	return out
 }
+
+// cropLR is the crops' size in LR pixels (×scale on the outputs).
+const cropLR = 48
 
 func cropSet(e *reports.Experiment, spec *Spec, runDir, dataset, id string) (reports.CropSet, bool) {
 	set := reports.CropSet{Dataset: dataset, Image: id}
@@ -425,36 +430,108 @@ func cropSet(e *reports.Experiment, spec *Spec, runDir, dataset, id string) (rep
 	if len(spec.Methods) > 0 && spec.Methods[0].Scale > 0 {
 		scale = spec.Methods[0].Scale
 	}
-	const win = 48 // LR pixels; ×scale on the outputs
-	w, h := min(win, lr.W), min(win, lr.H)
-	x0, y0 := (lr.W-w)/2, (lr.H-h)/2
-	tile := func(label string, m *img.Image, f int) bool {
-		c, err := m.Crop(x0*f, y0*f, w*f, h*f)
-		if err != nil {
-			return false
-		}
-		var b bytes.Buffer
-		if err := c.EncodePNG(&b); err != nil {
-			return false
-		}
-		set.Tiles = append(set.Tiles, reports.Tile{Label: label, PNG: b.Bytes()})
-		return true
+	// The kept outputs of the LR's size × scale, in column order.
+	type output struct {
+		col reports.Column
+		m   *img.Image
 	}
-	tile("LR", lr, 1)
-	any := false
+	var outs []output
+	var planes []*img.Image
 	for _, col := range e.Columns() {
 		p := filepath.Join(runDir, "outputs", dataset, col.Method, "steps"+strconv.Itoa(col.Steps), id+".png")
 		m, err := img.Load(p, img.DecodeOptions{})
-		if err == nil && tile(col.Label(), m, scale) {
-			any = true
+		if err == nil && m.W == lr.W*scale && m.H == lr.H*scale {
+			outs = append(outs, output{col, m})
+			planes = append(planes, m)
 		}
 	}
+	if len(outs) == 0 {
+		return set, false
+	}
+	var hr *img.Image
 	if item.HR != "" {
-		if hr, err := img.Load(item.HR, img.DecodeOptions{}); err == nil {
-			tile("HR", hr, scale)
+		if m, err := img.Load(item.HR, img.DecodeOptions{}); err == nil && m.W == lr.W*scale && m.H == lr.H*scale {
+			hr = m
 		}
 	}
-	return set, any
+	if len(planes) < 2 && hr != nil {
+		planes = append(planes, hr) // one method: where it is furthest from HR
+	}
+	w, h := min(cropLR, lr.W), min(cropLR, lr.H)
+	x0, y0 := cropWindow(planes, scale, w, h)
+	set.Why = fmt.Sprintf(" Window: %d×%d LR pixels at (%d, %d).", w, h, x0, y0)
+	tile := func(label, caption string, m *img.Image, f int) {
+		c, err := m.Crop(x0*f, y0*f, w*f, h*f)
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := c.EncodePNG(&b); err != nil {
+			return
+		}
+		set.Tiles = append(set.Tiles, reports.Tile{Label: label, Caption: caption, PNG: b.Bytes()})
+	}
+	tile("LR", "", lr, 1)
+	for _, o := range outs {
+		tile(o.col.Label(), scoreCaption(e, dataset, id, o.col), o.m, scale)
+	}
+	if hr != nil {
+		tile("HR", "reference", hr, scale)
+	}
+	return set, true
+}
+
+// scoreCaption is a column's scores on one image, in the spec's metric
+// order, with each metric's paper digits.
+func scoreCaption(e *reports.Experiment, dataset, id string, col reports.Column) string {
+	for _, r := range e.Records {
+		if r.Dataset != dataset || r.Image != id || r.Method != col.Method || r.Steps != col.Steps || r.Skipped() {
+			continue
+		}
+		var parts []string
+		for _, m := range e.Metrics {
+			if v, ok := r.Values[m.Name]; ok {
+				parts = append(parts, m.Name+" "+strconv.FormatFloat(v, 'f', reports.MetricDigits(m.Name), 64))
+			}
+		}
+		return strings.Join(parts, " · ")
+	}
+	return ""
+}
+
+// cropWindow returns the top-left corner, in LR pixels, of the w×h LR
+// window whose outputs (images scale times the LR's size) differ most: the
+// largest sum over the window of each pixel's spread, max − min of the
+// images' luma there. A summed-area table makes every position one lookup;
+// ties go to the topmost, then leftmost window.
+func cropWindow(outs []*img.Image, scale, w, h int) (int, int) {
+	W, H := outs[0].W, outs[0].H
+	sat := make([]float64, (W+1)*(H+1)) // sat[(y)*(W+1)+x]: sum over [0,x)×[0,y)
+	for y := 0; y < H; y++ {
+		var row float64
+		for x := 0; x < W; x++ {
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, m := range outs {
+				i := y*W + x
+				l := 0.299*float64(m.Planes[0][i]) + 0.587*float64(m.Planes[1][i]) + 0.114*float64(m.Planes[2][i])
+				lo, hi = math.Min(lo, l), math.Max(hi, l)
+			}
+			row += hi - lo
+			sat[(y+1)*(W+1)+x+1] = sat[y*(W+1)+x+1] + row
+		}
+	}
+	ww, wh := w*scale, h*scale
+	bestX, bestY, best := 0, 0, math.Inf(-1)
+	for y0 := 0; (y0+h)*scale <= H; y0++ {
+		for x0 := 0; (x0+w)*scale <= W; x0++ {
+			X, Y := x0*scale, y0*scale
+			s := sat[(Y+wh)*(W+1)+X+ww] - sat[Y*(W+1)+X+ww] - sat[(Y+wh)*(W+1)+X] + sat[Y*(W+1)+X]
+			if s > best+1e-9 {
+				bestX, bestY, best = x0, y0, s
+			}
+		}
+	}
+	return bestX, bestY
 }
 
 // writeRecordsJSON writes the per-image records as one JSON document with

@@ -9,10 +9,11 @@ import (
 	"strings"
 )
 
-// Tile is one labelled image of a side-by-side comparison, PNG-encoded.
+// Tile is one labelled image of a side-by-side comparison, PNG-encoded,
+// with an optional caption under its label (the method's scores).
 type Tile struct {
-	Label string
-	PNG   []byte
+	Label, Caption string
+	PNG            []byte
 }
 
 // CropSet is one test image's crops: LR, each method's output, HR.
@@ -78,7 +79,7 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}.best{font-weight:bold}.second{text-decoration:underline}
-.crops{display:flex;flex-wrap:wrap;gap:8px}.crops figure{margin:0}.crops img{width:192px;height:192px;image-rendering:pixelated}
+.crops{display:flex;flex-wrap:wrap;gap:8px}.crops figure{margin:0;max-width:192px}.crops img{width:192px;height:192px;image-rendering:pixelated}
 figcaption{font-size:small;text-align:center}
 </style></head><body>
 <h1>{{.Title}}</h1>
@@ -89,7 +90,7 @@ figcaption{font-size:small;text-align:center}
 {{range .Timings}}<tr><td>{{.Method}}{{if gt .Batch 1}} (batched, up to {{.Batch}}: per-image shares){{end}}</td><td>{{.Stage}}</td><td>{{printf "%.2f" .Mean}}</td><td>{{printf "%.2f" .P90}}</td><td>{{.N}}</td></tr>{{end}}</table>{{end}}
 {{range .Plots}}<h2>{{.Label}}</h2><img alt="{{.Label}}" src="{{png .PNG}}">{{end}}
 {{if .Crops}}<h2>Side by side</h2>{{range .Crops}}<h3>{{.Dataset}} / {{.Image}}</h3><p>{{.Why}}</p>
-<div class="crops">{{range .Tiles}}<figure><img alt="{{.Label}}" src="{{png .PNG}}"><figcaption>{{.Label}}</figcaption></figure>{{end}}</div>{{end}}{{end}}
+<div class="crops">{{range .Tiles}}<figure><img alt="{{.Label}}" src="{{png .PNG}}"><figcaption>{{.Label}}{{if .Caption}}<br><small>{{.Caption}}</small>{{end}}</figcaption></figure>{{end}}</div>{{end}}{{end}}
 </body></html>
 {{define "table"}}<table><tr><th>Metric</th>{{range .Methods}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td>{{.Metric}}</td>{{range .Cells}}<td{{if .Best}} class="best"{{else if .Second}} class="second"{{end}}>{{.Text}}</td>{{end}}</tr>

@@ -280,6 +280,12 @@ func TestRunReportCheckCommands(t *testing.T) {
 	if _, errOut, code := runCLI(t, "report", run2, "--out", filepath.Join(root, "r-bad"), "--pd", "x=musiq"); code != ExitError || !strings.Contains(errOut, "x=musiq is not a metric of this experiment") {
 		t.Errorf("report --pd with a metric the run lacks: %d %s", code, errOut)
 	}
+	page, _ := os.ReadFile(filepath.Join(root, "r-pd", "report.html"))
+	for _, want := range []string{"the window is where the outputs differ most", "<small>psnr ", " · ssim 0."} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html's crops lack %q", want)
+		}
+	}
 	timeSVG, _ := os.ReadFile(filepath.Join(root, "r-pd", "time-demo.svg"))
 	if !strings.Contains(string(timeSVG), "log scale") {
 		t.Errorf("quality-vs-time plot has no log time axis")
