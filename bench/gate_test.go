@@ -203,3 +203,55 @@ func folderOutputs(t *testing.T, set, dir string, steps []int, ids []string, ski
 	}
 	return filepath.Join(dir, "outs") + "/step{steps}"
 }
+
+// TestFolderPattern: a folder method whose framework names outputs
+// img00_x4_SR.png reads them as img00 through pattern:, with the values of
+// plainly named outputs; the pattern is in the fingerprint.
+func TestFolderPattern(t *testing.T) {
+	dir := t.TempDir()
+	set := makeSet(t, 2)
+	outs := folderOutputs(t, set, dir, []int{1}, []string{"img00", "img01"}, nil)
+	renamed := filepath.Join(dir, "renamed")
+	os.MkdirAll(renamed, 0o755)
+	for _, id := range []string{"img00", "img01"} {
+		b, _ := os.ReadFile(filepath.Join(dir, "outs", "step1", id+".png"))
+		os.WriteFile(filepath.Join(renamed, id+"_x4_SR.png"), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(renamed, "img00_x4_LR.png"), []byte("not an output"), 0o644)
+	text := "datasets:\n  - {name: s, path: " + set + "}\nmetrics: [psnr, ssim]\nmethods:\n" +
+		"  - {name: plain, runner: folder, path: \"" + outs + "\", steps: [1]}\n" +
+		"  - {name: theirs, runner: folder, path: \"" + renamed + "\", pattern: \"{stem}_x4_SR\"}\n"
+	out := runSpecText(t, dir, "spec", text, RunOptions{})
+	recs, _ := ReadRunRecords(out)
+	vals := map[string]map[string]float64{}
+	for _, r := range recs {
+		if r.Error != "" {
+			t.Errorf("%s %s: %s", r.Method, r.Image, r.Error)
+		}
+		vals[r.Method+"/"+r.Image] = r.Values
+	}
+	metas, err := LoadRunMeta(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runnerFP string
+	for _, f := range metas[0].Fingerprints {
+		if f.Method == "theirs" {
+			runnerFP = f.Runner
+		}
+	}
+	if !strings.Contains(runnerFP, "pattern={stem}_x4_SR") {
+		t.Errorf("fingerprint of the pattern method: %q", runnerFP)
+	}
+	for _, id := range []string{"img00", "img01"} {
+		if p, q := vals["plain/"+id], vals["theirs/"+id]; p == nil || fmt.Sprint(p) != fmt.Sprint(q) {
+			t.Errorf("%s: plain %v, by pattern %v", id, p, q)
+		}
+	}
+	bad := "datasets:\n  - {name: s, path: " + set + "}\nmetrics: [psnr]\nmethods:\n  - {name: theirs, runner: folder, path: \"" + renamed + "\", pattern: out}\n"
+	p := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(p, []byte(bad), 0o644)
+	if _, err := LoadSpec(p); err == nil || !strings.Contains(err.Error(), `:5: method "theirs": pattern "out"`) {
+		t.Errorf("bad pattern: %v", err)
+	}
+}

@@ -175,9 +175,12 @@ type MetricSpec struct {
 
 // MethodSpec is one SR method: a runner with its options and labels.
 type MethodSpec struct {
-	Name    string
-	Runner  string
-	Path    string // folder runner: outputs, with {dataset} and {steps}
+	Name   string
+	Runner string
+	Path   string // folder runner: outputs, with {dataset} and {steps}
+	// Pattern maps a folder runner's file names to image stems
+	// ("{stem}_out"; datasets.StemPattern).
+	Pattern string
 	Model   string // onnx runner: the .onnx file (its manifest beside it)
 	Device  string // onnx runner: cpu, cuda, cuda:N, auto
 	Tile    int
@@ -334,7 +337,7 @@ func datasetFields(d *DatasetSpec) map[string]any {
 
 func methodFields(m *MethodSpec) map[string]any {
 	return map[string]any{"name": &m.Name, "runner": &m.Runner, "path": &m.Path, "scale": &m.Scale,
-		"steps": &m.Steps, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
+		"steps": &m.Steps, "pattern": &m.Pattern, "base": &m.Base, "labels": &m.Labels, "model": &m.Model, "device": &m.Device,
 		"tile": &m.Tile, "overlap": &m.Overlap, "batch": &m.Batch, "threads": &m.Threads, "batch_images": &m.BatchImages,
 		"ep_options": &m.EPOptions, "io_binding": &m.IOBinding, "options": &m.Options}
 }
@@ -448,6 +451,9 @@ func (s *Spec) validate(checkFiles bool) []error {
 			}
 			if len(m.Steps) > 0 && !strings.Contains(m.Path, "{steps}") {
 				bad(m.Line, "method %q: steps are listed but path has no {steps}", m.Name)
+			}
+			if _, err := datasets.ParseStemPattern(m.Pattern); err != nil {
+				bad(m.Line, "method %q: %v", m.Name, err)
 			}
 			for _, d := range s.Datasets {
 				if !checkFiles {
@@ -634,7 +640,11 @@ func (mr *methodRunners) runner(m MethodSpec, dataset string, workers int) (runn
 		for _, st := range stepsOrZero(m.Steps) {
 			dirs[st] = s.Resolve(expandPath(m.Path, dataset, st))
 		}
-		return runners.NewFolder(m.Name, m.Scale, dirs)
+		pat, err := datasets.ParseStemPattern(m.Pattern)
+		if err != nil {
+			return nil, err
+		}
+		return runners.NewFolder(m.Name, m.Scale, dirs, pat)
 	default:
 		return runners.New(m.Runner, m.Scale)
 	}

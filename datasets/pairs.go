@@ -63,6 +63,13 @@ func ListImages(dir string) ([]string, error) {
 // by file stem. ref may be empty for no-reference scoring. Images without a
 // partner are returned as problems, never dropped silently.
 func PairPaths(dist, ref string) ([]Pair, []Problem, error) {
+	return PairPathsPattern(dist, ref, StemPattern{})
+}
+
+// PairPathsPattern is PairPaths with the dist files' names mapped to stems
+// by pat ("{stem}_out": 0801_out.png pairs with the reference 0801.png). A
+// dist image whose name does not fit the pattern is a problem.
+func PairPathsPattern(dist, ref string, pat StemPattern) ([]Pair, []Problem, error) {
 	dIsDir, err := isDir(dist)
 	if err != nil {
 		return nil, nil, err
@@ -78,10 +85,15 @@ func PairPaths(dist, ref string) ([]Pair, []Problem, error) {
 			}
 		}
 		var pairs []Pair
+		var probs []Problem
 		for _, f := range files {
-			pairs = append(pairs, Pair{ID: Stem(f), Dist: f})
+			if id, ok := pat.Match(Stem(f)); ok {
+				pairs = append(pairs, Pair{ID: id, Dist: f})
+			} else {
+				probs = append(probs, Problem{ID: Stem(f), Path: f, Reason: "name does not fit --dist-pattern " + pat.String()})
+			}
 		}
-		return pairs, nil, nil
+		return pairs, probs, nil
 	}
 	rIsDir, err := isDir(ref)
 	if err != nil {
@@ -89,7 +101,11 @@ func PairPaths(dist, ref string) ([]Pair, []Problem, error) {
 	}
 	switch {
 	case !dIsDir && !rIsDir:
-		return []Pair{{ID: Stem(dist), Dist: dist, Ref: ref}}, nil, nil
+		id := Stem(dist)
+		if m, ok := pat.Match(id); ok {
+			id = m
+		}
+		return []Pair{{ID: id, Dist: dist, Ref: ref}}, nil, nil
 	case dIsDir != rIsDir:
 		return nil, nil, fmt.Errorf("--dist %s and --ref %s must both be files or both be folders", dist, ref)
 	}
@@ -104,11 +120,15 @@ func PairPaths(dist, ref string) ([]Pair, []Problem, error) {
 	if len(dFiles) == 0 {
 		return nil, nil, fmt.Errorf("%s: no images (looked for %s)", dist, extList())
 	}
-	byStem := func(files []string) (map[string]string, []Problem) {
+	byStem := func(files []string, pat StemPattern) (map[string]string, []Problem) {
 		m := map[string]string{}
 		var probs []Problem
 		for _, f := range files {
-			s := Stem(f)
+			s, ok := pat.Match(Stem(f))
+			if !ok {
+				probs = append(probs, Problem{ID: Stem(f), Path: f, Reason: "name does not fit --dist-pattern " + pat.String()})
+				continue
+			}
 			if prev, dup := m[s]; dup {
 				probs = append(probs, Problem{ID: s, Path: f, Reason: "same stem as " + filepath.Base(prev) + "; rename one of them"})
 				continue
@@ -117,8 +137,8 @@ func PairPaths(dist, ref string) ([]Pair, []Problem, error) {
 		}
 		return m, probs
 	}
-	dm, probs := byStem(dFiles)
-	rm, rprobs := byStem(rFiles)
+	dm, probs := byStem(dFiles, pat)
+	rm, rprobs := byStem(rFiles, StemPattern{})
 	probs = append(probs, rprobs...)
 	var pairs []Pair
 	for _, s := range sortedKeys(dm) {

@@ -3,6 +3,7 @@ package datasets
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,49 @@ func TestSamples(t *testing.T) {
 		if !strings.Contains(Attribution(), x.Name) {
 			t.Errorf("%s has no attribution", x.Name)
 		}
+	}
+}
+
+// TestPairPathsPattern: outputs named by another framework's convention
+// pair with the references through --dist-pattern; a name that does not fit
+// is a problem, named.
+func TestPairPathsPattern(t *testing.T) {
+	d := t.TempDir()
+	dist, ref := filepath.Join(d, "dist"), filepath.Join(d, "ref")
+	os.MkdirAll(dist, 0o755)
+	os.MkdirAll(ref, 0o755)
+	for _, n := range []string{"0801_x4_SR.png", "0802_x4_SR.png", "0803.png", "_x4_SR.png"} {
+		os.WriteFile(filepath.Join(dist, n), []byte("x"), 0o644)
+	}
+	for _, n := range []string{"0801.png", "0802.png", "0803.png"} {
+		os.WriteFile(filepath.Join(ref, n), []byte("x"), 0o644)
+	}
+	pat, err := ParseStemPattern("{stem}_x4_SR.png")
+	if err != nil || pat.String() != "{stem}_x4_SR" {
+		t.Fatalf("pattern %q, %v", pat, err)
+	}
+	pairs, probs, err := PairPathsPattern(dist, ref, pat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pairs) != 2 || pairs[0].ID != "0801" || filepath.Base(pairs[0].Dist) != "0801_x4_SR.png" || filepath.Base(pairs[1].Ref) != "0802.png" {
+		t.Errorf("pairs %+v", pairs)
+	}
+	var reasons []string
+	for _, p := range probs {
+		reasons = append(reasons, filepath.Base(p.Path)+": "+p.Reason)
+	}
+	want := []string{"0803.png: name does not fit --dist-pattern {stem}_x4_SR", "_x4_SR.png: name does not fit --dist-pattern {stem}_x4_SR",
+		"0803.png: reference has no image with this stem in " + dist}
+	if !slices.Equal(reasons, want) {
+		t.Errorf("problems:\n%s\nwant\n%s", strings.Join(reasons, "\n"), strings.Join(want, "\n"))
+	}
+	for _, bad := range []string{"out", "{stem}{stem}", "a/{stem}"} {
+		if _, err := ParseStemPattern(bad); err == nil {
+			t.Errorf("pattern %q accepted", bad)
+		}
+	}
+	if p, _ := ParseStemPattern("pre_{stem}"); func() bool { s, ok := p.Match("pre_0801"); return !ok || s != "0801" }() {
+		t.Error("prefix pattern")
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/filehash"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 )
@@ -40,8 +41,10 @@ type Folder struct {
 // seconds per image.
 var TimingsFiles = []string{"timings.json", "timings.csv"}
 
-// NewFolder indexes the folders. Step 0 means a single-output method.
-func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
+// NewFolder indexes the folders. Step 0 means a single-output method. pat
+// maps file names to image stems ("{stem}_out"); files that do not fit it
+// are not outputs of this method and are left out.
+func NewFolder(name string, scale int, dirs map[int]string, pat datasets.StemPattern) (*Folder, error) {
 	f := &Folder{name: name, scale: scale, dirs: dirs, index: map[int]map[string]string{}, times: map[int]map[string]float64{}}
 	h := sha256.New()
 	var steps []int
@@ -65,7 +68,10 @@ func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
 			default:
 				continue
 			}
-			stem := strings.TrimSuffix(n, filepath.Ext(n))
+			stem, ok := pat.Match(strings.TrimSuffix(n, filepath.Ext(n)))
+			if !ok {
+				continue
+			}
 			if prev, dup := idx[stem]; dup {
 				return nil, fmt.Errorf("folder runner %s: %s and %s have the same stem", name, prev, n)
 			}
@@ -96,6 +102,9 @@ func NewFolder(name string, scale int, dirs map[int]string) (*Folder, error) {
 		}
 	}
 	f.fp = fmt.Sprintf("folder;x%d;content=%s;v2", scale, hex.EncodeToString(h.Sum(nil))[:16])
+	if p := pat.String(); p != "" {
+		f.fp += ";pattern=" + p // which image each file is
+	}
 	return f, nil
 }
 

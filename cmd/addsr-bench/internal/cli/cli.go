@@ -110,6 +110,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	var ort ortFlags
 	var (
 		ref, dist, list, format string
+		distPattern             string
 		crop, workers, threads  int
 		batch, warmup           int
 		maxPixels               int64
@@ -167,7 +168,11 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 			if err := verifyManifest(ref, noVerify); err != nil {
 				return err
 			}
-			pairs, problems, err := datasets.PairPaths(dist, ref)
+			pat, err := datasets.ParseStemPattern(distPattern)
+			if err != nil {
+				return fmt.Errorf("--dist-pattern: %w", err)
+			}
+			pairs, problems, err := datasets.PairPathsPattern(dist, ref, pat)
 			if err != nil {
 				return err
 			}
@@ -244,6 +249,7 @@ func newScore(stdout, stderr io.Writer) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&ref, "ref", "", "reference image or folder (omit for no-reference metrics)")
 	f.StringVar(&dist, "dist", "", "image or folder to score")
+	f.StringVar(&distPattern, "dist-pattern", "", "how --dist file names map to the reference stems, {stem} once: {stem}_out reads 0801_out.png as 0801 (default: the file stem)")
 	f.StringVarP(&list, "metrics", "m", "psnr,ssim", "comma-separated metrics (see `addsr-bench metrics`)")
 	f.IntVar(&crop, "crop-border", 0, "pixels removed from each edge before scoring")
 	f.StringVar(&format, "format", "table", "output: "+strings.Join(reports.Formats, ", "))

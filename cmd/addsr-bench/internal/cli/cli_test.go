@@ -604,3 +604,39 @@ func mustPNG(t *testing.T) []byte {
 	}
 	return b
 }
+
+// TestScoreDistPattern: outputs named a_x4_SR.png score as image a, with
+// the same values as the plain names; a name that does not fit is skipped
+// with the reason.
+func TestScoreDistPattern(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b"} {
+		data, _ := os.ReadFile(filepath.Join("testdata", "dist", n+".png"))
+		os.WriteFile(filepath.Join(dir, n+"_x4_SR.png"), data, 0o644)
+	}
+	data, _ := os.ReadFile(filepath.Join("testdata", "dist", "e.png"))
+	os.WriteFile(filepath.Join(dir, "e.png"), data, 0o644)
+	out, errOut, code := runCLI(t, "score", "--ref", "testdata/ref", "--dist", dir, "--dist-pattern", "{stem}_x4_SR", "-m", "psnr,ssim", "--format", "jsonl")
+	plain, _, _ := runCLI(t, "score", "--ref", "testdata/ref", "--dist", "testdata/dist", "-m", "psnr,ssim", "--format", "jsonl")
+	var want []string
+	for _, l := range strings.Split(plain, "\n") {
+		if strings.Contains(l, `"a"`) || strings.Contains(l, `"b"`) {
+			want = append(want, strings.ReplaceAll(l, "testdata/dist/", ""))
+		}
+	}
+	if len(want) != 2 {
+		t.Fatalf("plain scores:\n%s", plain)
+	}
+	got := strings.ReplaceAll(strings.ReplaceAll(out, dir+"/", ""), "_x4_SR", "")
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("scores by pattern:\n%s\nlack\n%s", out, w)
+		}
+	}
+	if code != ExitSkipped || !strings.Contains(errOut, "e.png: name does not fit --dist-pattern {stem}_x4_SR") {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "score", "--ref", "testdata/ref", "--dist", dir, "--dist-pattern", "out", "-m", "psnr"); code != ExitError || !strings.Contains(errOut, "--dist-pattern") {
+		t.Errorf("bad pattern: %d %s", code, errOut)
+	}
+}

@@ -343,7 +343,7 @@ func openRunner(model string, o runners.ONNXOptions) (runners.Runner, error) {
 		return runners.New(model, 4)
 	case strings.HasPrefix(model, "folder:"):
 		dir := strings.TrimPrefix(model, "folder:")
-		return runners.NewFolder(filepath.Base(dir), 4, map[int]string{0: dir})
+		return runners.NewFolder(filepath.Base(dir), 4, map[int]string{0: dir}, datasets.StemPattern{})
 	case strings.HasSuffix(strings.ToLower(model), ".onnx"):
 		return runners.NewONNX(model, o)
 	}
