@@ -75,6 +75,9 @@ func Merge(dirs []string, out string, o MergeOptions) (MergeSummary, error) {
 		} else if !bytes.Equal(spec, s) {
 			return sum, fmt.Errorf("%s was run from a different spec than %s; only runs of one spec merge", d, dirs[0])
 		}
+		if _, err := os.Stat(filepath.Join(d, ImportsFile)); err == nil {
+			return sum, fmt.Errorf("%s has imported scores (%s): merge the shards first, then import into the merged run", d, ImportsFile)
+		}
 		m, err := LoadRunMeta(d)
 		if err != nil {
 			return sum, err

@@ -71,6 +71,11 @@ func LoadExperiment(runDir string) (*reports.Experiment, *Spec, error) {
 		e.Metrics = append(e.Metrics, reports.MetricRow{Name: m.Name, Direction: mm.Direction(),
 			Fixture: strings.Contains(e.MetricFingerprints[m.Name], models.FixtureMark)})
 	}
+	imports, err := ReadImports(runDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	applyImports(e, imports)
 	return e, spec, nil
 }
 
@@ -81,8 +86,9 @@ type ReportFiles struct {
 }
 
 // WriteReport renders a run into outDir: tables (Markdown, LaTeX, the
-// paper-style LaTeX table with datasets as row groups, CSV, JSON summary), timings, perception–distortion and quality-vs-time plots
-// (PNG and SVG) and one self-contained HTML page. It also returns the
+// paper-style LaTeX table with datasets as row groups, CSV, JSON summary),
+// timings, perception–distortion and quality-vs-time plots (PNG and SVG)
+// and one self-contained HTML page. It also returns the
 // per-dataset tables for the terminal.
 func WriteReport(runDir, outDir string) (ReportFiles, []reports.Comparison, error) {
 	return WriteReportTo(runDir, outDir, ReportOptions{})

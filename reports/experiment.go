@@ -409,6 +409,9 @@ func (c Comparison) notes() []string {
 	if c.hasFixtures() {
 		out = append(out, fixtureNote)
 	}
+	if c.hasImports() {
+		out = append(out, importedNote)
+	}
 	return out
 }
 
@@ -601,6 +604,9 @@ func (c Comparison) WriteTerminal(w io.Writer) error {
 	}
 	if c.hasFixtures() {
 		note += "\n" + fixtureNote
+	}
+	if c.hasImports() {
+		note += "\n" + importedNote
 	}
 	_, err := fmt.Fprintln(w, note)
 	return err

@@ -52,6 +52,9 @@ func toHTMLTable(c Comparison) htmlTable {
 	if c.hasFixtures() {
 		t.Note = fixtureNote
 	}
+	if c.hasImports() {
+		t.Note = strings.TrimSpace(t.Note + " " + importedNote)
+	}
 	if c.Ranked != nil {
 		t.Note = strings.TrimSpace(t.Note + " " + countsNote)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/addsr-bench/addsr-bench/metrics"
@@ -15,7 +16,12 @@ type MetricRow struct {
 	Direction metrics.Direction
 	// Fixture: scored by a random-weight test fixture, not the metric's model.
 	Fixture bool
+	// Imported: scores computed elsewhere and imported into the run.
+	Imported bool
 }
+
+// ImportedLabel follows the name of a metric whose scores were imported.
+const ImportedLabel = " [imported]"
 
 // FixtureLabel follows the name of a metric or method that is a test
 // fixture, wherever it is shown.
@@ -23,8 +29,11 @@ const FixtureLabel = " [test fixture]"
 
 // Label is the row's name as tables show it.
 func (r MetricRow) Label() string {
-	if r.Fixture {
+	switch {
+	case r.Fixture:
 		return r.Name + FixtureLabel
+	case r.Imported:
+		return r.Name + ImportedLabel
 	}
 	return r.Name
 }
@@ -94,6 +103,9 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 	if c.hasFixtures() {
 		b.WriteString("\n" + fixtureNote + "\n")
 	}
+	if c.hasImports() {
+		b.WriteString("\n" + importedNote + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -136,6 +148,13 @@ func MetricDigits(metric string) int {
 
 // countsNote explains n under a table whose columns average other images.
 const countsNote = "(n=K): the means are over different images (skipped or missing ones, a partial shard); best and second are ranked only among columns over the images most columns share."
+
+// importedNote explains ImportedLabel under a table that has one.
+const importedNote = "[imported]: scores computed elsewhere and added with addsr-bench import; the run's imports.json says from which file and tool."
+
+func (c Comparison) hasImports() bool {
+	return slices.ContainsFunc(c.Metrics, func(r MetricRow) bool { return r.Imported })
+}
 
 // fixtureNote explains FixtureLabel under a table that has one.
 const fixtureNote = "[test fixture]: scored or produced by random-weight stand-ins that test the plumbing; not the real model, not a result."

@@ -81,7 +81,7 @@ test sets to produce paper-style tables, per-image records and plots.`,
 	root.SetErr(stderr)
 	root.AddCommand(newScore(stdout, stderr), newDemo(stdout, stderr), newMetrics(stdout),
 		newDatasets(stdout, stderr), newDegrade(stdout, stderr),
-		newRun(stdout, stderr), newMerge(stdout, stderr), newReport(stdout), newCheck(stdout),
+		newRun(stdout, stderr), newMerge(stdout, stderr), newReport(stdout), newImport(stdout), newCheck(stdout),
 		newModels(stdout, stderr), newSR(stdout, stderr))
 	refuseUnknown(root)
 	return root

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/addsr-bench/addsr-bench/bench"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 	"github.com/addsr-bench/addsr-bench/models"
 )
@@ -290,6 +291,24 @@ func TestRunReportCheckCommands(t *testing.T) {
 	if !strings.Contains(string(timeSVG), "log scale") {
 		t.Errorf("quality-vs-time plot has no log time axis")
 	}
+	// Scores from pyiqa for a metric the run does not compute.
+	recs, _ := bench.ReadRunRecords(run2)
+	var tsv strings.Builder
+	for _, r := range recs {
+		if r.Method == "bicubic" {
+			fmt.Fprintf(&tsv, "%s.png\t%d\n", r.Image, 40+len(r.Image))
+		}
+	}
+	scores := filepath.Join(root, "musiq.txt")
+	os.WriteFile(scores, []byte(tsv.String()), 0o644)
+	out, errOut, code = runCLI(t, "import", run2, scores, "--metric", "musiq", "--dataset", "demo", "--method", "bicubic", "--source", "pyiqa")
+	if code != ExitOK || !strings.Contains(out, "musiq scores (higher is better) for bicubic") {
+		t.Errorf("import: %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := runCLI(t, "import", run2, scores, "--metric", "musiq", "--dataset", "demo", "--method", "bicubic"); code != ExitError || !strings.Contains(errOut, "--replace") {
+		t.Errorf("second import: %d %s", code, errOut)
+	}
+	os.RemoveAll(filepath.Join(run2, bench.ImportsFile)) // the checks below compare with the demo run
 	// The two runs agree; a baseline that claims more PSNR fails the gate.
 	out, _, code = runCLI(t, "check", "--baseline", filepath.Join(demo, "run"), "--run", run2, "--per-image")
 	if code != ExitOK || !strings.Contains(out, "PASS") {

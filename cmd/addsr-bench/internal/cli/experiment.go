@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/addsr-bench/addsr-bench/bench"
+	"github.com/addsr-bench/addsr-bench/datasets"
 	"github.com/addsr-bench/addsr-bench/internal/img"
 )
 
@@ -263,5 +264,48 @@ Exit 0: pass, 1: regression, 2: error. Prints a Markdown summary.`,
 	f.StringVar(&tols, "tol", "", "tolerances: metric=abs or metric=rel%, comma-separated; * for the default")
 	f.BoolVar(&perImage, "per-image", false, "also compare every image")
 	f.BoolVar(&allowMissing, "allow-missing", false, "let means over fewer or other images than the baseline's pass")
+	return cmd
+}
+
+func newImport(stdout io.Writer) *cobra.Command {
+	var o bench.ImportOptions
+	var pattern string
+	cmd := &cobra.Command{
+		Use:   "import RUN SCORES --metric NAME --dataset D --method M [--steps K]",
+		Short: "Add scores computed elsewhere (pyiqa's output) to a run, labelled imported",
+		Long: `import adds one metric's per-image scores, computed by another tool, to one
+column of a run (a method at a step count on a dataset): for metrics whose
+weights cannot be exported to ONNX. SCORES is pyiqa's inference_iqa.py
+--save_file output (image<TAB>score per line), a CSV (image,score, or a
+header naming the metric's column) or JSON {"image": score}. The scores
+are kept in RUN/imports.json with the file's hash and --source; report and
+check show the metric labelled [imported].`,
+		Example: `  addsr-bench import runs/t1 musiq.txt --metric musiq --dataset realsr --method AddSR --steps 4 \
+      --source "pyiqa 0.1.13 musiq (koniq), CUDA" --dist-pattern "{stem}_out"`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			var err error
+			if o.Pattern, err = datasets.ParseStemPattern(pattern); err != nil {
+				return fmt.Errorf("--dist-pattern: %w", err)
+			}
+			im, err := bench.ImportScores(args[0], args[1], o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "imported %d %s scores (%s is better) for %s at steps %d on %s into %s\n",
+				len(im.Values), im.Metric, im.Direction, im.Method, im.Steps, im.Dataset, filepath.Join(args[0], bench.ImportsFile))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Metric, "metric", "", "the metric's name (one of addsr-bench's, or any with --direction)")
+	f.StringVar(&o.Direction, "direction", "", "higher or lower is better (needed for a metric addsr-bench does not know)")
+	f.StringVar(&o.Dataset, "dataset", "", "dataset of the run")
+	f.StringVar(&o.Method, "method", "", "method of the run")
+	f.IntVar(&o.Steps, "steps", 0, "step count of the method (0: a single-output method)")
+	f.StringVar(&o.Source, "source", "", "what computed the scores (tool, version, weights, device), kept with them")
+	f.StringVar(&pattern, "dist-pattern", "", "how image names in the file map to the run's stems, {stem} once")
+	f.BoolVar(&o.Replace, "replace", false, "take the place of an earlier import of the same metric and column")
+	f.BoolVar(&o.AllowMissing, "allow-missing", false, "import even when some scored images have no score")
 	return cmd
 }

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
+	"github.com/addsr-bench/addsr-bench/reports"
+)
+
+// TestImportScores: pyiqa's --save_file output for a metric the run does
+// not compute joins the run's records, labelled imported in the tables,
+// with its file's hash as the metric's fingerprint; bad files change
+// nothing and say why.
+func TestImportScores(t *testing.T) {
+	dir := t.TempDir()
+	spec, err := LoadSpec(writeSpec(t, dir, makeSet(t, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	if _, err := Run(context.Background(), spec, RunOptions{Out: run}); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(text), 0o644)
+		return p
+	}
+	opts := ImportOptions{Metric: "musiq", Dataset: "set", Method: "bicubic", Source: "pyiqa 0.1.13 musiq, CUDA"}
+	// pyiqa: image name with extension, a tab, the score.
+	tsv := write("musiq.txt", "/data/out/img00_out.png\t61.5\n/data/out/img01_out.png\t40.25\n/data/out/img02_out.png\t55\n")
+	if _, err := ImportScores(run, tsv, opts); err == nil || !strings.Contains(err.Error(), "img00_out") || !strings.Contains(err.Error(), "--dist-pattern") {
+		t.Errorf("names with a suffix and no pattern: %v", err)
+	}
+	opts.Pattern, _ = datasets.ParseStemPattern("{stem}_out")
+	im, err := ImportScores(run, tsv, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if im.Direction != "higher" || len(im.Values) != 3 || im.SHA256 == "" {
+		t.Errorf("import %+v", im)
+	}
+	e, _, err := LoadExperiment(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg := e.Aggregate()
+	if got := agg.Mean["set"][reportsColumn("bicubic")]["musiq"]; math.Abs(got-(61.5+40.25+55)/3) > 1e-12 {
+		t.Errorf("musiq mean %v", got)
+	}
+	if _, ok := agg.Mean["set"][reportsColumn("nearest")]["musiq"]; ok {
+		t.Error("nearest got bicubic's imported scores")
+	}
+	if !strings.HasPrefix(e.MetricFingerprints["musiq"], "imported;set/bicubic/0:") {
+		t.Errorf("fingerprint %q", e.MetricFingerprints["musiq"])
+	}
+	var md strings.Builder
+	for _, c := range e.Tables() {
+		c.WriteMarkdown(&md)
+	}
+	if !strings.Contains(md.String(), "musiq [imported] ↑") || !strings.Contains(md.String(), "imports.json") {
+		t.Errorf("table:\n%s", md.String())
+	}
+	before, _ := os.ReadFile(filepath.Join(run, ImportsFile))
+	for _, c := range []struct {
+		name, text string
+		o          ImportOptions
+		want       string
+	}{
+		{"again.txt", "img00\t1\nimg01\t2\nimg02\t3\n", ImportOptions{Metric: "musiq", Dataset: "set", Method: "bicubic"}, "--replace"},
+		{"short.csv", "image,musiq\nimg00.png,1\n", ImportOptions{Metric: "musiq", Dataset: "set", Method: "nearest"}, "no score for 2 of the 3 images"},
+		{"extra.json", `{"img00": 1, "img01": 2, "img02": 3, "img09": 4}`, ImportOptions{Metric: "musiq", Dataset: "set", Method: "nearest"}, "img09"},
+		{"psnr.txt", "img00\t1\n", ImportOptions{Metric: "psnr", Dataset: "set", Method: "nearest"}, "computed by this run itself"},
+		{"topiq.txt", "img00\t1\n", ImportOptions{Metric: "topiq_nr", Dataset: "set", Method: "nearest"}, "--direction"},
+		{"nan.txt", "img00\t1\nimg01\tfast\n", ImportOptions{Metric: "musiq", Dataset: "set", Method: "nearest"}, `nan.txt:2: score "fast" is not a number`},
+		{"cols.csv", "image,clipiqa,maniqa\nimg00,1,2\n", ImportOptions{Metric: "musiq", Dataset: "set", Method: "nearest"}, "no column named musiq"},
+		{"m.txt", "img00\t1\n", ImportOptions{Metric: "musiq", Dataset: "set", Method: "AddSR", Steps: 4}, "no records of method AddSR at steps 4"},
+	} {
+		if _, err := ImportScores(run, write(c.name, c.text), c.o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(run, ImportsFile)); string(after) != string(before) {
+		t.Error("a refused import changed imports.json")
+	}
+	// A CSV with a column per metric, and an unknown metric with its
+	// direction given.
+	if _, err := ImportScores(run, write("multi.csv", "image,clipiqa,musiq\nimg00,0.1,50\nimg01,0.2,51\nimg02,0.3,52\n"),
+		ImportOptions{Metric: "musiq", Dataset: "set", Method: "nearest"}); err != nil {
+		t.Error(err)
+	}
+	if _, err := ImportScores(run, write("topiq.json", `{"img00": 0.5, "img01": 0.6, "img02": 0.7}`),
+		ImportOptions{Metric: "topiq_nr", Direction: "higher", Dataset: "set", Method: "nearest"}); err != nil {
+		t.Error(err)
+	}
+	// check: the same imports compare; another file for the same column is
+	// not comparable.
+	base, baseRecs, err := LoadSummary(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tol, _ := ParseTolerances("")
+	if res := Check(base, base, baseRecs, baseRecs, tol, CheckOptions{}); res.Regressions != 0 || len(res.Incompatible) != 0 {
+		t.Errorf("self-check: %+v", res)
+	}
+	opts.Replace = true
+	if _, err := ImportScores(run, write("musiq2.txt", "img00_out.png\t60\nimg01_out.png\t40\nimg02_out.png\t55\n"), opts); err != nil {
+		t.Fatal(err)
+	}
+	cur, curRecs, _ := LoadSummary(run)
+	if res := Check(base, cur, baseRecs, curRecs, tol, CheckOptions{}); !strings.Contains(strings.Join(res.Incompatible, "\n"), "musiq") {
+		t.Errorf("check across different imported files: %+v", res.Incompatible)
+	}
+}
+
+func reportsColumn(method string) reports.Column { return reports.Column{Method: method} }
