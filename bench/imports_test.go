@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -119,3 +120,64 @@ func TestImportScores(t *testing.T) {
 }
 
 func reportsColumn(method string) reports.Column { return reports.Column{Method: method} }
+
+// TestResumeAddsMetrics: a spec that only adds metrics resumes its run,
+// scoring the kept outputs with them (no method runs again); where outputs
+// were not kept, those jobs run again. Either way the records equal a fresh
+// run's of the new spec, fingerprints included. Other changes are refused.
+func TestResumeAddsMetrics(t *testing.T) {
+	set := makeSet(t, 3)
+	for _, keep := range []bool{true, false} {
+		dir := t.TempDir()
+		text := func(metrics string) string {
+			return fmt.Sprintf("keep_outputs: %v\ndatasets:\n  - {name: s, path: %s}\nmetrics: [%s]\nmethods:\n  - {name: b, runner: bicubic}\n  - {name: n, runner: nearest}\n", keep, set, metrics)
+		}
+		p := filepath.Join(dir, "spec.yaml")
+		load := func(s string) *Spec {
+			os.WriteFile(p, []byte(s), 0o644)
+			spec, err := LoadSpec(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return spec
+		}
+		run := filepath.Join(dir, "run")
+		if _, err := Run(context.Background(), load(text("psnr")), RunOptions{Out: run}); err != nil {
+			t.Fatal(err)
+		}
+		spec := load(text("psnr, ssim, niqe"))
+		if _, err := Run(context.Background(), spec, RunOptions{Out: run}); err == nil || !strings.Contains(err.Error(), "without ssim, niqe; pass --resume") {
+			t.Errorf("keep=%v: added metrics without --resume: %v", keep, err)
+		}
+		sum, err := Run(context.Background(), spec, RunOptions{Out: run, Resume: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRescored, wantJobs := 6, 0
+		if !keep {
+			wantRescored, wantJobs = 0, 6
+		}
+		if sum.Rescored != wantRescored || sum.Jobs != wantJobs || strings.Join(sum.Added, ",") != "ssim,niqe" {
+			t.Errorf("keep=%v: %+v", keep, sum)
+		}
+		fresh := filepath.Join(dir, "fresh")
+		if _, err := Run(context.Background(), spec, RunOptions{Out: fresh}); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := ReadRunRecords(run)
+		want, _ := ReadRunRecords(fresh)
+		if g, w := strings.Join(comparable(got), "\n"), strings.Join(comparable(want), "\n"); g != w {
+			t.Errorf("keep=%v: resumed records\n%s\nfresh run's\n%s", keep, g, w)
+		}
+		if raw, _ := os.ReadFile(filepath.Join(run, "spec.yaml")); string(raw) != text("psnr, ssim, niqe") {
+			t.Errorf("keep=%v: the run's spec copy was not updated", keep)
+		}
+		// Resuming again does nothing; changing anything but the metrics is refused.
+		if sum, err := Run(context.Background(), spec, RunOptions{Out: run, Resume: true}); err != nil || sum.Jobs != 0 || sum.Rescored != 0 {
+			t.Errorf("keep=%v: second resume %+v %v", keep, sum, err)
+		}
+		if _, err := Run(context.Background(), load("crop_border: 2\n"+text("psnr, ssim, niqe, psnry")), RunOptions{Out: run, Resume: true}); err == nil || !strings.Contains(err.Error(), "different spec") {
+			t.Errorf("keep=%v: crop_border changed: %v", keep, err)
+		}
+	}
+}

@@ -181,6 +181,10 @@ type RunSummary struct {
 	Jobs        int // jobs this invocation ran
 	Resumed     int // jobs found already recorded
 	Failed      int // records with an error
+	// Rescored are records given metrics the spec added, on kept outputs.
+	Rescored int
+	// Added are the metrics a resumed run added to its spec.
+	Added []string
 }
 
 // Run executes the spec into o.Out: for each dataset image owned by the
@@ -222,9 +226,11 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	if len(loadErrs) > 0 {
 		return sum, errors.Join(loadErrs...)
 	}
-	if err := prepareRunDir(spec, o); err != nil {
+	added, err := prepareRunDir(spec, o)
+	if err != nil {
 		return sum, err
 	}
+	sum.Added = added
 
 	meta := RunMeta{
 		Tool: "addsr-bench " + Version, SpecSHA256: spec.Hash(), SpecDir: relPath(o.Out, spec.Dir), Shard: o.Shard, Device: "cpu",
@@ -279,6 +285,8 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 	// Records made with another fingerprint (other outputs, weights,
 	// options, metric configuration) are refused, as merge refuses them:
 	// one method's means must not mix two versions of it.
+	// A spec that only adds metrics: records of the earlier fingerprints
+	// get the new metrics on their kept outputs (rescore).
 	done := map[Key]bool{}
 	if _, err := os.Stat(sum.RecordsFile); err == nil {
 		recs, torn, err := ReadRecords(sum.RecordsFile, true)
@@ -292,12 +300,34 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 				current[[2]string{d.Name, mr.spec.Name}] = mr.fp
 			}
 		}
-		for _, r := range recs {
+		var prev RunMeta
+		if raw, err := os.ReadFile(metaPath); err == nil {
+			json.Unmarshal(raw, &prev)
+		}
+		up := map[int]string{}
+		for i, r := range recs {
 			if want, ok := current[[2]string{r.Dataset, r.Method}]; ok && r.Fingerprint != "" && r.Fingerprint != want {
+				if was, known := prev.Fingerprints[r.Fingerprint]; len(added) > 0 && known && addsOnlyMetrics(was, meta.Fingerprints[want]) {
+					up[i] = want
+					continue
+				}
 				return sum, fmt.Errorf("%s: %s's records on %s were made with fingerprint %s, this run's is %s (%s); resume into a new --out, or delete the run folder to start again",
 					sum.RecordsFile, r.Method, r.Dataset, r.Fingerprint, want, fingerprintChange(metaPath, r.Fingerprint, meta.Fingerprints[want]))
 			}
+		}
+		if len(up) > 0 {
+			recs, sum.Rescored, _ = rescore(spec, o.Out, dss, recs, up, ms, o)
+			if err := writeRecordsFile(sum.RecordsFile, recs); err != nil {
+				return sum, err
+			}
+		}
+		for _, r := range recs {
 			done[KeyOf(r)] = true
+		}
+	}
+	if len(added) > 0 { // the records now match the spec that adds them
+		if err := atomicfile.WriteBytes(filepath.Join(o.Out, "spec.yaml"), spec.Raw); err != nil {
+			return sum, err
 		}
 	}
 	if err := writeJSON(metaPath, meta); err != nil {
@@ -434,26 +464,35 @@ func runMetaName(s Shard) string {
 }
 
 // prepareRunDir creates the run folder, or checks that a resumed one was
-// started from the same spec.
-func prepareRunDir(spec *Spec, o RunOptions) error {
+// started from the same spec, or from one that lacks only metrics this one
+// adds (returned; the run writes the new spec once its records have them).
+func prepareRunDir(spec *Spec, o RunOptions) ([]string, error) {
 	if o.Out == "" {
-		return errors.New("no run folder given (--out)")
+		return nil, errors.New("no run folder given (--out)")
 	}
 	specCopy := filepath.Join(o.Out, "spec.yaml")
 	recs := filepath.Join(o.Out, RecordsFileName(o.Shard))
 	if old, err := os.ReadFile(specCopy); err == nil {
+		var added []string
 		if !bytes.Equal(old, spec.Raw) {
-			return fmt.Errorf("%s was started from a different spec (%s differs from %s); use a new --out", o.Out, specCopy, spec.File)
+			var ok bool
+			added, ok = specAddsMetrics(old, spec.Raw)
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("%s was started from a different spec (%s differs from %s); use a new --out (a spec that only adds metrics resumes)", o.Out, specCopy, spec.File)
+			case !o.Resume:
+				return nil, fmt.Errorf("%s was started from a spec without %s; pass --resume to score them on the kept outputs", o.Out, strings.Join(added, ", "))
+			}
 		}
 		if st, err := os.Stat(recs); err == nil && st.Size() > 0 && !o.Resume {
-			return fmt.Errorf("%s already has records (%s); pass --resume to continue it, or use a new --out", o.Out, filepath.Base(recs))
+			return nil, fmt.Errorf("%s already has records (%s); pass --resume to continue it, or use a new --out", o.Out, filepath.Base(recs))
 		}
-		return nil
+		return added, nil
 	}
 	if err := PrepareOut(o.Out, "run", o.Overwrite); err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.WriteBytes(specCopy, spec.Raw)
+	return nil, atomicfile.WriteBytes(specCopy, spec.Raw)
 }
 
 func writeJSON(path string, v any) error {

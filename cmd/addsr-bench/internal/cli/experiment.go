@@ -85,6 +85,10 @@ Slurm array) runs a stable subset of the images; addsr-bench merge joins them.`,
 			if err != nil {
 				return err
 			}
+			if len(sum.Added) > 0 {
+				fmt.Fprintf(stdout, "%s: metrics added to the spec: %s; %d records scored with them on the kept outputs\n",
+					sum.Dir, strings.Join(sum.Added, ", "), sum.Rescored)
+			}
 			fmt.Fprintf(stdout, "%s: %d jobs run, %d already recorded, %d failed records\nrecords: %s\n",
 				sum.Dir, sum.Jobs, sum.Resumed, sum.Failed, sum.RecordsFile)
 			if sh == (bench.Shard{}) {
