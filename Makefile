@@ -9,14 +9,13 @@ ORT_LIB := .cache/onnxruntime-1.29.0/libonnxruntime.so
 demo: build ort models
 	./$(BIN) demo
 
-# Both builds are tested: the portable one and the AVX2 vector kernels of
-# GOEXPERIMENT=simd (metrics/ssim_simd.go).
+# The classical metrics' vector kernels (metrics/vec_amd64.c) and their
+# portable Go loops are both tested by the metrics package's tests
+# (TestClassicalMetricsBothPaths) wherever the CPU has AVX2 and FMA.
 test: ort models
 	@unformatted=$$($$($(GO) env GOROOT)/bin/gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt -w these files:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	GOEXPERIMENT=simd $(GO) vet ./metrics
 	$(GO) test -count=1 ./...
-	GOEXPERIMENT=simd $(GO) test -count=1 ./metrics
 
 # docs/slurm-array.sh on a real single-node Slurm cluster started here (root;
 # installs slurm-wlm and munge from Debian when missing; skips, saying why,
