@@ -83,6 +83,24 @@ func (m *ssim) Score(dist, ref *img.Image) (float64, error) {
 	}
 	vec := m.cfg.vector()
 	clamp := m.conv == ssimPyiqaY || m.conv == ssimPyiqaRGB
+	if vec && hasVector {
+		// The vector kernel converts the planes as it reads them.
+		switch m.conv {
+		case ssimPyiqaY:
+			return ssimPlaneConv(d, r, 0, convYIQ255, clamp), nil
+		case ssimBasicsrY:
+			return ssimPlaneConv(d, r, 0, convBT601, clamp), nil
+		}
+		kind := convScaled255
+		if m.conv == ssimBasicsrRGB {
+			kind = convU8
+		}
+		var s float64
+		for c := 0; c < 3; c++ {
+			s += ssimPlaneConv(d, r, c, kind, clamp)
+		}
+		return s / 3, nil
+	}
 	switch m.conv {
 	case ssimPyiqaY:
 		a, b := yiqY(d, 255, true, vec), yiqY(r, 255, true, vec)

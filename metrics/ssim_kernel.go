@@ -1,5 +1,7 @@
 package metrics
 
+import "github.com/addsr-bench/addsr-bench/internal/img"
+
 // SSIM kernel. The 11×11 Gaussian is separable. For each output row the
 // vertical pass filters the 11 input rows below it into five moment rows
 // (x, y, x², y², xy) of the full width, which stay in L1 cache; the
@@ -42,6 +44,17 @@ func ssimPlane(vec bool, x, y []float64, w, h int, clampCS bool) float64 {
 		total += hpassSumScalar(m, &win, clampCS)
 	}
 	return total / float64(ow*oh)
+}
+
+// ssimPlaneConv is ssimPlane of two images' planes converted as kind says
+// (convYIQ255: yiqY(·, 255, true); convBT601: bt601Y; convScaled255:
+// channel255(·, channel, true); convU8: channelU8) by the vector kernel,
+// which converts each row as it reads it.
+func ssimPlaneConv(a, b *img.Image, channel, kind int, clampCS bool) float64 {
+	var win [ssimTaps]float64
+	copy(win[:], ssimWindow)
+	ow, oh := a.W-ssimTaps+1, a.H-ssimTaps+1
+	return ssimSumVectorConv(a, b, channel, kind, &win, clampCS) / float64(ow*oh)
 }
 
 // vpassScalar accumulates row by row (k outer), so every loop streams

@@ -16,6 +16,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+#include <math.h>
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define TAPS 11
@@ -117,6 +118,22 @@ TARGET double addsr_u8_sqdiff(const float *a, const float *b, long n8) {
 	double l[4];
 	_mm256_storeu_pd(l, _mm256_add_pd(acc0, acc1));
 	return (l[0] + l[1]) + (l[2] + l[3]);
+}
+
+// Scalar forms of the conversions, for the last pixels of a row: the same
+// float32 and float64 operations as the Go code's (yiqYScalar, bt601Y,
+// channel255, channelU8), rounding half to even with the default rounding
+// mode.
+static inline float quantize8_scalar(float v) {
+	if (!(v > 0))
+		return 0;
+	if (v >= 1)
+		return 255;
+	return nearbyintf(v * 255.0f);
+}
+
+static inline double bt601_scalar(float r, float g, float b) {
+	return (65.481 * (double)quantize8_scalar(r) + 128.553 * (double)quantize8_scalar(g) + 24.966 * (double)quantize8_scalar(b)) / 255 + 16;
 }
 
 // ---- SSIM ----
@@ -242,6 +259,70 @@ TARGET static double hpass_sum(double *const m[5], double *const f[5], long w, c
 	return s;
 }
 
+// What the SSIM kernel reads: float64 planes as they are, or an image's
+// float32 planes converted row by row as the metric's convention says, so
+// that no converted plane is ever stored (at 2040×1356 those planes were
+// 44 MB streamed through memory twice).
+enum { CONV_NONE, CONV_YIQ255, CONV_BT601, CONV_SCALED255, CONV_U8 };
+
+typedef struct {
+	const double *plane; // CONV_NONE
+	const float *p[3];   // R, G, B; one channel in p[0] for CONV_SCALED255 and CONV_U8
+} source;
+
+// source_row returns row r's columns [c0, c0+n) as float64, converted into
+// buf when the source needs converting.
+TARGET static const double *source_row(const source *s, int kind, long stride, long r, long c0, long n, double *buf) {
+	const long o = r * stride + c0, n8 = n / 8 * 8;
+	if (kind == CONV_NONE)
+		return s->plane + o;
+	const float *const p0 = s->p[0] + o;
+	const float *const p1 = kind == CONV_YIQ255 || kind == CONV_BT601 ? s->p[1] + o : NULL;
+	const float *const p2 = kind == CONV_YIQ255 || kind == CONV_BT601 ? s->p[2] + o : NULL;
+	switch (kind) {
+	case CONV_YIQ255:
+		addsr_yiq_y(p0, p1, p2, buf, n8, 255.0f, 1);
+		for (long i = n8; i < n; i++) {
+			float y = p0[i] * 0.299f + p1[i] * 0.587f;
+			y = y + p2[i] * 0.114f;
+			buf[i] = nearbyintf(y * 255.0f);
+		}
+		break;
+	case CONV_BT601:
+		addsr_bt601_y(p0, p1, p2, buf, n8);
+		for (long i = n8; i < n; i++)
+			buf[i] = bt601_scalar(p0[i], p1[i], p2[i]);
+		break;
+	case CONV_SCALED255:
+		addsr_scaled255(p0, buf, n8, 1);
+		for (long i = n8; i < n; i++)
+			buf[i] = nearbyintf(p0[i] * 255.0f);
+		break;
+	case CONV_U8:
+		addsr_u8(p0, buf, n8);
+		for (long i = n8; i < n; i++)
+			buf[i] = quantize8_scalar(p0[i]);
+		break;
+	}
+	return buf;
+}
+
+// prefetch_row asks for row r's columns [c0, c0+n) of the source's planes
+// ahead of use: a strip reads a short run of each row and then jumps a
+// whole image row, which the hardware prefetcher does not follow.
+static void prefetch_row(const source *s, int kind, long stride, long r, long c0, long n) {
+	const long o = r * stride + c0;
+	if (kind == CONV_NONE) {
+		for (long i = 0; i < n; i += 8)
+			__builtin_prefetch(s->plane + o + i);
+		return;
+	}
+	const int planes = kind == CONV_YIQ255 || kind == CONV_BT601 ? 3 : 1;
+	for (int c = 0; c < planes; c++)
+		for (long i = 0; i < n; i += 16)
+			__builtin_prefetch(s->p[c] + o + i);
+}
+
 // Wide images are done in strips of STRIP output columns (plus the
 // window's 10), so that a strip's ring and rows stay in L2 cache.
 #define STRIP 512
@@ -254,46 +335,66 @@ static long strip_geometry(long w, long *groups, long *st) {
 }
 
 // ssim_scratch is the number of doubles addsr_ssim_sum needs for width w:
-// a strip's ring, then five moment rows of whole groups and five filtered
-// rows, an odd number of cache lines apart; plus four for aligning the ring
-// to 32 bytes.
+// a strip's ring, then five moment rows of whole groups, five filtered rows
+// and two converted input rows, an odd number of cache lines apart; plus
+// four for aligning the ring to 32 bytes.
 long addsr_ssim_scratch(long w) {
 	long groups, st;
 	strip_geometry(w, &groups, &st);
-	return groups * GROUP + 10 * st + 4;
+	return groups * GROUP + 12 * st + 4;
 }
 
-// ssim_strip returns the sum of the 'valid' SSIM map of the sw columns from
-// x and y (rows stride apart, h of them).
-TARGET static double ssim_strip(const double *x, const double *y, long stride, long sw, long h, const double *win, int clamp,
-                                double c1, double c2, double *scratch, long st) {
+// ssim_strip returns the sum of the 'valid' SSIM map of the sw columns
+// from c0 of sources x and y (rows stride apart, h of them).
+TARGET static double ssim_strip(const source *x, const source *y, int kind, long stride, long c0, long sw, long h, const double *win,
+                                int clamp, double c1, double c2, double *scratch, long st) {
 	const long groups = (sw + 3) / 4;
 	double *const ring = (double *)(((uintptr_t)scratch + 31) & ~(uintptr_t)31);
 	double *const mom = ring + groups * GROUP;
 	double *const m[5] = {mom, mom + st, mom + 2 * st, mom + 3 * st, mom + 4 * st};
 	double *const f[5] = {mom + 5 * st, mom + 6 * st, mom + 7 * st, mom + 8 * st, mom + 9 * st};
+	double *const bx = mom + 10 * st, *const by = mom + 11 * st;
 	double total = 0;
 	for (long r = 0; r < TAPS - 1 && r < h; r++)
-		ring_put(ring, x + r * stride, y + r * stride, sw, r);
+		ring_put(ring, source_row(x, kind, stride, r, c0, sw, bx), source_row(y, kind, stride, r, c0, sw, by), sw, r);
 	for (long j = 0; j + TAPS <= h; j++) {
 		const long in = j + TAPS - 1;
-		ring_put(ring, x + in * stride, y + in * stride, sw, in);
+		ring_put(ring, source_row(x, kind, stride, in, c0, sw, bx), source_row(y, kind, stride, in, c0, sw, by), sw, in);
+		if (in + 2 < h) {
+			prefetch_row(x, kind, stride, in + 2, c0, sw);
+			prefetch_row(y, kind, stride, in + 2, c0, sw);
+		}
 		vpass(ring, j % TAPS, groups, win, m);
 		total += hpass_sum(m, f, sw, win, clamp, c1, c2);
 	}
 	return total;
 }
 
-// ssim_sum returns the sum of the 'valid' SSIM map of two w×h planes;
-// scratch holds addsr_ssim_scratch(w) doubles.
-TARGET double addsr_ssim_sum(const double *x, const double *y, long w, long h, const double *win, int clamp,
-                             double c1, double c2, double *scratch) {
+TARGET static double ssim_sum(const source *x, const source *y, int kind, long w, long h, const double *win, int clamp,
+                              double c1, double c2, double *scratch) {
 	long groups, st;
 	strip_geometry(w, &groups, &st);
 	double total = 0;
 	for (long c0 = 0; c0 + TAPS <= w; c0 += STRIP) {
 		const long sw = w - c0 < STRIP + TAPS - 1 ? w - c0 : STRIP + TAPS - 1;
-		total += ssim_strip(x + c0, y + c0, w, sw, h, win, clamp, c1, c2, scratch, st);
+		total += ssim_strip(x, y, kind, w, c0, sw, h, win, clamp, c1, c2, scratch, st);
 	}
 	return total;
+}
+
+// ssim_sum returns the sum of the 'valid' SSIM map of two w×h float64
+// planes; scratch holds addsr_ssim_scratch(w) doubles.
+TARGET double addsr_ssim_sum(const double *x, const double *y, long w, long h, const double *win, int clamp,
+                             double c1, double c2, double *scratch) {
+	const source sx = {.plane = x}, sy = {.plane = y};
+	return ssim_sum(&sx, &sy, CONV_NONE, w, h, win, clamp, c1, c2, scratch);
+}
+
+// ssim_sum_conv is addsr_ssim_sum of two images' float32 planes (x: xr, xg,
+// xb; y: yr, yg, yb; one channel in xr and yr for CONV_SCALED255 and
+// CONV_U8) converted as kind says.
+TARGET double addsr_ssim_sum_conv(const float *xr, const float *xg, const float *xb, const float *yr, const float *yg, const float *yb,
+                                  int kind, long w, long h, const double *win, int clamp, double c1, double c2, double *scratch) {
+	const source sx = {.p = {xr, xg, xb}}, sy = {.p = {yr, yg, yb}};
+	return ssim_sum(&sx, &sy, kind, w, h, win, clamp, c1, c2, scratch);
 }

@@ -9,6 +9,7 @@ package metrics
 // void addsr_bt601_y(const float *r, const float *g, const float *b, double *out, long n8);
 // double addsr_bt601_sqdiff(const float *ar, const float *ag, const float *ab, const float *br, const float *bg, const float *bb, long n8);
 // double addsr_u8_sqdiff(const float *a, const float *b, long n8);
+// double addsr_ssim_sum_conv(const float *xr, const float *xg, const float *xb, const float *yr, const float *yg, const float *yb, int kind, long w, long h, const double *win, int clamp, double c1, double c2, double *scratch);
 // long addsr_ssim_scratch(long w);
 // double addsr_ssim_sum(const double *x, const double *y, long w, long h, const double *win, int clamp, double c1, double c2, double *scratch);
 import "C"
@@ -17,6 +18,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
+
+	"github.com/addsr-bench/addsr-bench/internal/img"
 )
 
 // hasVector: the AVX2+FMA kernels in vec_amd64.c run on this CPU (and the
@@ -101,4 +104,31 @@ func ssimSumVector(x, y []float64, w, h int, win *[ssimTaps]float64, clampCS boo
 	scratch := make([]float64, int(C.addsr_ssim_scratch(C.long(w))))
 	return float64(C.addsr_ssim_sum(f64p(x), f64p(y), C.long(w), C.long(h), (*C.double)(unsafe.Pointer(win)),
 		cbool(clampCS), ssimC1, ssimC2, f64p(scratch)))
+}
+
+// The conversions the SSIM kernel can apply to an image's planes as it
+// reads them (vec_amd64.c's CONV_ values).
+const (
+	convYIQ255    = 1 // yiqY(m, 255, true)
+	convBT601     = 2 // bt601Y
+	convScaled255 = 3 // channel255(m, c, true)
+	convU8        = 4 // channelU8
+)
+
+// ssimSumVectorConv is ssimSumVector of two images' planes converted as
+// kind says while the kernel reads them, row by row; channel picks the
+// plane for the one-channel conversions.
+func ssimSumVectorConv(a, b *img.Image, channel, kind int, win *[ssimTaps]float64, clampCS bool) float64 {
+	pa, pb := a.Planes, b.Planes
+	if kind == convScaled255 || kind == convU8 {
+		pa = [3][]float32{pa[channel], pa[channel], pa[channel]}
+		pb = [3][]float32{pb[channel], pb[channel], pb[channel]}
+	}
+	n := a.W * a.H
+	for c := range 3 {
+		_, _ = pa[c][n-1], pb[c][n-1]
+	}
+	scratch := make([]float64, int(C.addsr_ssim_scratch(C.long(a.W))))
+	return float64(C.addsr_ssim_sum_conv(f32p(pa[0]), f32p(pa[1]), f32p(pa[2]), f32p(pb[0]), f32p(pb[1]), f32p(pb[2]),
+		C.int(kind), C.long(a.W), C.long(a.H), (*C.double)(unsafe.Pointer(win)), cbool(clampCS), ssimC1, ssimC2, f64p(scratch)))
 }
