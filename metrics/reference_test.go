@@ -64,6 +64,12 @@ func TestAgainstIndependentImplementations(t *testing.T) {
 		"niqe": {rel: 1e-3}, "niqe-basicsr": {rel: 1e-5},
 	}
 	seen := map[string]bool{}
+	// Both paths: the vector kernels (where the CPU has them) and the
+	// portable Go loops.
+	paths := map[string]metrics.Config{"portable": metrics.WithPortable(metrics.Config{})}
+	if metrics.HasVector {
+		paths["vector"] = metrics.Config{}
+	}
 	for _, p := range doc.Pairs {
 		ref := load(t, filepath.Join("testdata", p.Name+"-ref.png"))
 		dist := load(t, filepath.Join("testdata", p.Name+"-dist.png"))
@@ -73,10 +79,12 @@ func TestAgainstIndependentImplementations(t *testing.T) {
 				t.Fatalf("no tolerance for %s", name)
 			}
 			seen[name] = true
-			got := score(t, name, metrics.Config{}, dist, ref)
-			limit := tl.abs + tl.rel*math.Abs(want)
-			if math.Abs(got-want) > limit {
-				t.Errorf("%s %s = %.8f, independent %.8f (|Δ| %.2g > %.2g)", p.Name, name, got, want, math.Abs(got-want), limit)
+			for path, cfg := range paths {
+				got := score(t, name, cfg, dist, ref)
+				limit := tl.abs + tl.rel*math.Abs(want)
+				if math.Abs(got-want) > limit {
+					t.Errorf("%s %s (%s) = %.8f, independent %.8f (|Δ| %.2g > %.2g)", p.Name, name, path, got, want, math.Abs(got-want), limit)
+				}
 			}
 		}
 	}
