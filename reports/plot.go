@@ -197,6 +197,19 @@ func (f *figure) layout(dc draw.Canvas) (plotArea, legendArea draw.Canvas) {
 	return draw.Crop(dc, 0, -w, 0, 0), draw.Crop(dc, plotWidth+legendPad, -legendPad, 0, -legendPad)
 }
 
+// areas lays the canvas out (layout) and, on a log x axis, draws the axis's
+// label itself: gonum/plot places a centred axis label at the mean of the
+// axis's range in data units when it makes room for glyphs, which on a log
+// scale is near the right end, and then shrinks the data area by half the
+// label's width.
+func (f *figure) areas(dc draw.Canvas) (plotArea, legendArea draw.Canvas) {
+	plotArea, legendArea = f.layout(dc)
+	if f.x.Log {
+		plotArea = f.drawXLabel(plotArea)
+	}
+	return plotArea, legendArea
+}
+
 // save writes the plot, plotWidth × plotHeight, with the legend's column
 // added to the right, so that however long the method names are, the data
 // area keeps its size and no entry covers a point.
@@ -207,13 +220,26 @@ func (f *figure) save(path string) error {
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	plotArea, legendArea := f.layout(draw.New(c))
+	plotArea, legendArea := f.areas(draw.New(c))
 	f.p.Draw(plotArea)
 	f.legend.Draw(legendArea)
 	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := c.WriteTo(w)
 		return err
 	})
+}
+
+// drawXLabel draws the x axis's label centred under the plot area and
+// returns the area left above it, the label taken off the axis.
+func (f *figure) drawXLabel(area draw.Canvas) draw.Canvas {
+	l := f.p.X.Label
+	sty := l.TextStyle
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
+	descent := sty.FontExtents().Descent
+	h := sty.Height(l.Text) + descent + l.Padding
+	area.FillText(sty, vg.Point{X: (area.Min.X + area.Max.X) / 2, Y: area.Min.Y + descent}, l.Text)
+	f.p.X.Label.Text = ""
+	return draw.Crop(area, 0, 0, h, 0)
 }
 
 // Scatter draws one marker set per series, e.g. per-image quality against

@@ -17,7 +17,7 @@ import (
 // column is to the right of the data area, on linear and log axes.
 func TestFigureLayout(t *testing.T) {
 	for _, log := range []bool{false, true} {
-		f := newFigure("t", Axis{Metric: "time (ms)", Log: log}, Axis{Metric: "musiq", Direction: metrics.HigherIsBetter})
+		f := newFigure("t", Axis{Metric: "time per image (ms)", Direction: metrics.LowerIsBetter, Log: log}, Axis{Metric: "musiq", Direction: metrics.HigherIsBetter})
 		s := Series{Name: "a rather long method name [test fixture]", X: []float64{0.05, 3, 4000}, Y: []float64{20, 75, 41}, Labels: []string{"1", "2", "4"}}
 		pts, labels := f.points(s)
 		sc, _ := plotter.NewScatter(pts)
@@ -28,14 +28,14 @@ func TestFigureLayout(t *testing.T) {
 		}
 		f.frame()
 		dc := draw.New(vgimg.New(plotWidth+f.legendWidth(), plotHeight))
-		plotArea, legendArea := f.layout(dc)
+		plotArea, legendArea := f.areas(dc)
 		data := f.p.DataCanvas(plotArea)
 		tx, ty := f.p.Transforms(&data)
 		if data.Max.X > legendArea.Min.X {
 			t.Errorf("log=%v: data area ends at %v, legend starts at %v", log, data.Max.X, legendArea.Min.X)
 		}
-		if data.Size().X < plotWidth/2 {
-			t.Errorf("log=%v: the data area is %v wide", log, data.Size().X)
+		if data.Max.X < plotArea.Max.X-vg.Points(30) || data.Size().X < plotWidth*3/4 {
+			t.Errorf("log=%v: the data area %v leaves the plot area %v unused", log, data.Rectangle, plotArea.Rectangle)
 		}
 		if w := f.legend.Rectangle(legendArea).Size().X; legendArea.Min.X+w > dc.Max.X {
 			t.Errorf("log=%v: legend %v wide from %v overflows the canvas %v", log, w, legendArea.Min.X, dc.Max.X)
