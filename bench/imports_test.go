@@ -181,3 +181,47 @@ func TestResumeAddsMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeAddsMetricsShards: shards sharing a run folder each resume with
+// the added metrics, the second after the first has rewritten the spec copy.
+func TestResumeAddsMetricsShards(t *testing.T) {
+	dir := t.TempDir()
+	set := makeSet(t, 4)
+	p := filepath.Join(dir, "spec.yaml")
+	load := func(metrics string) *Spec {
+		os.WriteFile(p, []byte(fmt.Sprintf("keep_outputs: true\ndatasets:\n  - {name: s, path: %s}\nmetrics: [%s]\nmethods:\n  - {name: b, runner: bicubic}\n", set, metrics)), 0o644)
+		spec, err := LoadSpec(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return spec
+	}
+	run := filepath.Join(dir, "run")
+	old := load("psnr")
+	for i := range 2 {
+		if _, err := Run(context.Background(), old, RunOptions{Out: run, Shard: Shard{Index: i, Count: 2}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec := load("psnr, ssim")
+	total := 0
+	for i := range 2 {
+		sum, err := Run(context.Background(), spec, RunOptions{Out: run, Shard: Shard{Index: i, Count: 2}, Resume: true})
+		if err != nil {
+			t.Fatalf("shard %d: %v", i, err)
+		}
+		total += sum.Rescored
+		if sum.Jobs != 0 {
+			t.Errorf("shard %d ran %d jobs", i, sum.Jobs)
+		}
+	}
+	recs, _ := ReadRunRecords(run)
+	for _, r := range recs {
+		if _, ok := r.Values["ssim"]; !ok {
+			t.Errorf("%s has no ssim", r.Image)
+		}
+	}
+	if total != 4 || len(recs) != 4 {
+		t.Errorf("%d rescored, %d records", total, len(recs))
+	}
+}

@@ -145,6 +145,9 @@ func rescore(spec *Spec, runDir string, dss []*datasets.Dataset, recs []reports.
 			r.Error, r.Values = "adding metrics to the kept output: "+p.item.err.Error(), nil
 			continue
 		}
+		if r.Values == nil {
+			r.Values = map[string]float64{}
+		}
 		for k, v := range p.item.vals {
 			r.Values[k] = v
 		}

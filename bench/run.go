@@ -307,7 +307,9 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 		up := map[int]string{}
 		for i, r := range recs {
 			if want, ok := current[[2]string{r.Dataset, r.Method}]; ok && r.Fingerprint != "" && r.Fingerprint != want {
-				if was, known := prev.Fingerprints[r.Fingerprint]; len(added) > 0 && known && addsOnlyMetrics(was, meta.Fingerprints[want]) {
+				// (The spec copy may already list the added metrics: another
+				// shard in this folder resumed first.)
+				if was, known := prev.Fingerprints[r.Fingerprint]; known && addsOnlyMetrics(was, meta.Fingerprints[want]) {
 					up[i] = want
 					continue
 				}
