@@ -2,7 +2,10 @@ package bench
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/addsr-bench/addsr-bench/datasets"
 )
 
 // FuzzParseSpec: any text is either a spec or an error naming its problems;
@@ -68,4 +71,47 @@ func TestParseTolerances(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+// FuzzReadScoreRows: any score file text is read or refused, never a
+// panic; what is read has a name and a number for every row.
+func FuzzReadScoreRows(f *testing.F) {
+	for _, s := range []string{
+		"0801_out.png\t61.5\n0802_out.png\t40\n",
+		"image,musiq\n0801.png,61.5\n",
+		"image,clipiqa,musiq\n0801,0.5,61\n",
+		"img_name,score\n\"a,b.png\",1e3\n",
+		"x\tfast\n", "", "\n\n", "a,\"b\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, err := readScoreRows("fuzz.txt", text, "musiq")
+		if err != nil {
+			return
+		}
+		for name, v := range got {
+			if name == "" || math.IsNaN(v) && !strings.Contains(strings.ToLower(text), "nan") {
+				t.Fatalf("row %q → %v from %q", name, v, text)
+			}
+		}
+	})
+}
+
+// FuzzStemPattern: a pattern is parsed or refused; a parsed one maps a name
+// it made back to the stem.
+func FuzzStemPattern(f *testing.F) {
+	for _, s := range []string{"{stem}_out", "{stem}_x4_SR.png", "pre_{stem}", "{stem}", "out", "{stem}{stem}", "a/{stem}"} {
+		f.Add(s, "0801")
+	}
+	f.Fuzz(func(t *testing.T, pattern, stem string) {
+		p, err := datasets.ParseStemPattern(pattern)
+		if err != nil || stem == "" || p.String() == "" {
+			return
+		}
+		name := strings.Replace(p.String(), "{stem}", stem, 1)
+		if got, ok := p.Match(name); !ok || got != stem {
+			t.Fatalf("pattern %q: %q → %q, %v; want %q", p, name, got, ok, stem)
+		}
+	})
 }
