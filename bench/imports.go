@@ -138,11 +138,11 @@ func ImportScores(runDir, file string, o ImportOptions) (Import, error) {
 	slices.Sort(missing)
 	if len(unknown) > 0 {
 		return Import{}, fmt.Errorf("%s: %d images are not scored images of %s at steps %d on %s: %s (a suffix in the names? use --dist-pattern)",
-			file, len(unknown), o.Method, o.Steps, o.Dataset, strings.Join(firstN(unknown, 8), ", "))
+			file, len(unknown), o.Method, o.Steps, o.Dataset, listSome(unknown))
 	}
 	if len(missing) > 0 && !o.AllowMissing {
 		return Import{}, fmt.Errorf("%s has no score for %d of the %d images the run scored: %s (--allow-missing imports it anyway)",
-			file, len(missing), len(scored), strings.Join(firstN(missing, 8), ", "))
+			file, len(missing), len(scored), listSome(missing))
 	}
 	_, sum, err := filehash.SHA256(file)
 	if err != nil {
@@ -176,13 +176,6 @@ func ImportScores(runDir, file string, o ImportOptions) (Import, error) {
 		return Import{}, err
 	}
 	return im, atomicfile.WriteBytes(filepath.Join(runDir, ImportsFile), append(data, '\n'))
-}
-
-func firstN(s []string, n int) []string {
-	if len(s) > n {
-		return append(slices.Clone(s[:n]), fmt.Sprintf("… (%d more)", len(s)-n))
-	}
-	return s
 }
 
 // readScores reads a score file: JSON {"name": score}, or text rows of
