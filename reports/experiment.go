@@ -400,21 +400,6 @@ func (c Comparison) writeLaTeXNotes(b *strings.Builder) {
 	}
 }
 
-// notes are the explanations a table needs under it.
-func (c Comparison) notes() []string {
-	var out []string
-	if c.Ranked != nil {
-		out = append(out, countsNote)
-	}
-	if c.hasFixtures() {
-		out = append(out, fixtureNote)
-	}
-	if c.hasImports() {
-		out = append(out, importedNote)
-	}
-	return out
-}
-
 // WritePaperLaTeX writes one table in the AddSR paper's layout: method
 // columns, the datasets as row groups (the dataset's name spanning its
 // metric rows), ↑/↓ on each metric, best bold and second underlined within
@@ -598,17 +583,7 @@ func (c Comparison) WriteTerminal(w io.Writer) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	note := "* best, + second"
-	if c.Ranked != nil {
-		note += "\n" + countsNote
-	}
-	if c.hasFixtures() {
-		note += "\n" + fixtureNote
-	}
-	if c.hasImports() {
-		note += "\n" + importedNote
-	}
-	_, err := fmt.Fprintln(w, note)
+	_, err := fmt.Fprintln(w, strings.Join(append([]string{"* best, + second"}, c.notes()...), "\n"))
 	return err
 }
 

@@ -48,16 +48,7 @@ type htmlTable struct {
 }
 
 func toHTMLTable(c Comparison) htmlTable {
-	t := htmlTable{Title: c.Title, Methods: c.Methods}
-	if c.hasFixtures() {
-		t.Note = fixtureNote
-	}
-	if c.hasImports() {
-		t.Note = strings.TrimSpace(t.Note + " " + importedNote)
-	}
-	if c.Ranked != nil {
-		t.Note = strings.TrimSpace(t.Note + " " + countsNote)
-	}
+	t := htmlTable{Title: c.Title, Methods: c.Methods, Note: strings.Join(c.notes(), " ")}
 	for i, m := range c.Metrics {
 		best, second := c.ranks(i)
 		row := struct {

@@ -97,14 +97,8 @@ func (c Comparison) WriteMarkdown(w io.Writer) error {
 		b.WriteString("\n")
 	}
 	b.WriteString("\nBest in **bold**, second <u>underlined</u>; ↑ higher is better, ↓ lower is better.\n")
-	if c.Ranked != nil {
-		b.WriteString("\n" + countsNote + "\n")
-	}
-	if c.hasFixtures() {
-		b.WriteString("\n" + fixtureNote + "\n")
-	}
-	if c.hasImports() {
-		b.WriteString("\n" + importedNote + "\n")
+	for _, note := range c.notes() {
+		b.WriteString("\n" + note + "\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -144,6 +138,21 @@ func MetricDigits(metric string) int {
 		return 2
 	}
 	return 4
+}
+
+// notes are the explanations a table needs under it, in every format.
+func (c Comparison) notes() []string {
+	var out []string
+	if c.Ranked != nil {
+		out = append(out, countsNote)
+	}
+	if c.hasFixtures() {
+		out = append(out, fixtureNote)
+	}
+	if c.hasImports() {
+		out = append(out, importedNote)
+	}
+	return out
 }
 
 // countsNote explains n under a table whose columns average other images.
