@@ -374,7 +374,7 @@ func (c Comparison) WriteLaTeX(w io.Writer) error {
 		b.WriteString(" \\\\\n")
 	}
 	b.WriteString("\\bottomrule\n\\end{tabular}\n")
-	c.writeLaTeXNotes(&b)
+	writeLaTeXNotes(&b, c.notes())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -394,8 +394,9 @@ func (c Comparison) latexCells(i int) []string {
 	return c.cells(i, format, "--", func(s string) string { return "\\textbf{" + s + "}" }, func(s string) string { return "\\underline{" + s + "}" })
 }
 
-func (c Comparison) writeLaTeXNotes(b *strings.Builder) {
-	for _, note := range c.notes() {
+// writeLaTeXNotes puts each note under a table, as a comment and as text.
+func writeLaTeXNotes(b *strings.Builder, notes []string) {
+	for _, note := range notes {
 		b.WriteString("% " + note + "\n\\\\{\\footnotesize " + latexEscape(note) + "}\n")
 	}
 }
@@ -448,9 +449,7 @@ func WritePaperLaTeX(w io.Writer, title string, tables []Comparison) error {
 		}
 	}
 	b.WriteString("\\bottomrule\n\\end{tabular}\n")
-	for _, note := range noteOrder {
-		b.WriteString("% " + note + "\n\\\\{\\footnotesize " + latexEscape(note) + "}\n")
-	}
+	writeLaTeXNotes(&b, noteOrder)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
