@@ -60,35 +60,23 @@ func bt601Pixel(r, g, b uint8) float64 {
 	return (65.481*float64(r)+128.553*float64(g)+24.966*float64(b))/255 + 16
 }
 
-// channel255 returns one channel ×255 in float32, rounded half to even when
-// asked (pyiqa's preprocess for colour SSIM).
-func channel255(m *img.Image, c int, round, vec bool) []float64 {
+// channel255 returns one channel ×255 in float32, rounded half to even
+// (pyiqa's preprocess for colour SSIM). The vector SSIM kernel converts rows
+// itself (vec_amd64.c's source_row).
+func channel255(m *img.Image, c int) []float64 {
 	p := m.Planes[c]
 	out := getPlane(len(p))
-	start := 0
-	if vec {
-		start = scaled255Vector(p, out, round)
-	}
-	for i := start; i < len(p); i++ {
-		y := float32(p[i] * 255)
-		if round {
-			out[i] = math.RoundToEven(float64(y))
-		} else {
-			out[i] = float64(y)
-		}
+	for i, v := range p {
+		out[i] = math.RoundToEven(float64(float32(v * 255)))
 	}
 	return out
 }
 
 // channelU8 returns one channel's 8-bit samples as float64 (BasicSR's RGB path).
-func channelU8(m *img.Image, c int, vec bool) []float64 {
+func channelU8(m *img.Image, c int) []float64 {
 	p := m.Planes[c]
 	out := getPlane(len(p))
-	start := 0
-	if vec {
-		start = u8Vector(p, out)
-	}
-	for i := start; i < len(p); i++ {
+	for i := range p {
 		out[i] = float64(img.Quantize(p[i]))
 	}
 	return out

@@ -81,46 +81,39 @@ func (m *ssim) Score(dist, ref *img.Image) (float64, error) {
 		return 0, fmt.Errorf("%s needs images of at least %d×%d pixels after the crop border, got %dx%d",
 			m.name, len(ssimWindow), len(ssimWindow), d.W, d.H)
 	}
-	vec := m.cfg.vector()
 	clamp := m.conv == ssimPyiqaY || m.conv == ssimPyiqaRGB
-	if vec && hasVector {
-		// The vector kernel converts the planes as it reads them.
-		switch m.conv {
-		case ssimPyiqaY:
-			return ssimPlaneConv(d, r, 0, convYIQ255, clamp), nil
-		case ssimBasicsrY:
-			return ssimPlaneConv(d, r, 0, convBT601, clamp), nil
+	// The vector kernel converts each row as it reads it; the portable
+	// loops convert the planes first.
+	vec := m.cfg.vector()
+	plane := func(c int) float64 {
+		if vec {
+			return ssimPlaneConv(d, r, c, m.conv.kernelConversion(), clamp)
 		}
-		kind := convScaled255
-		if m.conv == ssimBasicsrRGB {
-			kind = convU8
-		}
-		var s float64
-		for c := 0; c < 3; c++ {
-			s += ssimPlaneConv(d, r, c, kind, clamp)
-		}
-		return s / 3, nil
+		a, b := m.conv.plane(d, c), m.conv.plane(r, c)
+		defer putPlane(a, b)
+		return ssimPlane(false, a, b, d.W, d.H, clamp)
 	}
-	switch m.conv {
+	if m.conv == ssimPyiqaY || m.conv == ssimBasicsrY {
+		return plane(0), nil
+	}
+	return (plane(0) + plane(1) + plane(2)) / 3, nil
+}
+
+// plane is channel c of m as the convention compares it (the Y
+// conventions have one channel), by the portable code.
+func (c ssimConvention) plane(m *img.Image, ch int) []float64 {
+	switch c {
 	case ssimPyiqaY:
-		a, b := yiqY(d, 255, true, vec), yiqY(r, 255, true, vec)
-		defer putPlane(a, b)
-		return ssimPlane(vec, a, b, d.W, d.H, clamp), nil
+		return yiqY(m, 255, true, false)
 	case ssimBasicsrY:
-		a, b := bt601Y(d, vec), bt601Y(r, vec)
-		defer putPlane(a, b)
-		return ssimPlane(vec, a, b, d.W, d.H, clamp), nil
+		return bt601Y(m, false)
+	case ssimPyiqaRGB:
+		return channel255(m, ch)
 	}
-	var s float64
-	for c := 0; c < 3; c++ {
-		var a, b []float64
-		if m.conv == ssimPyiqaRGB {
-			a, b = channel255(d, c, true, vec), channel255(r, c, true, vec)
-		} else {
-			a, b = channelU8(d, c, vec), channelU8(r, c, vec)
-		}
-		s += ssimPlane(vec, a, b, d.W, d.H, clamp)
-		putPlane(a, b)
-	}
-	return s / 3, nil
+	return channelU8(m, ch)
+}
+
+// kernelConversion is the vector kernel's conversion for the convention.
+func (c ssimConvention) kernelConversion() int {
+	return [...]int{convYIQ255, convScaled255, convBT601, convU8}[c]
 }

@@ -48,7 +48,7 @@ func ssimPlane(vec bool, x, y []float64, w, h int, clampCS bool) float64 {
 
 // ssimPlaneConv is ssimPlane of two images' planes converted as kind says
 // (convYIQ255: yiqY(·, 255, true); convBT601: bt601Y; convScaled255:
-// channel255(·, channel, true); convU8: channelU8) by the vector kernel,
+// channel255(·, channel); convU8: channelU8) by the vector kernel,
 // which converts each row as it reads it.
 func ssimPlaneConv(a, b *img.Image, channel, kind int, clampCS bool) float64 {
 	var win [ssimTaps]float64

@@ -46,20 +46,19 @@ TARGET void addsr_yiq_y(const float *r, const float *g, const float *b, double *
 	}
 }
 
-// scaled: float32(v·255), optionally rounded half to even (channel255).
-TARGET void addsr_scaled255(const float *p, double *out, long n8, int round) {
+// scaled255: float32(v·255) rounded half to even (channel255).
+TARGET static void scaled255(const float *p, double *out, long n8) {
 	const __m256 s = _mm256_set1_ps(255.0f);
 	for (long i = 0; i < n8; i += 8) {
 		__m256 y = _mm256_mul_ps(_mm256_loadu_ps(p + i), s);
-		if (round)
-			y = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+		y = _mm256_round_ps(y, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 		_mm256_storeu_pd(out + i, _mm256_cvtps_pd(_mm256_castps256_ps128(y)));
 		_mm256_storeu_pd(out + i + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(y, 1)));
 	}
 }
 
 // u8: the 8-bit value of each sample as float64 (channelU8).
-TARGET void addsr_u8(const float *p, double *out, long n8) {
+TARGET static void u8(const float *p, double *out, long n8) {
 	for (long i = 0; i < n8; i += 8) {
 		__m256 q = quantize8(_mm256_loadu_ps(p + i));
 		_mm256_storeu_pd(out + i, _mm256_cvtps_pd(_mm256_castps256_ps128(q)));
@@ -294,12 +293,12 @@ TARGET static const double *source_row(const source *s, int kind, long stride, l
 			buf[i] = bt601_scalar(p0[i], p1[i], p2[i]);
 		break;
 	case CONV_SCALED255:
-		addsr_scaled255(p0, buf, n8, 1);
+		scaled255(p0, buf, n8);
 		for (long i = n8; i < n; i++)
 			buf[i] = nearbyintf(p0[i] * 255.0f);
 		break;
 	case CONV_U8:
-		addsr_u8(p0, buf, n8);
+		u8(p0, buf, n8);
 		for (long i = n8; i < n; i++)
 			buf[i] = quantize8_scalar(p0[i]);
 		break;

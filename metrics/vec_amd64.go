@@ -4,8 +4,6 @@ package metrics
 
 // #cgo CFLAGS: -O2
 // void addsr_yiq_y(const float *r, const float *g, const float *b, double *out, long n8, float scale, int round);
-// void addsr_scaled255(const float *p, double *out, long n8, int round);
-// void addsr_u8(const float *p, double *out, long n8);
 // void addsr_bt601_y(const float *r, const float *g, const float *b, double *out, long n8);
 // double addsr_bt601_sqdiff(const float *ar, const float *ag, const float *ab, const float *br, const float *bg, const float *bb, long n8);
 // double addsr_u8_sqdiff(const float *a, const float *b, long n8);
@@ -43,24 +41,6 @@ func yiqYVector(r, g, b []float32, out []float64, scale float32, round bool) int
 	if n > 0 {
 		_, _, _ = r[n-1], g[n-1], b[n-1]
 		C.addsr_yiq_y(f32p(r), f32p(g), f32p(b), f64p(out), C.long(n), C.float(scale), cbool(round))
-	}
-	return n
-}
-
-func scaled255Vector(p []float32, out []float64, round bool) int {
-	n := len(out) / 8 * 8
-	if n > 0 {
-		_ = p[n-1]
-		C.addsr_scaled255(f32p(p), f64p(out), C.long(n), cbool(round))
-	}
-	return n
-}
-
-func u8Vector(p []float32, out []float64) int {
-	n := len(out) / 8 * 8
-	if n > 0 {
-		_ = p[n-1]
-		C.addsr_u8(f32p(p), f64p(out), C.long(n))
 	}
 	return n
 }
@@ -111,7 +91,7 @@ func ssimSumVector(x, y []float64, w, h int, win *[ssimTaps]float64, clampCS boo
 const (
 	convYIQ255    = 1 // yiqY(m, 255, true)
 	convBT601     = 2 // bt601Y
-	convScaled255 = 3 // channel255(m, c, true)
+	convScaled255 = 3 // channel255(m, c)
 	convU8        = 4 // channelU8
 )
 

@@ -9,8 +9,6 @@ import "github.com/addsr-bench/addsr-bench/internal/img"
 const hasVector = false
 
 func yiqYVector(r, g, b []float32, out []float64, scale float32, round bool) int { return 0 }
-func scaled255Vector(p []float32, out []float64, round bool) int                 { return 0 }
-func u8Vector(p []float32, out []float64) int                                    { return 0 }
 func bt601YVector(r, g, b []float32, out []float64) int                          { return 0 }
 func bt601SqDiffVector(a, b [3][]float32) (float64, int)                         { return 0, 0 }
 func u8SqDiffVector(a, b []float32) (float64, int)                               { return 0, 0 }
