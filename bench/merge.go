@@ -42,13 +42,9 @@ func LoadRunMeta(dir string) ([]RunMeta, error) {
 	}
 	var out []RunMeta
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		m, err := readRunMeta(f)
 		if err != nil {
 			return nil, err
-		}
-		var m RunMeta
-		if err := json.Unmarshal(data, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		out = append(out, m)
 	}
@@ -190,4 +186,17 @@ func Merge(dirs []string, out string, o MergeOptions) (MergeSummary, error) {
 	}
 	sum.Written = true
 	return sum, nil
+}
+
+// readRunMeta reads one run.json (or a shard's run-shard-….json).
+func readRunMeta(path string) (RunMeta, error) {
+	var m RunMeta
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return m, err
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return m, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }

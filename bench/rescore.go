@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -81,11 +80,11 @@ func addsOnlyMetrics(was, cur Fingerprint) bool {
 }
 
 // rescore gives the records in up (indices into recs, to their new
-// fingerprint hashes) the metrics they lack, scored on the outputs the run
+// fingerprint hashes) the added metrics, scored on the outputs the run
 // kept. A record whose output was not kept is dropped, so that its job runs
 // again; failed records keep their error under the new fingerprint. It
-// returns the records to keep and how many were rescored and dropped.
-func rescore(spec *Spec, runDir string, dss []*datasets.Dataset, recs []reports.Record, up map[int]string, ms []metrics.Metric, o RunOptions) ([]reports.Record, int, int) {
+// returns the records to keep and how many were rescored.
+func rescore(spec *Spec, runDir string, dss []*datasets.Dataset, recs []reports.Record, up map[int]string, added []metrics.Metric, o RunOptions) ([]reports.Record, int) {
 	hrOf := map[[2]string]string{}
 	for di, d := range spec.Datasets {
 		for _, it := range dss[di].Items {
@@ -105,38 +104,18 @@ func rescore(spec *Spec, runDir string, dss []*datasets.Dataset, recs []reports.
 		if r.Skipped() {
 			continue
 		}
-		var missing []metrics.Metric
-		for _, m := range ms {
-			if _, ok := r.Values[m.Name()]; !ok {
-				missing = append(missing, m)
-			}
-		}
-		if len(missing) == 0 {
-			continue
-		}
 		p := filepath.Join(runDir, "outputs", r.Dataset, r.Method, "steps"+strconv.Itoa(r.Steps), r.Image+".png")
 		out, err := img.Load(p, o.Decode)
 		if os.IsNotExist(err) {
 			drop[i] = true // not kept: the method runs again
 			continue
 		}
-		it := &scoreItem{dist: out, vals: map[string]float64{}, err: err,
-			wrap: func(m metrics.Metric, err error) error { return fmt.Errorf("%s: %v", m.Name(), err) }}
+		it := &scoreItem{dist: out, vals: map[string]float64{}, err: err, wrap: metricError}
 		if hr := hrOf[[2]string{r.Dataset, r.Image}]; hr != "" && it.err == nil {
 			it.ref, it.err = img.Load(hr, o.Decode)
 		}
 		todo = append(todo, pending{i, it})
 		items = append(items, it)
-	}
-	// Only the added metrics: the values already recorded stay as they are.
-	var added []metrics.Metric
-	for _, m := range ms {
-		for _, p := range todo {
-			if _, ok := recs[p.i].Values[m.Name()]; !ok {
-				added = append(added, m)
-				break
-			}
-		}
 	}
 	scoreAll(items, added)
 	for _, p := range todo {
@@ -158,5 +137,5 @@ func rescore(spec *Spec, runDir string, dss []*datasets.Dataset, recs []reports.
 			keep = append(keep, r)
 		}
 	}
-	return keep, len(todo), len(drop)
+	return keep, len(todo)
 }

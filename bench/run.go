@@ -300,25 +300,35 @@ func Run(ctx context.Context, spec *Spec, o RunOptions) (RunSummary, error) {
 				current[[2]string{d.Name, mr.spec.Name}] = mr.fp
 			}
 		}
-		var prev RunMeta
-		if raw, err := os.ReadFile(metaPath); err == nil {
-			json.Unmarshal(raw, &prev)
-		}
+		prev, prevErr := readRunMeta(metaPath) // what the earlier fingerprints were
 		up := map[int]string{}
+		addedMetrics := map[string]bool{}
 		for i, r := range recs {
 			if want, ok := current[[2]string{r.Dataset, r.Method}]; ok && r.Fingerprint != "" && r.Fingerprint != want {
 				// (The spec copy may already list the added metrics: another
 				// shard in this folder resumed first.)
-				if was, known := prev.Fingerprints[r.Fingerprint]; known && addsOnlyMetrics(was, meta.Fingerprints[want]) {
+				was, known := prev.Fingerprints[r.Fingerprint]
+				if cur := meta.Fingerprints[want]; known && addsOnlyMetrics(was, cur) {
 					up[i] = want
+					for m := range cur.Metrics {
+						if _, had := was.Metrics[m]; !had {
+							addedMetrics[m] = true
+						}
+					}
 					continue
 				}
 				return sum, fmt.Errorf("%s: %s's records on %s were made with fingerprint %s, this run's is %s (%s); resume into a new --out, or delete the run folder to start again",
-					sum.RecordsFile, r.Method, r.Dataset, r.Fingerprint, want, fingerprintChange(metaPath, r.Fingerprint, meta.Fingerprints[want]))
+					sum.RecordsFile, r.Method, r.Dataset, r.Fingerprint, want, fingerprintChange(prev, prevErr, r.Fingerprint, meta.Fingerprints[want]))
 			}
 		}
 		if len(up) > 0 {
-			recs, sum.Rescored, _ = rescore(spec, o.Out, dss, recs, up, ms, o)
+			var added []metrics.Metric
+			for _, m := range ms {
+				if addedMetrics[m.Name()] {
+					added = append(added, m)
+				}
+			}
+			recs, sum.Rescored = rescore(spec, o.Out, dss, recs, up, added, o)
 			if err := writeRecordsFile(sum.RecordsFile, recs); err != nil {
 				return sum, err
 			}
@@ -561,7 +571,7 @@ func runJob(ctx context.Context, spec *Spec, dataset string, items []datasets.It
 			s := scored{rec: rec.Record}
 			if rec.err == nil {
 				s.item = &scoreItem{dist: rec.sr, ref: hrs[i], vals: map[string]float64{},
-					wrap: func(m metrics.Metric, err error) error { return fmt.Errorf("%s: %v", m.Name(), err) }}
+					wrap: metricError}
 				toScore = append(toScore, s.item)
 			} else {
 				s.rec.Error = rec.err.Error()
@@ -588,6 +598,9 @@ func runJob(ctx context.Context, spec *Spec, dataset string, items []datasets.It
 	})
 	return out
 }
+
+// metricError names the metric in a scoring error of an SR output.
+func metricError(m metrics.Metric, err error) error { return fmt.Errorf("%s: %v", m.Name(), err) }
 
 // outputRecord is one output of an image: its record (values to come), the
 // 8-bit output to score, or the error that kept it from being saved.
@@ -642,11 +655,10 @@ func outputRecords(spec *Spec, dataset string, it datasets.Item, m MethodSpec, f
 }
 
 // fingerprintChange says what differs between the fingerprint hash old (as
-// the run folder's earlier run.json spells it out) and cur.
-func fingerprintChange(metaPath, old string, cur Fingerprint) string {
-	var prev RunMeta
-	raw, err := os.ReadFile(metaPath)
-	if err != nil || json.Unmarshal(raw, &prev) != nil {
+// the run folder's earlier run.json, prev, spells it out) and cur; prevErr
+// is the error reading it.
+func fingerprintChange(prev RunMeta, prevErr error, old string, cur Fingerprint) string {
+	if prevErr != nil {
 		return "the earlier run.json is unreadable"
 	}
 	was, ok := prev.Fingerprints[old]
