@@ -90,7 +90,7 @@ func PairPathsPattern(dist, ref string, pat StemPattern) ([]Pair, []Problem, err
 			if id, ok := pat.Match(Stem(f)); ok {
 				pairs = append(pairs, Pair{ID: id, Dist: f})
 			} else {
-				probs = append(probs, Problem{ID: Stem(f), Path: f, Reason: "name does not fit --dist-pattern " + pat.String()})
+				probs = append(probs, pat.misfit(f))
 			}
 		}
 		return pairs, probs, nil
@@ -126,7 +126,7 @@ func PairPathsPattern(dist, ref string, pat StemPattern) ([]Pair, []Problem, err
 		for _, f := range files {
 			s, ok := pat.Match(Stem(f))
 			if !ok {
-				probs = append(probs, Problem{ID: Stem(f), Path: f, Reason: "name does not fit --dist-pattern " + pat.String()})
+				probs = append(probs, pat.misfit(f))
 				continue
 			}
 			if prev, dup := m[s]; dup {

@@ -52,3 +52,8 @@ func (p StemPattern) Match(fileStem string) (string, bool) {
 	}
 	return fileStem[len(p.prefix) : len(fileStem)-len(p.suffix)], true
 }
+
+// misfit is the problem of a dist file whose name does not fit the pattern.
+func (p StemPattern) misfit(path string) Problem {
+	return Problem{ID: Stem(path), Path: path, Reason: "name does not fit --dist-pattern " + p.String()}
+}
